@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package OAG needs (only what is missing: one apt-get update, one
+# apt-get install) and builds the project into build/ (or $OAG_BUILD_DIR).
+#   deploy/setup.sh              install + build
+#   deploy/setup.sh --no-build   install only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  g++ cmake ninja-build ccache pkg-config git
+  libssl-dev openssl
+  libboost-dev nlohmann-json3-dev libspdlog-dev libsqlite3-dev sqlite3 libcli11-dev
+  catch2 libbenchmark-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+[ "${1:-}" = "--no-build" ] && exit 0
+
+BUILD_DIR=${OAG_BUILD_DIR:-build}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOAG_WERROR=ON >/dev/null
+cmake --build "$BUILD_DIR"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test: installs and builds (deploy/setup.sh), runs the suite, then builds and runs it
+# again under AddressSanitizer + UndefinedBehaviorSanitizer, then runs each benchmark briefly
+# so that a broken benchmark fails here (figures come from a full run, see README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+deploy/setup.sh
+ctest --test-dir build --output-on-failure -j2
+
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DOAG_SANITIZE=ON -DOAG_BUILD_BENCH=OFF \
+  -DOAG_WERROR=ON >/dev/null
+cmake --build build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j2
+
+for b in build/tests/bench/bench_*; do
+  "$b" --benchmark_min_time=0.01 >/dev/null
+done
+echo "all tests passed"
