@@ -42,7 +42,9 @@ class Secret {
   /// The bytes, by name, so that every place a secret leaves its type is easy to find.
   ByteView expose() const noexcept { return {b_.data(), N}; }
   /// Constant-time equality.
-  bool operator==(const Secret& o) const noexcept { return CRYPTO_memcmp(b_.data(), o.b_.data(), N) == 0; }
+  bool operator==(const Secret& o) const noexcept {
+    return CRYPTO_memcmp(b_.data(), o.b_.data(), N) == 0;
+  }
 
   friend std::ostream& operator<<(std::ostream&, const Secret&) = delete;
 

@@ -20,7 +20,9 @@ constexpr unsigned kRho[24] = {1,  3,  6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
 constexpr unsigned kPi[24] = {10, 7,  11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
                               15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1};
 
-constexpr std::uint64_t rotl(std::uint64_t v, unsigned n) noexcept { return (v << n) | (v >> (64 - n)); }
+constexpr std::uint64_t rotl(std::uint64_t v, unsigned n) noexcept {
+  return (v << n) | (v >> (64 - n));
+}
 
 }  // namespace
 

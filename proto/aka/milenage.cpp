@@ -53,9 +53,9 @@ Result compute(const Secret<16>& k, const Secret<16>& opc, const Bytes<16>& rand
   for (int i = 0; i < 16; ++i) t[i] = temp[i] ^ o[i];
   if (which & kF2345) {
     pos2 = static_cast<int>(n);
-    rot_xor_const(t, 0, 1, in + 16 * n++);   // OUT2: r2 = 0, c2 = 1
-    rot_xor_const(t, 4, 2, in + 16 * n++);   // OUT3: r3 = 32, c3 = 2
-    rot_xor_const(t, 8, 4, in + 16 * n++);   // OUT4: r4 = 64, c4 = 4
+    rot_xor_const(t, 0, 1, in + 16 * n++);  // OUT2: r2 = 0, c2 = 1
+    rot_xor_const(t, 4, 2, in + 16 * n++);  // OUT3: r3 = 32, c3 = 2
+    rot_xor_const(t, 8, 4, in + 16 * n++);  // OUT4: r4 = 64, c4 = 4
   }
   if (which & kResync) {
     pos5 = static_cast<int>(n);

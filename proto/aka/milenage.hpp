@@ -17,13 +17,13 @@ enum Outputs : unsigned {
 
 /// Everything Milenage can produce for one RAND; groups not asked for stay zero.
 struct Result {
-  Bytes<8> mac_a{};    ///< f1
-  Bytes<8> mac_s{};    ///< f1*
-  Secret<8> res;       ///< f2
-  Secret<16> ck;       ///< f3
-  Secret<16> ik;       ///< f4
-  Secret<6> ak;        ///< f5
-  Secret<6> ak_star;   ///< f5*
+  Bytes<8> mac_a{};   ///< f1
+  Bytes<8> mac_s{};   ///< f1*
+  Secret<8> res;      ///< f2
+  Secret<16> ck;      ///< f3
+  Secret<16> ik;      ///< f4
+  Secret<6> ak;       ///< f5
+  Secret<6> ak_star;  ///< f5*
 };
 
 /// OPc = OP ⊕ E_K(OP).

@@ -7,9 +7,12 @@
 
 namespace oag::aka {
 
-RandPool::RandPool(std::size_t batch) : buf_(16 * std::max<std::size_t>(batch, 1)), pos_(buf_.size()) {}
+RandPool::RandPool(std::size_t batch)
+    : buf_(16 * std::max<std::size_t>(batch, 1)), pos_(buf_.size()) {}
 
-RandPool::~RandPool() { OPENSSL_cleanse(buf_.data(), buf_.size()); }
+RandPool::~RandPool() {
+  OPENSSL_cleanse(buf_.data(), buf_.size());
+}
 
 Bytes<16> RandPool::next() {
   if (pos_ == buf_.size()) {

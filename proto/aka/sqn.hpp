@@ -55,7 +55,8 @@ class UsimSqnState {
   /// A fresh USIM: every SEQ_MS(i) = 0. `delta` is the optional Δ limit of Annex C.2.2.
   explicit UsimSqnState(unsigned ind_len = kDefaultIndLen, std::optional<std::uint64_t> delta = {});
   /// A USIM restored from its array (size must be 2^ind_len; throws std::invalid_argument).
-  UsimSqnState(unsigned ind_len, std::vector<std::uint64_t> seq_ms, std::optional<std::uint64_t> delta = {});
+  UsimSqnState(unsigned ind_len, std::vector<std::uint64_t> seq_ms,
+               std::optional<std::uint64_t> delta = {});
 
   /// Annex C.2.2 check of a received SQN; changes nothing.
   Check check(Sqn sqn) const noexcept;

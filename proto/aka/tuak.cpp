@@ -46,7 +46,8 @@ class State {
 };
 
 void check_key(const Key& k) {
-  if (k.size() != 16 && k.size() != 32) throw std::invalid_argument("TUAK: K must be 16 or 32 bytes");
+  if (k.size() != 16 && k.size() != 32)
+    throw std::invalid_argument("TUAK: K must be 16 or 32 bytes");
 }
 
 // Fills INOUT with TOP(c), INSTANCE, ALGONAME, RAND, AMF, SQN, K and the padding, then permutes.
@@ -71,10 +72,14 @@ void core(State& s, const std::uint8_t* top, std::uint8_t instance, const std::u
 
 std::uint8_t len_bits(std::size_t len, const char* what) {
   switch (len) {
-    case 8: return 0x08;
-    case 16: return 0x10;
-    case 32: return 0x20;
-    default: throw std::invalid_argument(std::string("TUAK: bad length of ") + what);
+    case 8:
+      return 0x08;
+    case 16:
+      return 0x10;
+    case 32:
+      return 0x20;
+    default:
+      throw std::invalid_argument(std::string("TUAK: bad length of ") + what);
   }
 }
 

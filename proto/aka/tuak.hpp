@@ -14,11 +14,11 @@ using Key = SecretVec<32>;
 
 /// Output lengths in bytes and the Keccak iteration count (TS 35.231 §7: a USIM parameter).
 struct Params {
-  std::size_t mac_len = 8;   ///< MAC-A / MAC-S: 8, 16 or 32
-  std::size_t res_len = 8;   ///< RES: 4, 8, 16 or 32
-  std::size_t ck_len = 16;   ///< CK: 16 or 32
-  std::size_t ik_len = 16;   ///< IK: 16 or 32
-  unsigned iterations = 1;   ///< Keccak iterations, at least 1
+  std::size_t mac_len = 8;  ///< MAC-A / MAC-S: 8, 16 or 32
+  std::size_t res_len = 8;  ///< RES: 4, 8, 16 or 32
+  std::size_t ck_len = 16;  ///< CK: 16 or 32
+  std::size_t ik_len = 16;  ///< IK: 16 or 32
+  unsigned iterations = 1;  ///< Keccak iterations, at least 1
 
   /// Throws std::invalid_argument naming the first length that TS 35.231 does not allow.
   void validate() const;
@@ -47,6 +47,7 @@ std::vector<std::uint8_t> f1star(const Key& k, const Secret<32>& topc, const Byt
 F2345 f2345(const Key& k, const Secret<32>& topc, const Bytes<16>& rand, const Params& p = {});
 
 /// f5*: AK for resynchronisation.
-Secret<6> f5star(const Key& k, const Secret<32>& topc, const Bytes<16>& rand, unsigned iterations = 1);
+Secret<6> f5star(const Key& k, const Secret<32>& topc, const Bytes<16>& rand,
+                 unsigned iterations = 1);
 
 }  // namespace oag::aka::tuak

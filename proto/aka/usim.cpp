@@ -1,6 +1,5 @@
 #include "proto/aka/usim.hpp"
 
-
 namespace oag::aka {
 
 AkaOutcome usim_run_aka(const SubscriberKeys& keys, const Bytes<16>& rand, const Bytes<16>& autn,
@@ -14,7 +13,8 @@ AkaOutcome usim_run_aka(const SubscriberKeys& keys, const Bytes<16>& rand, const
   for (int i = 0; i < 6; ++i) sqn_bytes[i] = autn[i] ^ probe.ak.data()[i];
   const Sqn sqn = Sqn::from_bytes(sqn_bytes);
   auto q = generate_quintet(keys, rand, sqn, amf);
-  if (!equal_ct(ByteView(q.autn).subspan(8, 8), ByteView(autn).subspan(8, 8))) return AkaMacFailure{};
+  if (!equal_ct(ByteView(q.autn).subspan(8, 8), ByteView(autn).subspan(8, 8)))
+    return AkaMacFailure{};
   if (state.check(sqn) != UsimSqnState::Check::accepted)
     return AkaSyncFailure{build_auts(keys, rand, state.sqn_ms())};
   state.accept(sqn);

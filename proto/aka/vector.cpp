@@ -114,9 +114,12 @@ Bytes<8> run_f1star(const SubscriberKeys& keys, const Bytes<16>& rand, const Byt
 
 std::string_view to_string(Algorithm a) noexcept {
   switch (a) {
-    case Algorithm::milenage: return "milenage";
-    case Algorithm::xor_test: return "xor";
-    case Algorithm::tuak: return "tuak";
+    case Algorithm::milenage:
+      return "milenage";
+    case Algorithm::xor_test:
+      return "xor";
+    case Algorithm::tuak:
+      return "tuak";
   }
   return "?";
 }
@@ -168,7 +171,8 @@ void SubscriberKeys::validate() const {
       if (k.size() != 16) throw std::invalid_argument("K: XOR needs 16 bytes");
       return;
     case Algorithm::tuak:
-      if (k.size() != 16 && k.size() != 32) throw std::invalid_argument("K: TUAK needs 16 or 32 bytes");
+      if (k.size() != 16 && k.size() != 32)
+        throw std::invalid_argument("K: TUAK needs 16 or 32 bytes");
       if (opc.size() != 32) throw std::invalid_argument("TOPc: TUAK needs 32 bytes");
       tuak.validate();
       // AUTN carries a 64-bit MAC-A and vectors carry 128-bit CK/IK; c2 needs RES ≤ 128 bits.
@@ -231,7 +235,8 @@ Auts build_auts(const SubscriberKeys& keys, const Bytes<16>& rand, Sqn sqn_ms) {
   return auts;
 }
 
-std::optional<Sqn> verify_auts(const SubscriberKeys& keys, const Bytes<16>& rand, const Auts& auts) {
+std::optional<Sqn> verify_auts(const SubscriberKeys& keys, const Bytes<16>& rand,
+                               const Auts& auts) {
   const auto ak_star = run_f5star(keys, rand);
   Bytes<6> sqn_ms{};
   for (int i = 0; i < 6; ++i) sqn_ms[i] = auts[i] ^ ak_star.data()[i];

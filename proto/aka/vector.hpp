@@ -40,14 +40,14 @@ struct SubscriberKeys {
 
 /// An authentication vector for UMTS/LTE AKA.
 struct Quintet {
-  Bytes<16> rand{};     ///< RAND
-  Bytes<16> autn{};     ///< (SQN ⊕ AK) ‖ AMF ‖ MAC-A
-  SecretVec<32> xres;   ///< XRES (8 bytes for Milenage, 16 for XOR, 4..32 for TUAK)
-  Secret<16> ck;        ///< CK
-  Secret<16> ik;        ///< IK
-  Secret<6> ak;         ///< AK
-  Bytes<8> mac_a{};     ///< MAC-A
-  Sqn sqn;              ///< SQN the vector carries
+  Bytes<16> rand{};    ///< RAND
+  Bytes<16> autn{};    ///< (SQN ⊕ AK) ‖ AMF ‖ MAC-A
+  SecretVec<32> xres;  ///< XRES (8 bytes for Milenage, 16 for XOR, 4..32 for TUAK)
+  Secret<16> ck;       ///< CK
+  Secret<16> ik;       ///< IK
+  Secret<6> ak;        ///< AK
+  Bytes<8> mac_a{};    ///< MAC-A
+  Sqn sqn;             ///< SQN the vector carries
 
   /// SQN ⊕ AK, the first 6 bytes of AUTN (input of CK'/IK', KAUSF).
   Bytes<6> sqn_xor_ak() const noexcept;

@@ -2,7 +2,8 @@
 
 namespace oag::aka::xor_test {
 
-Result compute(const Secret<16>& k, const Bytes<16>& rand, const Bytes<6>& sqn, const Bytes<2>& amf) {
+Result compute(const Secret<16>& k, const Bytes<16>& rand, const Bytes<6>& sqn,
+               const Bytes<2>& amf) {
   Result r;
   std::uint8_t* x = r.res.data();
   for (int i = 0; i < 16; ++i) x[i] = k.data()[i] ^ rand[i];

@@ -21,7 +21,8 @@ std::vector<SubscriberKeys> make_keys(Algorithm a, std::size_t n) {
     std::uint8_t k[16], opc[32];
     RAND_bytes(k, sizeof k);
     RAND_bytes(opc, sizeof opc);
-    v.push_back(SubscriberKeys::from_opc(a, ByteView(k, 16), ByteView(opc, a == Algorithm::tuak ? 32 : 16)));
+    v.push_back(SubscriberKeys::from_opc(a, ByteView(k, 16),
+                                         ByteView(opc, a == Algorithm::tuak ? 32 : 16)));
   }
   return v;
 }
@@ -53,11 +54,21 @@ void triplets(benchmark::State& state, Algorithm a, std::size_t subscribers) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_MilenageQuintetFreshK(benchmark::State& s) { quintets(s, Algorithm::milenage, 4096); }
-void BM_MilenageQuintetFixedK(benchmark::State& s) { quintets(s, Algorithm::milenage, 1); }
-void BM_MilenageTripletFreshK(benchmark::State& s) { triplets(s, Algorithm::milenage, 4096); }
-void BM_MilenageTripletFixedK(benchmark::State& s) { triplets(s, Algorithm::milenage, 1); }
-void BM_TuakQuintetFreshK(benchmark::State& s) { quintets(s, Algorithm::tuak, 4096); }
+void BM_MilenageQuintetFreshK(benchmark::State& s) {
+  quintets(s, Algorithm::milenage, 4096);
+}
+void BM_MilenageQuintetFixedK(benchmark::State& s) {
+  quintets(s, Algorithm::milenage, 1);
+}
+void BM_MilenageTripletFreshK(benchmark::State& s) {
+  triplets(s, Algorithm::milenage, 4096);
+}
+void BM_MilenageTripletFixedK(benchmark::State& s) {
+  triplets(s, Algorithm::milenage, 1);
+}
+void BM_TuakQuintetFreshK(benchmark::State& s) {
+  quintets(s, Algorithm::tuak, 4096);
+}
 
 void BM_KeccakF1600(benchmark::State& state) {
   std::array<std::uint64_t, 25> s{};

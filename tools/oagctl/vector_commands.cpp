@@ -35,15 +35,20 @@ void add_key_options(CLI::App* cmd, KeyOptions& o) {
   op->excludes(opc);
   cmd->add_option("--rand", o.rand, "RAND, 32 hex digits")->required();
   cmd->add_option("--tuak-mac-bits", o.mac_bits, "TUAK MAC-A/MAC-S length: 64, 128 or 256")
-      ->check(CLI::IsMember({64u, 128u, 256u}))->capture_default_str();
+      ->check(CLI::IsMember({64u, 128u, 256u}))
+      ->capture_default_str();
   cmd->add_option("--tuak-res-bits", o.res_bits, "TUAK RES length: 32, 64, 128 or 256")
-      ->check(CLI::IsMember({32u, 64u, 128u, 256u}))->capture_default_str();
+      ->check(CLI::IsMember({32u, 64u, 128u, 256u}))
+      ->capture_default_str();
   cmd->add_option("--tuak-ck-bits", o.ck_bits, "TUAK CK length: 128 or 256")
-      ->check(CLI::IsMember({128u, 256u}))->capture_default_str();
+      ->check(CLI::IsMember({128u, 256u}))
+      ->capture_default_str();
   cmd->add_option("--tuak-ik-bits", o.ik_bits, "TUAK IK length: 128 or 256")
-      ->check(CLI::IsMember({128u, 256u}))->capture_default_str();
+      ->check(CLI::IsMember({128u, 256u}))
+      ->capture_default_str();
   cmd->add_option("--tuak-iterations", o.iterations, "TUAK Keccak iterations")
-      ->check(CLI::Range(1u, 255u))->capture_default_str();
+      ->check(CLI::Range(1u, 255u))
+      ->capture_default_str();
 }
 
 aka::tuak::Params tuak_params(const KeyOptions& o) {
@@ -67,11 +72,13 @@ aka::SubscriberKeys make_keys(const KeyOptions& o) {
     keys.k = aka::SecretVec<32>(parse_hex_arg("--k", o.k, {16}));
     return keys;
   }
-  if (o.op.empty() && o.opc.empty()) throw UsageError("--op or --opc: one is required for --algo " + o.algo);
+  if (o.op.empty() && o.opc.empty())
+    throw UsageError("--op or --opc: one is required for --algo " + o.algo);
   if (algo == aka::Algorithm::milenage) {
     const auto k = parse_hex_arg("--k", o.k, {16});
-    return o.op.empty() ? aka::SubscriberKeys::from_opc(algo, k, parse_hex_arg("--opc", o.opc, {16}))
-                        : aka::SubscriberKeys::from_op(algo, k, parse_hex_arg("--op", o.op, {16}));
+    return o.op.empty()
+               ? aka::SubscriberKeys::from_opc(algo, k, parse_hex_arg("--opc", o.opc, {16}))
+               : aka::SubscriberKeys::from_op(algo, k, parse_hex_arg("--op", o.op, {16}));
   }
   keys.k = aka::SecretVec<32>(parse_hex_arg("--k", o.k, {16, 32}));
   keys.tuak = tuak_params(o);
@@ -161,7 +168,7 @@ Json compute(const KeyOptions& o, const std::string& sqn_arg, const std::string&
     j["ak_star"] = to_hex(m.ak_star.expose());
   } else if (keys.algorithm == aka::Algorithm::xor_test) {
     put_quintet(j, q);
-    j["mac_s"] = to_hex(q.mac_a);  // f1* is f1 for XOR
+    j["mac_s"] = to_hex(q.mac_a);          // f1* is f1 for XOR
     j["ak_star"] = to_hex(q.ak.expose());  // f5* is f5 for XOR
   }
   if (keys.algorithm != aka::Algorithm::tuak) {
@@ -187,7 +194,8 @@ Json compute(const KeyOptions& o, const std::string& sqn_arg, const std::string&
 }  // namespace
 
 void add_vector_commands(CLI::App& app) {
-  auto* vector = app.add_subcommand("vector", "Compute vectors like a lab tool (nothing is stored)");
+  auto* vector =
+      app.add_subcommand("vector", "Compute vectors like a lab tool (nothing is stored)");
   vector->require_subcommand(1);
 
   struct ComputeArgs {
@@ -196,16 +204,20 @@ void add_vector_commands(CLI::App& app) {
     unsigned ind_len = aka::kDefaultIndLen;
   };
   auto ca = std::make_shared<ComputeArgs>();
-  auto* compute_cmd = vector->add_subcommand(
-      "compute", "Print one vector as JSON: rand, autn, xres, ck, ik, ak, mac_a, sres, kc (+ 5G keys with --snn)");
+  auto* compute_cmd = vector->add_subcommand("compute",
+                                             "Print one vector as JSON: rand, autn, xres, ck, ik, "
+                                             "ak, mac_a, sres, kc (+ 5G keys with --snn)");
   add_key_options(compute_cmd, ca->keys);
-  compute_cmd->add_option("--sqn", ca->sqn, "SQN: 12 hex digits, 0x-prefixed hex, or decimal")->required();
+  compute_cmd->add_option("--sqn", ca->sqn, "SQN: 12 hex digits, 0x-prefixed hex, or decimal")
+      ->required();
   compute_cmd->add_option("--amf", ca->amf, "AMF, 4 hex digits")->required();
   compute_cmd->add_option("--ind-len", ca->ind_len, "IND length in bits, for the seq/ind split")
-      ->check(CLI::Range(0u, aka::kMaxIndLen))->capture_default_str();
-  compute_cmd->add_option("--snn", ca->snn,
-                          "Serving (or access) network name: adds ck_prime, ik_prime, kausf, xres_star, "
-                          "hxres_star, kseaf");
+      ->check(CLI::Range(0u, aka::kMaxIndLen))
+      ->capture_default_str();
+  compute_cmd->add_option(
+      "--snn", ca->snn,
+      "Serving (or access) network name: adds ck_prime, ik_prime, kausf, xres_star, "
+      "hxres_star, kseaf");
   compute_cmd->callback([ca] {
     std::cout << compute(ca->keys, ca->sqn, ca->amf, ca->ind_len, ca->snn).dump(2) << '\n';
   });
@@ -216,17 +228,21 @@ void add_vector_commands(CLI::App& app) {
     unsigned ind_len = aka::kDefaultIndLen;
   };
   auto ra = std::make_shared<ResyncArgs>();
-  auto* resync = vector->add_subcommand("resync", "Verify AUTS (MAC-S) and print the SQN_MS it carries");
+  auto* resync =
+      vector->add_subcommand("resync", "Verify AUTS (MAC-S) and print the SQN_MS it carries");
   add_key_options(resync, ra->keys);
   resync->add_option("--auts", ra->auts, "AUTS, 28 hex digits")->required();
   resync->add_option("--ind-len", ra->ind_len, "IND length in bits, for the seq/ind split")
-      ->check(CLI::Range(0u, aka::kMaxIndLen))->capture_default_str();
+      ->check(CLI::Range(0u, aka::kMaxIndLen))
+      ->capture_default_str();
   resync->callback([ra] {
     const auto rand = parse_hex_fixed<16>("--rand", ra->keys.rand);
     const auto auts = parse_hex_fixed<14>("--auts", ra->auts);
     auto keys = make_keys(ra->keys);
     const auto sqn_ms = aka::verify_auts(keys, rand, auts);
-    if (!sqn_ms) throw CommandFailed("MAC-S of --auts does not verify (wrong K/OP(c) or RAND, or AUTS damaged)");
+    if (!sqn_ms)
+      throw CommandFailed(
+          "MAC-S of --auts does not verify (wrong K/OP(c) or RAND, or AUTS damaged)");
     Json j;
     j["sqn_ms"] = to_hex(sqn_ms->bytes());
     j["seq"] = sqn_ms->seq(ra->ind_len);

@@ -1,7 +1,7 @@
 // oagctl vector compute|resync as a real process: agrees with every shipped vector, and every
 // bad argument gets exit status 2 and a message naming it.
-#include <catch2/catch.hpp>
 #include <sys/wait.h>
+#include <catch2/catch.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -45,7 +45,9 @@ Run oagctl(const std::string& args) {
   return r;
 }
 
-std::string s(const json& j, const char* key) { return j.at(key).get<std::string>(); }
+std::string s(const json& j, const char* key) {
+  return j.at(key).get<std::string>();
+}
 
 }  // namespace
 
@@ -53,8 +55,9 @@ TEST_CASE("vector compute agrees with all 20 Milenage sets, from OP", "[oagctl]"
   const auto doc = test::load_vectors("milenage_ts35208.json");
   for (const auto& t : doc.at("test_sets")) {
     INFO("test set " << t.at("test_set").get<int>());
-    const auto r = oagctl("vector compute --algo milenage --k " + s(t, "K") + " --op " + s(t, "OP") + " --rand " +
-                          s(t, "RAND") + " --sqn " + s(t, "SQN") + " --amf " + s(t, "AMF"));
+    const auto r =
+        oagctl("vector compute --algo milenage --k " + s(t, "K") + " --op " + s(t, "OP") +
+               " --rand " + s(t, "RAND") + " --sqn " + s(t, "SQN") + " --amf " + s(t, "AMF"));
     REQUIRE(r.status == 0);
     const auto j = r.j();
     CHECK(s(j, "mac_a") == s(t, "f1"));
@@ -74,8 +77,8 @@ TEST_CASE("vector compute agrees with all 19 GSM-Milenage sets, from OPc", "[oag
   const auto doc = test::load_vectors("gsm_milenage_ts55205.json");
   for (const auto& t : doc.at("test_sets")) {
     INFO("test set " << t.at("test_set").get<int>());
-    const auto r = oagctl("vector compute --k " + s(t, "K") + " --opc " + s(t, "OPc") + " --rand " + s(t, "RAND") +
-                          " --sqn 1 --amf 8000");
+    const auto r = oagctl("vector compute --k " + s(t, "K") + " --opc " + s(t, "OPc") + " --rand " +
+                          s(t, "RAND") + " --sqn 1 --amf 8000");
     REQUIRE(r.status == 0);
     CHECK(s(r.j(), "sres") == s(t, "SRES1"));
     CHECK(s(r.j(), "kc") == s(t, "Kc"));
@@ -87,11 +90,12 @@ TEST_CASE("vector compute agrees with the 6 TUAK sets at their lengths", "[oagct
   for (const auto& t : doc.at("test_sets")) {
     INFO(s(t, "source"));
     const auto bits = [&](const char* f) { return std::to_string(s(t, f).size() * 4); };
-    const auto r = oagctl("vector compute --algo tuak --k " + s(t, "k") + " --op " + s(t, "top") + " --rand " +
-                          s(t, "rand") + " --sqn " + s(t, "sqn") + " --amf " + s(t, "amf") + " --tuak-mac-bits " +
-                          bits("f1") + " --tuak-res-bits " + bits("f2") + " --tuak-ck-bits " + bits("f3") +
-                          " --tuak-ik-bits " + bits("f4") + " --tuak-iterations " +
-                          std::to_string(t.at("keccak_iterations").get<int>()));
+    const auto r =
+        oagctl("vector compute --algo tuak --k " + s(t, "k") + " --op " + s(t, "top") + " --rand " +
+               s(t, "rand") + " --sqn " + s(t, "sqn") + " --amf " + s(t, "amf") +
+               " --tuak-mac-bits " + bits("f1") + " --tuak-res-bits " + bits("f2") +
+               " --tuak-ck-bits " + bits("f3") + " --tuak-ik-bits " + bits("f4") +
+               " --tuak-iterations " + std::to_string(t.at("keccak_iterations").get<int>()));
     REQUIRE(r.status == 0);
     const auto j = r.j();
     CHECK(s(j, "mac_a") == s(t, "f1"));
@@ -107,9 +111,9 @@ TEST_CASE("vector compute agrees with the 6 TUAK sets at their lengths", "[oagct
 TEST_CASE("vector compute --snn agrees with the 5G examples and RFC 5448 cases 1-2", "[oagctl]") {
   const auto other = test::load_vectors("other_vectors.json");
   for (const auto& e : other.at("5g_aka_examples")) {
-    const auto r = oagctl("vector compute --k " + s(e, "K") + " --opc " + s(e, "OPc") + " --rand " + s(e, "RAND") +
-                          " --sqn " + s(e, "SQN") + " --amf " + s(e, "AMF") + " --snn '" +
-                          s(e, "serving_network_name") + "'");
+    const auto r = oagctl("vector compute --k " + s(e, "K") + " --opc " + s(e, "OPc") + " --rand " +
+                          s(e, "RAND") + " --sqn " + s(e, "SQN") + " --amf " + s(e, "AMF") +
+                          " --snn '" + s(e, "serving_network_name") + "'");
     REQUIRE(r.status == 0);
     const auto j = r.j();
     CHECK(s(j, "autn") == s(e, "AUTN"));
@@ -121,8 +125,10 @@ TEST_CASE("vector compute --snn agrees with the 5G examples and RFC 5448 cases 1
   const auto& cases = other.at("rfc5448_appendixC_eap_aka_prime").at("cases");
   for (int i = 0; i < 2; ++i) {
     const auto& c = cases.at(i);
-    const auto r = oagctl("vector compute --k 5122250214c33e723a5dd523fc145fc0 --opc 981d464c7c52eb6e5036234984ad0bcf"
-                          " --rand " + s(c, "RAND") + " --sqn 16f3b3f70fc2 --amf c3ab --snn " + s(c, "network_name"));
+    const auto r = oagctl(
+        "vector compute --k 5122250214c33e723a5dd523fc145fc0 --opc 981d464c7c52eb6e5036234984ad0bcf"
+        " --rand " +
+        s(c, "RAND") + " --sqn 16f3b3f70fc2 --amf c3ab --snn " + s(c, "network_name"));
     REQUIRE(r.status == 0);
     CHECK(s(r.j(), "autn") == s(c, "AUTN"));
     CHECK(s(r.j(), "ck_prime") == s(c, "CK_prime"));
@@ -133,8 +139,8 @@ TEST_CASE("vector compute --snn agrees with the 5G examples and RFC 5448 cases 1
 TEST_CASE("vector compute agrees with the XOR example with SQN in decimal and hex", "[oagctl]") {
   const auto t = test::load_vectors("other_vectors.json").at("xor_ts34108_example");
   for (const char* sqn : {"1", "0x1", "000000000001"}) {
-    const auto r = oagctl("vector compute --algo xor --k " + s(t, "K") + " --rand " + s(t, "RAND") + " --sqn " + sqn +
-                          " --amf " + s(t, "AMF"));
+    const auto r = oagctl("vector compute --algo xor --k " + s(t, "K") + " --rand " + s(t, "RAND") +
+                          " --sqn " + sqn + " --amf " + s(t, "AMF"));
     REQUIRE(r.status == 0);
     const auto j = r.j();
     CHECK(s(j, "autn") == s(t, "AUTN"));
@@ -142,20 +148,23 @@ TEST_CASE("vector compute agrees with the XOR example with SQN in decimal and he
     CHECK(s(j, "sres") == s(t, "SRES_c2"));
     CHECK(s(j, "kc") == s(t, "Kc_c3"));
   }
-  const auto r = oagctl("vector compute --k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf "
-                        "--rand 23553cbe9637a89d218ae64dae47bf35 --sqn 1000 --amf 8000 --ind-len 5");
+  const auto r = oagctl(
+      "vector compute --k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf "
+      "--rand 23553cbe9637a89d218ae64dae47bf35 --sqn 1000 --amf 8000 --ind-len 5");
   REQUIRE(r.status == 0);
   CHECK(r.j().at("seq") == 31);  // 1000 = 31 << 5 | 8
   CHECK(r.j().at("ind") == 8);
 }
 
 TEST_CASE("vector resync recovers SQN_MS and refuses a bad MAC-S with exit 1", "[oagctl]") {
-  const auto keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, test::unhex("465b5ce8b199b49faa5f0a2ee238a6bc"),
+  const auto keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage,
+                                                  test::unhex("465b5ce8b199b49faa5f0a2ee238a6bc"),
                                                   test::unhex("cd63cb71954a9f4e48a5994e37a02baf"));
   const auto rand = test::unhex_fixed<16>("23553cbe9637a89d218ae64dae47bf35");
   auto auts = aka::build_auts(keys, rand, aka::Sqn{0x0000000012e5});
-  const std::string base = "vector resync --k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf "
-                           "--rand 23553cbe9637a89d218ae64dae47bf35 --auts ";
+  const std::string base =
+      "vector resync --k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf "
+      "--rand 23553cbe9637a89d218ae64dae47bf35 --auts ";
   auto r = oagctl(base + aka::to_hex(auts));
   REQUIRE(r.status == 0);
   CHECK(s(r.j(), "sqn_ms") == "0000000012e5");

@@ -9,7 +9,9 @@
 using namespace oag::aka;
 
 template <typename T>
-concept Streamable = requires(std::ostream& os, const T& t) { os << t; };
+concept Streamable = requires(std::ostream& os, const T& t) {
+  os << t;
+};
 
 static_assert(!Streamable<Secret<16>>, "a Secret must not be printable");
 static_assert(!Streamable<SecretVec<32>>, "a SecretVec must not be printable");
@@ -43,7 +45,8 @@ TEST_CASE("Secrets compare by value and wipe on destruction", "[secret]") {
 
   // Destroy a secret in place and look at its storage afterwards.
   alignas(Secret<16>) unsigned char storage[sizeof(Secret<16>)] = {};
-  auto* s = new (storage) Secret<16>(Bytes<16>{0xaa, 0xbb, 0xcc, 0xdd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  auto* s = new (storage)
+      Secret<16>(Bytes<16>{0xaa, 0xbb, 0xcc, 0xdd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
   s->~Secret<16>();
   std::size_t nonzero = 0;
   const volatile unsigned char* bytes = storage;  // read what the destructor left behind

@@ -28,7 +28,8 @@ TEST_CASE("GSM-Milenage reproduces TS 55.205 test sets 1-19", "[gsm]") {
     CHECK(to_hex(m.res.expose()).substr(0, 8) == t.at("SRES2").get<std::string>());
 
     // A sim triplet comes from the same K/OPc as the quintet.
-    const auto keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, k.expose(), opc.expose());
+    const auto keys =
+        aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, k.expose(), opc.expose());
     const auto tr = aka::generate_triplet(keys, rand);
     CHECK(to_hex(tr.sres.expose()) == t.at("SRES1").get<std::string>());
     CHECK(to_hex(tr.kc.expose()) == t.at("Kc").get<std::string>());
@@ -38,8 +39,9 @@ TEST_CASE("GSM-Milenage reproduces TS 55.205 test sets 1-19", "[gsm]") {
 
 TEST_CASE("c2 folds RES of any length into 32 bits; c3 folds CK and IK", "[gsm]") {
   const auto res16 = test::unhex("0102030405060708090a0b0c0d0e0f10");
-  CHECK(to_hex(aka::c2(res16).expose()) == aka::to_hex(aka::Bytes<4>{0x01 ^ 0x05 ^ 0x09 ^ 0x0d, 0x02 ^ 0x06 ^ 0x0a ^ 0x0e,
-                                                                    0x03 ^ 0x07 ^ 0x0b ^ 0x0f, 0x04 ^ 0x08 ^ 0x0c ^ 0x10}));
+  CHECK(to_hex(aka::c2(res16).expose()) ==
+        aka::to_hex(aka::Bytes<4>{0x01 ^ 0x05 ^ 0x09 ^ 0x0d, 0x02 ^ 0x06 ^ 0x0a ^ 0x0e,
+                                  0x03 ^ 0x07 ^ 0x0b ^ 0x0f, 0x04 ^ 0x08 ^ 0x0c ^ 0x10}));
   CHECK(to_hex(aka::c2(test::unhex("aabbccdd")).expose()) == "aabbccdd");
   // RES of 6 bytes is zero-padded: the last two words' missing bytes count as zero.
   CHECK(to_hex(aka::c2(test::unhex("112233445566")).expose()) == "44664433");

@@ -1,6 +1,6 @@
 // Keccak-f[1600] checked as the permutation inside SHA3-256 against OpenSSL's SHA3.
-#include <catch2/catch.hpp>
 #include <openssl/evp.h>
+#include <catch2/catch.hpp>
 
 #include <cstring>
 #include <string>

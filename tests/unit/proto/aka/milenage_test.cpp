@@ -36,11 +36,14 @@ TEST_CASE("Milenage reproduces every output of TS 35.208 test sets 1-20", "[mile
     CHECK(to_hex(r.ak_star.expose()) == t.at("f5star").get<std::string>());
 
     // The same through the subscriber-level API, from OP.
-    const auto keys = aka::SubscriberKeys::from_op(aka::Algorithm::milenage, k.expose(), op.expose());
+    const auto keys =
+        aka::SubscriberKeys::from_op(aka::Algorithm::milenage, k.expose(), op.expose());
     const auto q = aka::generate_quintet(keys, rand, aka::Sqn::from_bytes(sqn), amf);
-    const auto sqn_xor_ak = aka::xor_bytes(sqn, aka::Bytes<6>{r.ak.data()[0], r.ak.data()[1], r.ak.data()[2],
-                                                             r.ak.data()[3], r.ak.data()[4], r.ak.data()[5]});
-    CHECK(to_hex(q.autn) == to_hex(sqn_xor_ak) + t.at("AMF").get<std::string>() + t.at("f1").get<std::string>());
+    const auto sqn_xor_ak =
+        aka::xor_bytes(sqn, aka::Bytes<6>{r.ak.data()[0], r.ak.data()[1], r.ak.data()[2],
+                                          r.ak.data()[3], r.ak.data()[4], r.ak.data()[5]});
+    CHECK(to_hex(q.autn) ==
+          to_hex(sqn_xor_ak) + t.at("AMF").get<std::string>() + t.at("f1").get<std::string>());
     CHECK(to_hex(q.xres.expose()) == t.at("f2").get<std::string>());
     CHECK(to_hex(q.ck.expose()) == t.at("f3").get<std::string>());
     CHECK(to_hex(q.ik.expose()) == t.at("f4").get<std::string>());

@@ -30,13 +30,15 @@ TEST_CASE("TUAK reproduces TS 35.233 test sets 1-6", "[tuak]") {
     const auto topc = aka::tuak::compute_topc(k, top, p.iterations);
     CHECK(to_hex(topc.expose()) == t.at("topc").get<std::string>());
     CHECK(to_hex(aka::tuak::f1(k, topc, rand, sqn, amf, p)) == t.at("f1").get<std::string>());
-    CHECK(to_hex(aka::tuak::f1star(k, topc, rand, sqn, amf, p)) == t.at("f1star").get<std::string>());
+    CHECK(to_hex(aka::tuak::f1star(k, topc, rand, sqn, amf, p)) ==
+          t.at("f1star").get<std::string>());
     const auto r = aka::tuak::f2345(k, topc, rand, p);
     CHECK(to_hex(r.res.expose()) == t.at("f2").get<std::string>());
     CHECK(to_hex(r.ck.expose()) == t.at("f3").get<std::string>());
     CHECK(to_hex(r.ik.expose()) == t.at("f4").get<std::string>());
     CHECK(to_hex(r.ak.expose()) == t.at("f5").get<std::string>());
-    CHECK(to_hex(aka::tuak::f5star(k, topc, rand, p.iterations).expose()) == t.at("f5star").get<std::string>());
+    CHECK(to_hex(aka::tuak::f5star(k, topc, rand, p.iterations).expose()) ==
+          t.at("f5star").get<std::string>());
   }
 }
 
@@ -55,10 +57,12 @@ TEST_CASE("TUAK quintets: AUTN from f1/f5 for the vector-compatible test sets", 
                                                    test::unhex(t.at("top")), p);
     CHECK(to_hex(keys.opc.expose()) == t.at("topc").get<std::string>());
     const auto sqn = test::unhex_fixed<6>(t.at("sqn"));
-    const auto q = aka::generate_quintet(keys, test::unhex_fixed<16>(t.at("rand")), aka::Sqn::from_bytes(sqn),
-                                         test::unhex_fixed<2>(t.at("amf")));
+    const auto q =
+        aka::generate_quintet(keys, test::unhex_fixed<16>(t.at("rand")), aka::Sqn::from_bytes(sqn),
+                              test::unhex_fixed<2>(t.at("amf")));
     const auto ak = test::unhex_fixed<6>(t.at("f5"));
-    CHECK(to_hex(q.autn) == to_hex(aka::xor_bytes(sqn, ak)) + t.at("amf").get<std::string>() + t.at("f1").get<std::string>());
+    CHECK(to_hex(q.autn) == to_hex(aka::xor_bytes(sqn, ak)) + t.at("amf").get<std::string>() +
+                                t.at("f1").get<std::string>());
     CHECK(to_hex(q.xres.expose()) == t.at("f2").get<std::string>());
     ++checked;
   }

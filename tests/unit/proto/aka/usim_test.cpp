@@ -11,8 +11,9 @@ using Check = aka::UsimSqnState::Check;
 
 namespace {
 const aka::SubscriberKeys& keys() {
-  static const auto k = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, test::unhex("465b5ce8b199b49faa5f0a2ee238a6bc"),
-                                                      test::unhex("cd63cb71954a9f4e48a5994e37a02baf"));
+  static const auto k = aka::SubscriberKeys::from_opc(
+      aka::Algorithm::milenage, test::unhex("465b5ce8b199b49faa5f0a2ee238a6bc"),
+      test::unhex("cd63cb71954a9f4e48a5994e37a02baf"));
   return k;
 }
 aka::Bytes<16> rand_n(std::uint8_t n) {
@@ -23,7 +24,8 @@ aka::Bytes<16> rand_n(std::uint8_t n) {
 const aka::Bytes<2> kAmf{0x80, 0x00};
 }  // namespace
 
-TEST_CASE("Annex C check: fresh SQN accepted, replay rejected per IND, other IND accepted", "[usim]") {
+TEST_CASE("Annex C check: fresh SQN accepted, replay rejected per IND, other IND accepted",
+          "[usim]") {
   aka::UsimSqnState st(5);
   CHECK(st.check(Sqn::from_seq_ind(1, 0, 5)) == Check::accepted);
   st.accept(Sqn::from_seq_ind(1, 0, 5));
@@ -53,7 +55,8 @@ TEST_CASE("USIM state is restorable from its array", "[usim]") {
   CHECK_THROWS_AS(aka::UsimSqnState(2, std::vector<std::uint64_t>(3)), std::invalid_argument);
 }
 
-TEST_CASE("USIM run: success, replay → AUTS the home side verifies, wrong K → MAC failure", "[usim]") {
+TEST_CASE("USIM run: success, replay → AUTS the home side verifies, wrong K → MAC failure",
+          "[usim]") {
   aka::UsimSqnState usim(5);
   const auto q = aka::generate_quintet(keys(), rand_n(1), Sqn::from_seq_ind(5, 0, 5), kAmf);
 
@@ -73,19 +76,24 @@ TEST_CASE("USIM run: success, replay → AUTS the home side verifies, wrong K �
   CHECK(*recovered == Sqn::from_seq_ind(5, 0, 5));
 
   // The home side moves past SQN_MS; the next vector is accepted.
-  const auto next = aka::generate_quintet(keys(), rand_n(2), Sqn::from_seq_ind(recovered->seq(5) + 1, 0, 5), kAmf);
-  CHECK(std::holds_alternative<aka::AkaSuccess>(aka::usim_run_aka(keys(), next.rand, next.autn, usim)));
+  const auto next = aka::generate_quintet(keys(), rand_n(2),
+                                          Sqn::from_seq_ind(recovered->seq(5) + 1, 0, 5), kAmf);
+  CHECK(std::holds_alternative<aka::AkaSuccess>(
+      aka::usim_run_aka(keys(), next.rand, next.autn, usim)));
 
   // A vector from another K fails the MAC and leaves the state alone.
-  const auto other = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, test::unhex("fec86ba6eb707ed08905757b1bb44b8f"),
+  const auto other = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage,
+                                                   test::unhex("fec86ba6eb707ed08905757b1bb44b8f"),
                                                    test::unhex("1006020f0a478bf6b699f15c062e42b3"));
   const auto forged = aka::generate_quintet(other, rand_n(3), Sqn::from_seq_ind(100, 1, 5), kAmf);
   const auto before = usim.seq_ms();
-  CHECK(std::holds_alternative<aka::AkaMacFailure>(aka::usim_run_aka(keys(), forged.rand, forged.autn, usim)));
+  CHECK(std::holds_alternative<aka::AkaMacFailure>(
+      aka::usim_run_aka(keys(), forged.rand, forged.autn, usim)));
   CHECK(usim.seq_ms() == before);
 
   // A tampered AUTN (one bit of the concealed SQN) fails the MAC too.
   auto tampered = next.autn;
   tampered[2] ^= 0x10;
-  CHECK(std::holds_alternative<aka::AkaMacFailure>(aka::usim_run_aka(keys(), next.rand, tampered, usim)));
+  CHECK(std::holds_alternative<aka::AkaMacFailure>(
+      aka::usim_run_aka(keys(), next.rand, tampered, usim)));
 }

@@ -32,7 +32,8 @@ TEST_CASE("XOR test algorithm reproduces the shipped example", "[xor]") {
 TEST_CASE("XOR MAC-S uses AMF 0000 and f5* equals f5", "[xor]") {
   const auto k = test::unhex_secret<16>("000102030405060708090a0b0c0d0e0f");
   const aka::Bytes<16> rand{};
-  const auto r = aka::xor_test::compute(k, rand, test::unhex_fixed<6>("000000000020"), test::unhex_fixed<2>("8000"));
+  const auto r = aka::xor_test::compute(k, rand, test::unhex_fixed<6>("000000000020"),
+                                        test::unhex_fixed<2>("8000"));
   CHECK(to_hex(r.mac_a) == "0001020304258607");
   CHECK(to_hex(r.mac_s) == "0001020304250607");
   CHECK(to_hex(r.ak.expose()) == "030405060708");
