@@ -1,0 +1,75 @@
+#pragma once
+// Outcomes of store operations. Not found, not allowed / conflict and backend failure are kept
+// apart (as osmo-hlr keeps ENOENT / ENOKEY / EIO), so that each maps to one HTTP status.
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace oag::storage {
+
+/// Why an operation did not succeed.
+enum class Errc {
+  not_found,        ///< no such subscriber / vector / agreement (404)
+  disabled,         ///< the subscriber or agreement exists but is not active (403)
+  not_allowed,      ///< the kind is not enabled for this subscriber (422)
+  conflict,         ///< unique key taken, or an idempotency key reused for another request (409)
+  invalid,          ///< a value out of range (400)
+  bad_auts,         ///< MAC-S of AUTS did not verify (400)
+  exhausted,        ///< SEQ would pass 48 bits (409)
+  unavailable,      ///< the backend failed: disk, lock, corrupt data (503)
+};
+
+/// Stable lower-case name of an error code ("not-found", ...), used in problem types and logs.
+const char* to_string(Errc e) noexcept;
+
+/// An error: a code and a detail for people. The detail never holds a key or a RES.
+struct Error {
+  Errc code;           ///< what kind of failure
+  std::string detail;  ///< human-readable, names the field or object
+};
+
+/// Thrown inside the store to abort the current request only.
+class StoreError : public std::runtime_error {
+ public:
+  /// Wraps `e`.
+  explicit StoreError(Error e) : std::runtime_error(e.detail), error_(std::move(e)) {}
+  /// The wrapped error.
+  const Error& error() const noexcept { return error_; }
+
+ private:
+  Error error_;
+};
+
+/// A value or an Error.
+template <typename T>
+class Result {
+ public:
+  /// Success.
+  Result(T v) : v_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  /// Failure.
+  Result(Error e) : v_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
+  /// True on success.
+  bool ok() const noexcept { return v_.index() == 0; }
+  /// The value; throws StoreError on failure.
+  T& value() {
+    if (!ok()) throw StoreError(error());
+    return std::get<0>(v_);
+  }
+  /// The value; throws StoreError on failure.
+  const T& value() const {
+    if (!ok()) throw StoreError(error());
+    return std::get<0>(v_);
+  }
+  /// The error (only valid when !ok()).
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+/// Result of an operation with no value.
+struct Done {};
+
+}  // namespace oag::storage

@@ -1,0 +1,52 @@
+#include "storage/store.hpp"
+
+#include <future>
+#include <map>
+
+#include "storage/sqlite/sqlite_backend.hpp"
+
+namespace oag::storage {
+
+Result<IssueResult> IssuanceStore::issue(IssueRequest req) {
+  std::promise<Result<IssueResult>> p;
+  auto f = p.get_future();
+  issue_async(std::move(req), [&p](Result<IssueResult> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+namespace {
+
+struct Factory {
+  std::unique_ptr<Backend> (*open)(const BackendConfig&);
+  int (*latest)();
+};
+
+const std::map<std::string, Factory>& registry() {
+  static const std::map<std::string, Factory> r = {
+      {"sqlite", {&sqlite::open_sqlite_backend, &sqlite::latest_sqlite_schema}},
+  };
+  return r;
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> open_backend(const BackendConfig& cfg) {
+  const auto it = registry().find(cfg.backend);
+  if (it == registry().end())
+    throw StoreError({Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: sqlite)"});
+  if (!cfg.master_key) throw StoreError({Errc::invalid, "store.master_key_file: a master key is required"});
+  return it->second.open(cfg);
+}
+
+int latest_schema_version(const std::string& backend) {
+  const auto it = registry().find(backend);
+  return it == registry().end() ? 0 : it->second.latest();
+}
+
+std::vector<std::string> backend_names() {
+  std::vector<std::string> v;
+  for (const auto& [name, f] : registry()) v.push_back(name);
+  return v;
+}
+
+}  // namespace oag::storage

@@ -1,0 +1,136 @@
+#pragma once
+// The abstract stores and the factory keyed by backend name (Kea's pattern): the daemon and the
+// CLI see only these interfaces; "sqlite" is the first backend, PostgreSQL will follow.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/master_key.hpp"
+#include "storage/result.hpp"
+#include "storage/types.hpp"
+
+namespace oag::storage {
+
+/// Subscribers and their encrypted keys.
+class SubscriberStore {
+ public:
+  virtual ~SubscriberStore() = default;
+  /// Adds one subscriber (conflict when the NAI or IMSI exists).
+  virtual Result<Subscriber> add(const SubscriberInput& in) = 0;
+  /// Adds all of `in` in one transaction, or none (the error names the failing entry's index).
+  virtual Result<std::size_t> import(const std::vector<SubscriberInput>& in) = 0;
+  /// Reads one subscriber, without keys.
+  virtual Result<Subscriber> get(const std::string& nai) = 0;
+  /// Lists subscribers ordered by NAI, `limit` from `offset`.
+  virtual Result<std::vector<Subscriber>> list(std::size_t offset, std::size_t limit) = 0;
+  /// Sets a subscriber's state.
+  virtual Result<Done> set_state(const std::string& nai, State s) = 0;
+  /// Sets the stored SQN (SEQ_HE), e.g. after a SIM was re-personalised.
+  virtual Result<Done> set_seq(const std::string& nai, std::uint64_t seq_he) = 0;
+  /// Deletes a subscriber (its vectors go with it; billing stays).
+  virtual Result<Done> remove(const std::string& nai) = 0;
+  /// Re-encrypts every subscriber's keys under `next` in one transaction, then uses it.
+  virtual Result<std::size_t> rotate_master_key(const MasterKey& next) = 0;
+};
+
+/// Agreements with peer operators.
+class AgreementStore {
+ public:
+  virtual ~AgreementStore() = default;
+  /// Adds an agreement (conflict when the id exists).
+  virtual Result<Agreement> add(const Agreement& a) = 0;
+  /// Reads one agreement.
+  virtual Result<Agreement> get(const std::string& id) = 0;
+  /// All agreements, ordered by id.
+  virtual Result<std::vector<Agreement>> list() = 0;
+  /// The agreements naming `realm` (any state; the caller checks state and dates).
+  virtual Result<std::vector<Agreement>> for_realm(const std::string& realm) = 0;
+  /// Sets an agreement's state.
+  virtual Result<Done> set_state(const std::string& id, State s) = 0;
+};
+
+/// Issuing vectors, their outcomes, and resynchronisation: each call is one transaction.
+class IssuanceStore {
+ public:
+  virtual ~IssuanceStore() = default;
+  /// Completion callback, called on a store thread after the commit (or failure).
+  using IssueCallback = std::function<void(Result<IssueResult>)>;
+  /// Issues vectors; `done` runs after the transaction committed. Never blocks the caller.
+  virtual void issue_async(IssueRequest req, IssueCallback done) = 0;
+  /// Issues vectors and waits for the commit.
+  Result<IssueResult> issue(IssueRequest req);
+  /// Records an endpoint's success/failure report for one vector it was issued.
+  virtual Result<Done> report_result(const std::string& vector_id, const std::string& requester,
+                                     bool success) = 0;
+  /// Verifies AUTS for a RAND issued to `nai` and moves SEQ_HE past SQN_MS; returns SQN_MS.
+  virtual Result<aka::Sqn> resync(const std::string& nai, const aka::Bytes<16>& rand,
+                                  const aka::Auts& auts) = 0;
+};
+
+/// The billing log.
+class BillingStore {
+ public:
+  virtual ~BillingStore() = default;
+  /// Calls `fn` for each record with from_ms <= time < to_ms in sequence order; stops when fn
+  /// returns false.
+  virtual Result<Done> for_each(std::int64_t from_ms, std::int64_t to_ms,
+                                const std::function<bool(const BillingRecord&)>& fn) = 0;
+  /// Walks the whole chain: sequence gap-free from 1, every hash recomputed.
+  virtual Result<ChainReport> verify() = 0;
+};
+
+/// How to open a backend.
+struct BackendConfig {
+  std::string backend = "sqlite";        ///< factory key
+  std::string path;                      ///< database file (sqlite) or connection string
+  std::shared_ptr<const MasterKey> master_key;  ///< key for K/OPc at rest
+  unsigned ind_slot = 0;                 ///< this instance's IND
+  bool migrate = false;                  ///< apply pending migrations (else refuse an old schema)
+  bool create = false;                   ///< allow creating a new, empty database
+  bool synchronous_full = true;          ///< fsync at every commit (off only for throwaway tests)
+  std::size_t max_batch = 256;           ///< most requests per group commit
+  std::int64_t vector_ttl_ms = 600'000;  ///< how long an issued vector stays valid
+  std::function<std::int64_t()> now_ms;  ///< clock (UTC ms); system clock when empty
+};
+
+/// Group-commit counters since open.
+struct StoreStats {
+  std::uint64_t commits = 0;   ///< write transactions committed
+  std::uint64_t requests = 0;  ///< requests served in them (requests / commits = mean batch)
+  std::size_t queued = 0;      ///< requests waiting now
+};
+
+/// An open backend: the four stores over one database.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  /// Subscribers.
+  virtual SubscriberStore& subscribers() = 0;
+  /// Agreements.
+  virtual AgreementStore& agreements() = 0;
+  /// Issuance.
+  virtual IssuanceStore& issuance() = 0;
+  /// Billing.
+  virtual BillingStore& billing() = 0;
+  /// Schema version of the open database.
+  virtual int schema_version() = 0;
+  /// True when a read reaches the database (readiness).
+  virtual bool healthy() = 0;
+  /// Group-commit counters.
+  virtual StoreStats stats() = 0;
+};
+
+/// Opens the backend named by `cfg.backend`; throws StoreError (unavailable / invalid) with a
+/// message naming the problem (unknown backend, schema too new or too old, wrong master key).
+std::unique_ptr<Backend> open_backend(const BackendConfig& cfg);
+
+/// The schema version this build writes and understands, per backend.
+int latest_schema_version(const std::string& backend);
+
+/// Backend names the factory knows.
+std::vector<std::string> backend_names();
+
+}  // namespace oag::storage

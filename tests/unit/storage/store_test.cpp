@@ -1,0 +1,544 @@
+// The generic storage suite: written against the interfaces of storage/store.hpp and run for
+// every backend the factory knows (Kea's pattern). Backend-specific checks are marked.
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <thread>
+
+#include "proto/aka/hex.hpp"
+#include "proto/aka/usim.hpp"
+#include "storage/store.hpp"
+#include "tests/unit/support/temp_dir.hpp"
+#include "tests/unit/support/vectors.hpp"
+
+using namespace oag;
+using namespace oag::storage;
+
+namespace {
+
+const std::string kK = "465b5ce8b199b49faa5f0a2ee238a6bc";
+const std::string kOpc = "cd63cb71954a9f4e48a5994e37a02baf";
+
+SubscriberInput subscriber(const std::string& nai, const std::string& imsi, const std::string& k = kK,
+                           const std::string& opc = kOpc) {
+  SubscriberInput in;
+  in.nai = nai;
+  in.imsi = imsi;
+  in.keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, test::unhex(k), test::unhex(opc));
+  return in;
+}
+
+IssueRequest request(const std::string& subject, Kind kind = Kind::aka, unsigned count = 1) {
+  static std::atomic<int> n{0};
+  IssueRequest r;
+  r.subject = subject;
+  r.kind = kind;
+  r.count = count;
+  r.requester = "bob@op-b.example";
+  r.request_id = "req-" + std::to_string(++n);
+  return r;
+}
+
+struct Fixture {
+  explicit Fixture(std::string backend_name) : backend(std::move(backend_name)) {
+    key_file = dir.file("master.key");
+    key = std::make_shared<MasterKey>(MasterKey::generate(key_file));
+    db_path = dir.file("oag.db");
+    open(true);
+  }
+  BackendConfig config(bool create = false) {
+    BackendConfig c;
+    c.backend = backend;
+    c.path = db_path;
+    c.master_key = key;
+    c.create = create;
+    c.ind_slot = 3;
+    c.now_ms = [this] { return now; };
+    return c;
+  }
+  void open(bool create = false) { b = open_backend(config(create)); }
+  std::uint64_t billing_count() {
+    std::uint64_t n = 0;
+    REQUIRE(b->billing().for_each(0, INT64_MAX, [&](const BillingRecord&) { return ++n, true; }).ok());
+    return n;
+  }
+  std::uint64_t seq_of(const std::string& nai) { return b->subscribers().get(nai).value().seq_he; }
+
+  std::string backend;
+  test::TempDir dir;
+  std::string key_file;
+  std::string db_path;
+  std::shared_ptr<const MasterKey> key;
+  std::int64_t now = 1'800'000'000'000;
+  std::unique_ptr<Backend> b;
+};
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void raw_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  INFO((err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+#define FOR_EACH_BACKEND() const std::string backend_name = GENERATE(from_range(backend_names()))
+
+}  // namespace
+
+TEST_CASE("open: create, reopen, refuse missing, newer schema, wrong master key", "[storage]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  CHECK(f.b->schema_version() == latest_schema_version(backend_name));
+  CHECK(f.b->healthy());
+  f.b.reset();
+  f.open(false);  // reopening needs no create
+  f.b.reset();
+
+  auto cfg = f.config();
+  cfg.path = f.dir.file("missing.db");
+  CHECK_THROWS_WITH(open_backend(cfg), Catch::Contains("oagctl init"));
+
+  cfg = f.config();
+  cfg.master_key = std::make_shared<MasterKey>(MasterKey::generate(f.dir.file("other.key")));
+  CHECK_THROWS_WITH(open_backend(cfg), Catch::Contains("master key"));
+
+  cfg = f.config();
+  cfg.backend = "oracle";
+  CHECK_THROWS_WITH(open_backend(cfg), Catch::Contains("store.backend"));
+
+  if (backend_name == "sqlite") {
+    raw_sql(f.db_path, "PRAGMA user_version = 99");
+    CHECK_THROWS_WITH(open_backend(f.config()), Catch::Contains("newer than this build"));
+    raw_sql(f.db_path, "PRAGMA user_version = 0");
+    CHECK_THROWS_WITH(open_backend(f.config()), Catch::Contains("not an OAG database"));
+  }
+}
+
+TEST_CASE("master key file: must be 32 bytes and mode 0600", "[storage][keys]") {
+  test::TempDir dir;
+  const auto path = dir.file("k");
+  MasterKey::generate(path);
+  CHECK_NOTHROW(MasterKey::load(path));
+  CHECK_THROWS_WITH(MasterKey::generate(path), Catch::Contains(path));  // never overwritten
+  chmod(path.c_str(), 0640);
+  CHECK_THROWS_WITH(MasterKey::load(path), Catch::Contains("mode 0600"));
+  chmod(path.c_str(), 0600);
+  std::ofstream(path, std::ios::app) << "x";
+  CHECK_THROWS_WITH(MasterKey::load(path), Catch::Contains("exactly 32 bytes"));
+  CHECK_THROWS_WITH(MasterKey::load(dir.file("nope")), Catch::Contains("nope"));
+}
+
+TEST_CASE("subscribers: add, get, list, conflicts, validation, state, delete", "[storage]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  auto& subs = f.b->subscribers();
+  const auto a = subs.add(subscriber("alice@op-a.example", "001010000000001"));
+  REQUIRE(a.ok());
+  CHECK(a.value().nai == "alice@op-a.example");
+  CHECK(a.value().seq_he == 0);
+  CHECK(a.value().state == State::active);
+
+  auto dup = subs.add(subscriber("alice@op-a.example", "001010000000002"));
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.error().code == Errc::conflict);
+  CHECK_THAT(dup.error().detail, Catch::StartsWith("nai:"));
+  dup = subs.add(subscriber("carol@op-a.example", "001010000000001"));
+  REQUIRE_FALSE(dup.ok());
+  CHECK_THAT(dup.error().detail, Catch::StartsWith("imsi:"));
+
+  auto bad = subscriber("no-realm", "001010000000003");
+  CHECK(subs.add(bad).error().detail.rfind("nai:", 0) == 0);
+  bad = subscriber("dave@op-a.example", "12ab");
+  CHECK(subs.add(bad).error().code == Errc::invalid);
+  bad = subscriber("dave@op-a.example", "001010000000003");
+  bad.ind_len = 11;
+  CHECK(subs.add(bad).error().detail.rfind("ind_len:", 0) == 0);
+
+  CHECK(subs.get("nobody@op-a.example").error().code == Errc::not_found);
+  REQUIRE(subs.add(subscriber("bob@op-a.example", "001010000000004")).ok());
+  const auto l = subs.list(0, 10).value();
+  REQUIRE(l.size() == 2);
+  CHECK(l[0].nai == "alice@op-a.example");
+  CHECK(subs.list(1, 10).value().size() == 1);
+
+  REQUIRE(subs.set_state("bob@op-a.example", State::suspended).ok());
+  CHECK(subs.get("bob@op-a.example").value().state == State::suspended);
+  CHECK(subs.set_state("nobody@op-a.example", State::active).error().code == Errc::not_found);
+  REQUIRE(subs.remove("bob@op-a.example").ok());
+  CHECK(subs.get("bob@op-a.example").error().code == Errc::not_found);
+  CHECK(subs.remove("bob@op-a.example").error().code == Errc::not_found);
+}
+
+TEST_CASE("import is all or nothing and names the bad entry", "[storage]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  std::vector<SubscriberInput> batch;
+  for (int i = 0; i < 50; ++i)
+    batch.push_back(subscriber("u" + std::to_string(i) + "@op-a.example", "0010100000" + std::to_string(10000 + i)));
+  batch.push_back(subscriber("u7@op-a.example", "001019999999999"));  // duplicate NAI, entry 51
+  const auto r = f.b->subscribers().import(batch);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::conflict);
+  CHECK_THAT(r.error().detail, Catch::StartsWith("entry 51: nai:"));
+  CHECK(f.b->subscribers().list(0, 100).value().empty());
+  batch.pop_back();
+  CHECK(f.b->subscribers().import(batch).value() == 50);
+  CHECK(f.b->subscribers().list(0, 100).value().size() == 50);
+}
+
+TEST_CASE("keys at rest: the database file holds no K or OPc; a moved row does not decrypt", "[storage][keys]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  REQUIRE(f.b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
+  REQUIRE(f.b->subscribers().add(subscriber("bob@op-a.example", "001010000000002", "fec86ba6eb707ed08905757b1bb44b8f",
+                                            "1006020f0a478bf6b699f15c062e42b3")).ok());
+  REQUIRE(f.b->issuance().issue(request("alice@op-a.example")).ok());
+  if (backend_name != "sqlite") return;
+  f.b.reset();  // checkpoint the WAL into the file
+  const std::string raw = read_all(f.db_path) + read_all(f.db_path + "-wal");
+  for (const auto& secret : {kK, kOpc, std::string("fec86ba6eb707ed08905757b1bb44b8f")}) {
+    const auto bytes = test::unhex(secret);
+    CHECK(raw.find(std::string(bytes.begin(), bytes.end())) == std::string::npos);
+    CHECK(raw.find(secret) == std::string::npos);
+  }
+  // Give bob alice's sealed keys: the NAI bound into GCM makes them useless there.
+  raw_sql(f.db_path, "UPDATE subscribers SET k_enc = (SELECT k_enc FROM subscribers WHERE nai = 'alice@op-a.example'), "
+                     "opc_enc = (SELECT opc_enc FROM subscribers WHERE nai = 'alice@op-a.example') "
+                     "WHERE nai = 'bob@op-a.example'");
+  f.open();
+  const auto before = f.billing_count();
+  const auto r = f.b->issuance().issue(request("bob@op-a.example"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::unavailable);
+  CHECK_THAT(r.error().detail, Catch::Contains("do not decrypt"));
+  CHECK(f.billing_count() == before);
+}
+
+TEST_CASE("issue aka: vectors verify against K; SQN = SEQ+1 with this instance's IND", "[storage][issue]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  auto in = subscriber("alice@op-a.example", "001010000000001");
+  in.seq_he = 41;
+  REQUIRE(f.b->subscribers().add(in).ok());
+  auto req = request("alice@op-a.example", Kind::aka, 3);
+  req.price_micros = 20'000;
+  req.currency = "EUR";
+  const auto r = f.b->issuance().issue(req);
+  REQUIRE(r.ok());
+  const auto& res = r.value();
+  REQUIRE(res.vectors.size() == 3);
+  CHECK_FALSE(res.replayed);
+  aka::UsimSqnState usim(5);
+  for (unsigned i = 0; i < 3; ++i) {
+    const auto& v = res.vectors[i];
+    CHECK(v.sqn == aka::Sqn::from_seq_ind(42 + i, 3, 5));
+    CHECK(v.expires_ms == f.now + 600'000);
+    CHECK(v.id.size() == 36);
+    const auto out = aka::usim_run_aka(in.keys, v.rand, v.autn, usim);
+    REQUIRE(std::holds_alternative<aka::AkaSuccess>(out));
+    CHECK(std::get<aka::AkaSuccess>(out).res == v.xres);
+    CHECK(std::get<aka::AkaSuccess>(out).ck == v.ck);
+  }
+  CHECK(f.seq_of("alice@op-a.example") == 44);
+  std::vector<BillingRecord> bill;
+  REQUIRE(f.b->billing().for_each(0, INT64_MAX, [&](const BillingRecord& b) { return bill.push_back(b), true; }).ok());
+  REQUIRE(bill.size() == 1);
+  CHECK(bill[0].seq == res.billing_seq);
+  CHECK(bill[0].count == 3);
+  CHECK(bill[0].role == Role::local);
+  CHECK(bill[0].subject_realm == "op-a.example");
+  CHECK(bill[0].requester_realm == "op-b.example");
+  CHECK(bill[0].unit_price_micros == 20'000);
+  CHECK(bill[0].time_ms == f.now);
+  CHECK(bill[0].rand_sha256.size() == 64);
+  CHECK(bill[0].prev_hash == std::string(64, '0'));
+}
+
+TEST_CASE("issue sim: triplets from the same K/OPc, SEQ untouched", "[storage][issue]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  const auto in = subscriber("alice@op-a.example", "001010000000001");
+  REQUIRE(f.b->subscribers().add(in).ok());
+  const auto r = f.b->issuance().issue(request("alice@op-a.example", Kind::sim, 2));
+  REQUIRE(r.ok());
+  for (const auto& v : r.value().vectors) {
+    const auto t = aka::generate_triplet(in.keys, v.rand);
+    CHECK(aka::equal_ct(t.sres.expose(), v.xres.expose()));
+    CHECK(t.kc == v.kc);
+  }
+  CHECK(r.value().vectors[0].rand != r.value().vectors[1].rand);
+  CHECK(f.seq_of("alice@op-a.example") == 0);
+}
+
+TEST_CASE("issue refusals are typed and write nothing", "[storage][issue]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  auto in = subscriber("alice@op-a.example", "001010000000001");
+  in.kinds = kAka;
+  REQUIRE(f.b->subscribers().add(in).ok());
+  REQUIRE(f.b->subscribers().add(subscriber("bob@op-a.example", "001010000000002")).ok());
+  REQUIRE(f.b->subscribers().set_state("bob@op-a.example", State::suspended).ok());
+  auto& iss = f.b->issuance();
+  CHECK(iss.issue(request("nobody@op-a.example")).error().code == Errc::not_found);
+  CHECK(iss.issue(request("bob@op-a.example")).error().code == Errc::disabled);
+  const auto sim = iss.issue(request("alice@op-a.example", Kind::sim));
+  CHECK(sim.error().code == Errc::not_allowed);
+  CHECK_THAT(sim.error().detail, Catch::StartsWith("kind:"));
+  CHECK(iss.issue(request("alice@op-a.example", Kind::aka, 0)).error().detail.rfind("count:", 0) == 0);
+  CHECK(iss.issue(request("alice@op-a.example", Kind::aka, kMaxCount + 1)).error().code == Errc::invalid);
+  auto no_id = request("alice@op-a.example");
+  no_id.request_id.clear();
+  CHECK(iss.issue(no_id).error().detail.rfind("request_id:", 0) == 0);
+  CHECK(f.billing_count() == 0);
+  CHECK(f.seq_of("alice@op-a.example") == 0);
+  CHECK(f.seq_of("bob@op-a.example") == 0);
+}
+
+TEST_CASE("SEQ exhaustion is refused without a step", "[storage][issue]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  auto in = subscriber("alice@op-a.example", "001010000000001");
+  in.seq_he = (aka::Sqn::kMax >> 5) - 1;
+  REQUIRE(f.b->subscribers().add(in).ok());
+  CHECK(f.b->issuance().issue(request("alice@op-a.example")).ok());
+  CHECK(f.b->issuance().issue(request("alice@op-a.example")).error().code == Errc::exhausted);
+  CHECK(f.billing_count() == 1);
+}
+
+TEST_CASE("idempotent retries: same (peer, request_id) returns the stored answer, bills nothing", "[storage][issue]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  REQUIRE(f.b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
+  auto req = request("alice@op-a.example", Kind::aka, 2);
+  req.role = Role::sold;
+  req.peer = "op-b.example";
+  req.agreement = "a-b-2026";
+  const auto first = f.b->issuance().issue(req).value();
+  const auto again = f.b->issuance().issue(req).value();
+  CHECK(again.replayed);
+  REQUIRE(again.vectors.size() == 2);
+  for (int i = 0; i < 2; ++i) {
+    CHECK(again.vectors[i].id == first.vectors[i].id);
+    CHECK(again.vectors[i].rand == first.vectors[i].rand);
+    CHECK(again.vectors[i].autn == first.vectors[i].autn);
+    CHECK(again.vectors[i].xres == first.vectors[i].xres);
+    CHECK(again.vectors[i].ik == first.vectors[i].ik);
+  }
+  CHECK(again.billing_seq == first.billing_seq);
+  CHECK(f.billing_count() == 1);
+  CHECK(f.seq_of("alice@op-a.example") == 2);
+
+  auto other = req;
+  other.count = 1;
+  CHECK(f.b->issuance().issue(other).error().code == Errc::conflict);
+  auto other_peer = req;
+  other_peer.peer = "op-c.example";
+  CHECK_FALSE(f.b->issuance().issue(other_peer).value().replayed);  // keys are per peer
+}
+
+TEST_CASE("results: recorded once, only by the requester, billed as a result event", "[storage][issue]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  REQUIRE(f.b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
+  const auto v = f.b->issuance().issue(request("alice@op-a.example")).value().vectors.at(0);
+  auto& iss = f.b->issuance();
+  CHECK(iss.report_result(v.id, "mallory@op-b.example", true).error().code == Errc::not_found);
+  CHECK(iss.report_result("00000000-0000-4000-8000-000000000000", "bob@op-b.example", true).error().code ==
+        Errc::not_found);
+  REQUIRE(iss.report_result(v.id, "bob@op-b.example", false).ok());
+  CHECK(iss.report_result(v.id, "bob@op-b.example", true).error().code == Errc::conflict);
+  std::vector<BillingRecord> bill;
+  REQUIRE(f.b->billing().for_each(0, INT64_MAX, [&](const BillingRecord& b) { return bill.push_back(b), true; }).ok());
+  REQUIRE(bill.size() == 2);
+  CHECK(bill[1].event == "result");
+  CHECK(bill[1].outcome == "failure");
+  CHECK(bill[1].count == 0);
+  CHECK(bill[1].request_id == bill[0].request_id);
+}
+
+TEST_CASE("resync: a good AUTS moves SEQ_HE past SQN_MS, a bad one changes nothing", "[storage][resync]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  const auto in = subscriber("alice@op-a.example", "001010000000001");
+  REQUIRE(f.b->subscribers().add(in).ok());
+  const auto v = f.b->issuance().issue(request("alice@op-a.example")).value().vectors.at(0);
+  const auto sqn_ms = aka::Sqn::from_seq_ind(500, 7, 5);
+  auto auts = aka::build_auts(in.keys, v.rand, sqn_ms);
+
+  auto bad = auts;
+  bad[10] ^= 4;
+  CHECK(f.b->issuance().resync("alice@op-a.example", v.rand, bad).error().code == Errc::bad_auts);
+  CHECK(f.seq_of("alice@op-a.example") == 1);
+  aka::Bytes<16> unknown_rand{};
+  CHECK(f.b->issuance().resync("alice@op-a.example", unknown_rand, auts).error().detail.rfind("rand:", 0) == 0);
+  CHECK(f.b->issuance().resync("nobody@op-a.example", v.rand, auts).error().code == Errc::not_found);
+
+  const auto r = f.b->issuance().resync("alice@op-a.example", v.rand, auts);
+  REQUIRE(r.ok());
+  CHECK(r.value() == sqn_ms);
+  CHECK(f.seq_of("alice@op-a.example") == 500);
+  const auto next = f.b->issuance().issue(request("alice@op-a.example")).value().vectors.at(0);
+  CHECK(next.sqn.seq(5) == 501);
+  // An old AUTS (SQN_MS below SEQ_HE) never moves SEQ back.
+  REQUIRE(f.b->issuance().resync("alice@op-a.example", v.rand, aka::build_auts(in.keys, v.rand, aka::Sqn{32})).ok());
+  CHECK(f.seq_of("alice@op-a.example") == 501);
+}
+
+TEST_CASE("group commit: 16 concurrent callers, batched commits, no SQN or RAND twice", "[storage][group]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  auto cfg = f.config();
+  cfg.synchronous_full = false;  // the benchmark measures durable commits; this checks correctness
+  f.b.reset();
+  f.b = open_backend(cfg);
+  REQUIRE(f.b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
+  constexpr int kThreads = 16, kEach = 200;
+  std::vector<std::vector<IssuedVector>> got(kThreads);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto r = f.b->issuance().issue(request("alice@op-a.example"));
+        if (!r.ok()) ++failures;
+        else got[t].push_back(std::move(r.value().vectors.at(0)));
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  std::set<std::uint64_t> sqns;
+  std::set<aka::Bytes<16>> rands;
+  for (const auto& g : got)
+    for (const auto& v : g) {
+      sqns.insert(v.sqn.value);
+      rands.insert(v.rand);
+    }
+  CHECK(sqns.size() == kThreads * kEach);
+  CHECK(rands.size() == kThreads * kEach);
+  CHECK(f.seq_of("alice@op-a.example") == kThreads * kEach);
+  const auto st = f.b->stats();
+  CHECK(st.requests >= kThreads * kEach);
+  CHECK(st.commits < st.requests);  // several requests shared a commit
+  const auto chain = f.b->billing().verify().value();
+  CHECK(chain.records == kThreads * kEach);
+  CHECK_FALSE(chain.first_bad.has_value());
+}
+
+TEST_CASE("a failing request inside a batch fails alone (savepoint)", "[storage][group]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  REQUIRE(f.b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
+  std::atomic<int> issued{0}, import_failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        if (i % 10 == t) {
+          // Writes one row, then hits a duplicate: its first row must vanish with it.
+          std::vector<SubscriberInput> b{subscriber("x" + std::to_string(t * 100 + i) + "@op-a.example",
+                                                    "00102" + std::to_string(1000000000 + t * 100 + i)),
+                                         subscriber("alice@op-a.example", "001039999999999")};
+          if (!f.b->subscribers().import(b).ok()) ++import_failed;
+        }
+        if (f.b->issuance().issue(request("alice@op-a.example")).ok()) ++issued;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(issued == 200);
+  CHECK(import_failed == 20);
+  CHECK(f.b->subscribers().list(0, 1000).value().size() == 1);
+  CHECK(f.b->billing().verify().value().records == 200);
+}
+
+TEST_CASE("billing verify: intact chain, then a tampered record and a gap are named", "[storage][billing]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  REQUIRE(f.b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
+  for (int i = 0; i < 5; ++i) REQUIRE(f.b->issuance().issue(request("alice@op-a.example")).ok());
+  auto rep = f.b->billing().verify().value();
+  CHECK(rep.records == 5);
+  CHECK_FALSE(rep.first_bad.has_value());
+  CHECK(rep.head_hash.size() == 64);
+  if (backend_name != "sqlite") return;
+  f.b.reset();
+  raw_sql(f.db_path, "UPDATE billing SET count = 2 WHERE seq = 3");
+  f.open();
+  rep = f.b->billing().verify().value();
+  REQUIRE(rep.first_bad.has_value());
+  CHECK(*rep.first_bad == 3);
+  CHECK_THAT(rep.reason, Catch::Contains("hash"));
+  f.b.reset();
+  raw_sql(f.db_path, "UPDATE billing SET count = 1 WHERE seq = 3; DELETE FROM billing WHERE seq = 4");
+  f.open();
+  rep = f.b->billing().verify().value();
+  REQUIRE(rep.first_bad.has_value());
+  CHECK(*rep.first_bad == 5);
+  CHECK_THAT(rep.reason, Catch::Contains("gap"));
+}
+
+TEST_CASE("master key rotation re-encrypts every row; the old key no longer opens", "[storage][keys]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  const auto in = subscriber("alice@op-a.example", "001010000000001");
+  REQUIRE(f.b->subscribers().add(in).ok());
+  REQUIRE(f.b->subscribers().add(subscriber("bob@op-a.example", "001010000000002")).ok());
+  const auto next = std::make_shared<MasterKey>(MasterKey::generate(f.dir.file("next.key")));
+  CHECK(f.b->subscribers().rotate_master_key(*next).value() == 2);
+  const auto v = f.b->issuance().issue(request("alice@op-a.example")).value().vectors.at(0);
+  CHECK(aka::generate_quintet(in.keys, v.rand, v.sqn, in.amf).xres == v.xres);
+  f.b.reset();
+  CHECK_THROWS_WITH(f.open(), Catch::Contains("master key"));
+  f.key = next;
+  f.open();
+  CHECK(f.b->issuance().issue(request("bob@op-a.example")).ok());
+}
+
+TEST_CASE("agreements: add, get, list, for_realm, state, validation", "[storage][agreements]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  Agreement a;
+  a.id = "a-b-2026";
+  a.peer_realms = {"op-b.example", "op-b2.example"};
+  a.peer_url = "https://ag.op-b.example:8444";
+  a.trust_ca_file = "/etc/oag/peers/op-b-ca.pem";
+  a.price_micros = 15'000;
+  a.currency = "EUR";
+  auto& ag = f.b->agreements();
+  REQUIRE(ag.add(a).ok());
+  CHECK(ag.add(a).error().code == Errc::conflict);
+  const auto got = ag.get("a-b-2026").value();
+  CHECK(got.peer_realms == a.peer_realms);
+  CHECK(got.price_micros == 15'000);
+  CHECK(ag.for_realm("op-b2.example").value().size() == 1);
+  CHECK(ag.for_realm("op-b").value().empty());  // whole realms only
+  CHECK(ag.list().value().size() == 1);
+  REQUIRE(ag.set_state("a-b-2026", State::revoked).ok());
+  CHECK(ag.get("a-b-2026").value().state == State::revoked);
+  CHECK(ag.get("nope").error().code == Errc::not_found);
+
+  auto bad = a;
+  bad.id = "x";
+  bad.peer_url = "http://plain";
+  CHECK(ag.add(bad).error().detail.rfind("peer_url:", 0) == 0);
+  bad = a;
+  bad.id = "y";
+  bad.currency = "euro";
+  CHECK(ag.add(bad).error().detail.rfind("currency:", 0) == 0);
+  bad = a;
+  bad.id = "z";
+  bad.trust_ca_file.clear();
+  CHECK(ag.add(bad).error().detail.rfind("trust:", 0) == 0);
+  CHECK(ag.list().value().size() == 1);
+}
