@@ -11,7 +11,8 @@ namespace oag::storage {
 /// prev_hash of the first record: 64 zeros.
 inline const std::string kGenesisHash(64, '0');
 
-/// Canonical form of a record: compact JSON, keys sorted, every field but prev_hash and hash.
+/// Canonical form of a record: compact JSON, keys in byte order, every field but prev_hash and
+/// hash, integers as decimal, strings JSON-escaped.
 std::string canonical(const BillingRecord& r);
 
 /// Hex SHA-256(bytes of prev_hash_hex ‖ canonical(r)).

@@ -204,9 +204,12 @@ std::optional<Error> check_agreement(const Agreement& a) {
   return std::nullopt;
 }
 
-std::string uuid_from(const aka::Bytes<16>& r) {
+// A UUIDv7 (RFC 9562): 48-bit Unix ms, then random bits. Time-ordered ids append to the
+// index instead of touching a random page per insert.
+std::string uuid_v7(std::int64_t now_ms, const aka::Bytes<16>& r) {
   auto b = r;
-  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(now_ms) >> (8 * (5 - i)));
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x70);
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
   const auto h = aka::to_hex(b);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
@@ -214,11 +217,14 @@ std::string uuid_from(const aka::Bytes<16>& r) {
 
 // --- jobs for the writer thread ---------------------------------------------------------------
 
+// The convention every job body keeps: a *returned* Error means it wrote nothing; a *thrown*
+// one (StoreError, SqliteError) means it may have written and its writes must be undone.
+enum class RunOutcome { ok, failed_clean, failed_dirty };
+
 class Job {
  public:
   virtual ~Job() = default;
-  // Runs inside the request's savepoint; false rolls the savepoint back.
-  virtual bool run() noexcept = 0;
+  virtual RunOutcome run() noexcept = 0;
   // After the commit (nullptr) or with the reason the whole batch failed.
   virtual void finish(const Error* batch_failure) noexcept = 0;
 };
@@ -242,13 +248,15 @@ class FnJob final : public Job {
  public:
   FnJob(std::function<Result<T>()> fn, std::function<void(Result<T>)> done)
       : fn_(std::move(fn)), done_(std::move(done)) {}
-  bool run() noexcept override {
+  RunOutcome run() noexcept override {
+    r_.reset();
     try {
       r_.emplace(fn_());
+      return r_->ok() ? RunOutcome::ok : RunOutcome::failed_clean;
     } catch (...) {
       r_.emplace(from_exception());
+      return RunOutcome::failed_dirty;
     }
-    return r_->ok();
   }
   void finish(const Error* batch_failure) noexcept override {
     try {
@@ -275,6 +283,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       : cfg_(cfg), key_(cfg.master_key), now_(cfg.now_ms ? cfg.now_ms : system_now_ms) {
     open_writer();
     writer_ = std::thread([this] { writer_loop(); });
+    checkpointer_ = std::thread([this] { checkpoint_loop(); });
   }
 
   ~SqliteBackend() override {
@@ -283,7 +292,14 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       stop_ = true;
     }
     cv_.notify_all();
+    cv_checkpoint_.notify_all();
     writer_.join();
+    checkpointer_.join();
+    try {
+      db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (...) {
+      // The WAL is checkpointed at the next open.
+    }
   }
 
   SubscriberStore& subscribers() override { return subscribers_; }
@@ -320,12 +336,13 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
 
   Result<std::size_t> sub_import(const std::vector<SubscriberInput>& in) {
     return call<std::size_t>([this, &in]() -> Result<std::size_t> {
-      for (std::size_t i = 0; i < in.size(); ++i) {
+      for (std::size_t i = 0; i < in.size(); ++i)  // validate all before writing any
         if (auto e = check_subscriber(in[i])) return Error{e->code, "entry " + std::to_string(i + 1) + ": " + e->detail};
+      for (std::size_t i = 0; i < in.size(); ++i) {
         try {
           insert_subscriber(in[i]);
-        } catch (const StoreError& e) {
-          return Error{e.error().code, "entry " + std::to_string(i + 1) + ": " + e.error().detail};
+        } catch (const StoreError& e) {  // thrown: the rows before it are undone
+          throw StoreError({e.error().code, "entry " + std::to_string(i + 1) + ": " + e.error().detail});
         }
       }
       return in.size();
@@ -395,7 +412,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
             const auto nai = u.text(1);
             aka::SecretVec<64> k, opc;
             if (!key_->open(u.blob(2), aad_k(nai), k) || !key_->open(u.blob(3), aad_opc(nai), opc))
-              return unavailable("subscriber " + nai + ": keys do not decrypt under the current master key");
+              throw StoreError(unavailable("subscriber " + nai + ": keys do not decrypt under the current master key"));
             auto w = ws_->sub_set_keys.use();
             w.bind(1, u.int64(0))
                 .bind(2, aka::ByteView(next_key->seal(k.expose(), aad_k(nai))))
@@ -792,6 +809,10 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       return unavailable("ind_slot " + std::to_string(cfg_.ind_slot) + " does not fit IND length " +
                          std::to_string(s.ind_len) + " of " + req.subject);
 
+    if (req.kind == Kind::aka && s.seq_he + req.count > (aka::Sqn::kMax >> s.ind_len))
+      return Error{Errc::exhausted, "subscriber " + req.subject + ": SEQ exhausted"};
+
+    // From here on the request writes: failures are thrown (see RunOutcome).
     const std::int64_t now = now_();
     IssueResult res;
     res.subject = req.subject;
@@ -799,13 +820,11 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     std::uint64_t seq = s.seq_he;
     for (unsigned i = 0; i < req.count; ++i) {
       IssuedVector v;
-      v.id = uuid_from(pool_.next());
+      v.id = uuid_v7(now, pool_.next());
       v.kind = req.kind;
       v.rand = pool_.next();
       v.expires_ms = now + cfg_.vector_ttl_ms;
       if (req.kind == Kind::aka) {
-        if (seq >= (aka::Sqn::kMax >> s.ind_len))
-          return Error{Errc::exhausted, "subscriber " + req.subject + ": SEQ exhausted"};
         ++seq;
         v.sqn = aka::Sqn::from_seq_ind(seq, cfg_.ind_slot, s.ind_len);
         auto q = aka::generate_quintet(s.keys, v.rand, v.sqn, s.amf);
@@ -829,7 +848,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       try {
         u.run();
       } catch (const SqliteError& e) {
-        if (e.is_constraint()) return unavailable("refused a repeated RAND or SQN for " + req.subject);
+        if (e.is_constraint()) throw StoreError(unavailable("refused a repeated RAND or SQN for " + req.subject));
         throw;
       }
       rands.push_back(v.rand);
@@ -839,7 +858,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       auto u = ws_->sub_step_seq.use();
       u.bind(1, s.id).bind(2, static_cast<std::int64_t>(seq)).bind(3, static_cast<std::int64_t>(s.seq_he));
       u.run();
-      if (sqlite3_changes(db_->get()) != 1) return unavailable("SEQ of " + req.subject + " changed underneath");
+      if (sqlite3_changes(db_->get()) != 1) throw StoreError(unavailable("SEQ of " + req.subject + " changed underneath"));
     }
     BillingRecord b;
     b.time_ms = now;
@@ -940,19 +959,18 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     }
   }
 
+  // Group commit. The fast path runs the whole batch in one transaction without savepoints. If a
+  // request fails after writing (rare: a constraint hit mid-request), the transaction is rolled
+  // back and the batch runs again with a savepoint per request, so that request fails alone.
+  // Nothing of the first attempt was returned, so running a request twice is harmless.
   void run_batch(std::vector<std::unique_ptr<Job>>& batch) {
+    const Head start = head_;
     try {
-      ws_->begin.use().run();
-      for (auto& j : batch) {
-        const Head before = head_;
-        ws_->savepoint.use().run();
-        if (!j->run()) {
-          ws_->rollback_to.use().run();  // only this request's writes go
-          head_ = before;
-        }
-        ws_->release.use().run();
+      if (!run_transaction(batch, false)) {
+        ws_->rollback.use().run();
+        head_ = start;
+        run_transaction(batch, true);
       }
-      ws_->commit.use().run();
     } catch (...) {
       const Error e = from_exception();
       try {
@@ -969,6 +987,50 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       batched_ += batch.size();
     }
     for (auto& j : batch) j->finish(nullptr);
+  }
+
+  // Runs every job and commits; false (uncommitted) when a job failed dirty without savepoints.
+  bool run_transaction(std::vector<std::unique_ptr<Job>>& batch, bool savepoints) {
+    ws_->begin.use().run();
+    for (auto& j : batch) {
+      if (!savepoints) {
+        if (j->run() == RunOutcome::failed_dirty) return false;
+        continue;
+      }
+      const Head before = head_;
+      ws_->savepoint.use().run();
+      if (j->run() == RunOutcome::failed_dirty) {
+        ws_->rollback_to.use().run();  // only this request's writes go
+        head_ = before;
+      }
+      ws_->release.use().run();
+    }
+    ws_->commit.use().run();
+    return true;
+  }
+
+  // Checkpoints run here, on their own connection, rather than inside the writer's COMMIT
+  // (SQLite's auto-checkpoint), so a commit never waits for pages to be copied into the file.
+  void checkpoint_loop() {
+    std::unique_ptr<Db> db;
+    try {
+      db = std::make_unique<Db>(cfg_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+      db->exec("PRAGMA busy_timeout = 1000");
+    } catch (...) {
+      return;
+    }
+    std::unique_lock lk(mu_);
+    while (!stop_) {
+      cv_checkpoint_.wait_for(lk, std::chrono::milliseconds(200));
+      if (stop_) break;
+      lk.unlock();
+      try {
+        db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+      } catch (...) {
+        // Busy or failing: the next round (or the writer at close) tries again.
+      }
+      lk.lock();
+    }
   }
 
   void load_head() {
@@ -989,6 +1051,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     db_->exec("PRAGMA foreign_keys = ON");
     db_->exec("PRAGMA journal_mode = WAL");
     db_->exec(cfg_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF");
+    db_->exec("PRAGMA wal_autocheckpoint = 0");  // see checkpoint_loop
+    db_->exec("PRAGMA cache_size = -65536");     // 64 MiB: the hot pages stay in memory
     migrate();
     ws_ = std::make_unique<WriteStatements>(*db_);
     check_master_key();
@@ -1089,6 +1153,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
   std::uint64_t batches_ = 0;
   std::uint64_t batched_ = 0;
   std::thread writer_;
+  std::condition_variable cv_checkpoint_;
+  std::thread checkpointer_;
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Reader>> readers_;

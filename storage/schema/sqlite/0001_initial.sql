@@ -38,7 +38,6 @@ CREATE TABLE vectors (
   outcome       TEXT CHECK (outcome IN ('success', 'failure')),
   UNIQUE (subscriber_id, rand)
 ) STRICT;
-CREATE UNIQUE INDEX vectors_sqn ON vectors (subscriber_id, sqn) WHERE sqn IS NOT NULL;
 
 CREATE TABLE agreements (
   id                TEXT PRIMARY KEY,
@@ -80,7 +79,6 @@ CREATE TABLE billing (
   hash              TEXT NOT NULL
 ) STRICT;
 CREATE INDEX billing_time ON billing (time_ms);
-CREATE INDEX billing_request ON billing (request_id);
 
 -- Idempotent federation retries: (peer, request_id) -> the sealed answer.
 CREATE TABLE federation_requests (
