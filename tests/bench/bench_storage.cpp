@@ -83,6 +83,7 @@ Run issue_rate(storage::Backend& b, int callers, double seconds, int subscribers
   std::vector<double> all;
   for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
+  if (all.empty()) all.push_back(0);
   const auto after = b.stats();
   if (failed) std::fprintf(stderr, "warning: %llu issues failed\n", static_cast<unsigned long long>(failed.load()));
   return {done / elapsed, double(after.requests - before.requests) / double(after.commits - before.commits),
@@ -127,6 +128,10 @@ Run async_rate(storage::Backend& b, unsigned window, double seconds, int subscri
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
+  if (!(seconds > 0)) {
+    std::fprintf(stderr, "usage: %s [SECONDS per case, default 3] [async-only]\n", argv[0]);
+    return 2;
+  }
   const auto dir = std::filesystem::temp_directory_path() / ("oag-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const int kSubscribers = 1000;

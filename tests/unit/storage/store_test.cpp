@@ -208,10 +208,25 @@ TEST_CASE("keys at rest: the database file holds no K or OPc; a moved row does n
   if (backend_name != "sqlite") return;
   f.b.reset();  // checkpoint the WAL into the file
   const std::string raw = read_all(f.db_path) + read_all(f.db_path + "-wal");
+  // What an operator would look at: `sqlite3 oag.db .dump`.
+  std::string dump;
+  {
+    FILE* p = popen(("sqlite3 '" + f.db_path + "' .dump").c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) dump.append(buf, n);
+    REQUIRE(pclose(p) == 0);
+  }
+  CHECK(dump.find("alice@op-a.example") != std::string::npos);  // the dump did work
   for (const auto& secret : {kK, kOpc, std::string("fec86ba6eb707ed08905757b1bb44b8f")}) {
     const auto bytes = test::unhex(secret);
     CHECK(raw.find(std::string(bytes.begin(), bytes.end())) == std::string::npos);
     CHECK(raw.find(secret) == std::string::npos);
+    std::string upper = secret;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(c));
+    CHECK(dump.find(secret) == std::string::npos);
+    CHECK(dump.find(upper) == std::string::npos);  // .dump writes blobs as X'..' in upper case
   }
   // Give bob alice's sealed keys: the NAI bound into GCM makes them useless there.
   raw_sql(f.db_path, "UPDATE subscribers SET k_enc = (SELECT k_enc FROM subscribers WHERE nai = 'alice@op-a.example'), "
