@@ -19,11 +19,12 @@ namespace {
 struct Factory {
   std::unique_ptr<Backend> (*open)(const BackendConfig&);
   int (*latest)();
+  int (*version)(const BackendConfig&);
 };
 
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> r = {
-      {"sqlite", {&sqlite::open_sqlite_backend, &sqlite::latest_sqlite_schema}},
+      {"sqlite", {&sqlite::open_sqlite_backend, &sqlite::latest_sqlite_schema, &sqlite::read_sqlite_schema_version}},
   };
   return r;
 }
@@ -36,6 +37,13 @@ std::unique_ptr<Backend> open_backend(const BackendConfig& cfg) {
     throw StoreError({Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: sqlite)"});
   if (!cfg.master_key) throw StoreError({Errc::invalid, "store.master_key_file: a master key is required"});
   return it->second.open(cfg);
+}
+
+int read_schema_version(const BackendConfig& cfg) {
+  const auto it = registry().find(cfg.backend);
+  if (it == registry().end())
+    throw StoreError({Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: sqlite)"});
+  return it->second.version(cfg);
 }
 
 int latest_schema_version(const std::string& backend) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,30 @@ class BillingStore {
   virtual Result<ChainReport> verify() = 0;
 };
 
+/// An endpoint certificate the operator issued.
+struct EndpointCert {
+  std::string serial;                      ///< lower-case hex serial number
+  std::string nai;                         ///< the NAI in its SAN URI
+  std::int64_t not_after_ms = 0;           ///< expiry (UTC ms)
+  std::int64_t issued_ms = 0;              ///< issue time (UTC ms)
+  std::optional<std::int64_t> revoked_ms;  ///< revocation time, if revoked
+};
+
+/// Endpoint certificates: issued, revoked.
+class EndpointStore {
+ public:
+  virtual ~EndpointStore() = default;
+  /// Records a newly issued certificate (conflict when the serial exists).
+  virtual Result<Done> record(const EndpointCert& c) = 0;
+  /// Revokes every unrevoked certificate of `nai`, or the one `serial` when not empty;
+  /// returns how many were revoked (not_found when none matched).
+  virtual Result<std::size_t> revoke(const std::string& nai, const std::string& serial) = 0;
+  /// True when `serial` was revoked.
+  virtual Result<bool> is_revoked(const std::string& serial) = 0;
+  /// The certificates of `nai` (all when empty), newest first.
+  virtual Result<std::vector<EndpointCert>> list(const std::string& nai) = 0;
+};
+
 /// How to open a backend.
 struct BackendConfig {
   std::string backend = "sqlite";        ///< factory key
@@ -115,6 +140,8 @@ class Backend {
   virtual IssuanceStore& issuance() = 0;
   /// Billing.
   virtual BillingStore& billing() = 0;
+  /// Endpoint certificates.
+  virtual EndpointStore& endpoints() = 0;
   /// Schema version of the open database.
   virtual int schema_version() = 0;
   /// True when a read reaches the database (readiness).
@@ -126,6 +153,10 @@ class Backend {
 /// Opens the backend named by `cfg.backend`; throws StoreError (unavailable / invalid) with a
 /// message naming the problem (unknown backend, schema too new or too old, wrong master key).
 std::unique_ptr<Backend> open_backend(const BackendConfig& cfg);
+
+/// The schema version of the database of `cfg` without opening it for use (0 when it does not
+/// exist or is empty); throws StoreError for an unknown backend or an unreadable database.
+int read_schema_version(const BackendConfig& cfg);
 
 /// The schema version this build writes and understands, per backend.
 int latest_schema_version(const std::string& backend);

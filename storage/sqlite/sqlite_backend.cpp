@@ -56,7 +56,8 @@ struct WriteStatements {
         vec_set_outcome(db, sql::kVectorSetOutcome), vec_rand_exists(db, sql::kVectorRandExists),
         agr_insert(db, sql::kAgreementInsert), agr_set_state(db, sql::kAgreementSetState),
         agr_by_id(db, sql::kAgreementById), bill_insert(db, sql::kBillingInsert), bill_head(db, sql::kBillingHead),
-        fed_get(db, sql::kFedGet), fed_put(db, sql::kFedPut) {}
+        fed_get(db, sql::kFedGet), fed_put(db, sql::kFedPut), cert_insert(db, sql::kCertInsert),
+        cert_revoke_nai(db, sql::kCertRevokeNai), cert_revoke_serial(db, sql::kCertRevokeSerial) {}
   Stmt begin, commit, rollback, savepoint, release, rollback_to, meta_put;
   Stmt sub_insert, sub_keys, sub_set_state, sub_set_seq, sub_step_seq, sub_delete, sub_all_keys, sub_set_keys,
       sub_by_nai;
@@ -64,6 +65,7 @@ struct WriteStatements {
   Stmt agr_insert, agr_set_state, agr_by_id;
   Stmt bill_insert, bill_head;
   Stmt fed_get, fed_put;
+  Stmt cert_insert, cert_revoke_nai, cert_revoke_serial;
 };
 
 struct Reader {
@@ -72,10 +74,11 @@ struct Reader {
         busy((db.exec("PRAGMA busy_timeout = 5000"), 0)),
         sub_by_nai(db, sql::kSubscriberByNai), sub_list(db, sql::kSubscriberList), agr_by_id(db, sql::kAgreementById),
         agr_list(db, sql::kAgreementList), agr_for_realm(db, sql::kAgreementForRealm),
-        bill_range(db, sql::kBillingRange), bill_all(db, sql::kBillingAll) {}
+        bill_range(db, sql::kBillingRange), bill_all(db, sql::kBillingAll), cert_revoked(db, sql::kCertRevoked),
+        cert_list(db, sql::kCertList) {}
   Db db;
   int busy;
-  Stmt sub_by_nai, sub_list, agr_by_id, agr_list, agr_for_realm, bill_range, bill_all;
+  Stmt sub_by_nai, sub_list, agr_by_id, agr_list, agr_for_realm, bill_range, bill_all, cert_revoked, cert_list;
 };
 
 // --- row mapping ------------------------------------------------------------------------------
@@ -305,6 +308,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
   SubscriberStore& subscribers() override { return subscribers_; }
   AgreementStore& agreements() override { return agreements_; }
   IssuanceStore& issuance() override { return *this; }
+  EndpointStore& endpoints() override { return endpoints_; }
   BillingStore& billing() override { return *this; }
 
   int schema_version() override {
@@ -561,6 +565,65 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       }
       return *sqn_ms;
     });
+  }
+
+  // --- endpoint certificates ---
+
+  Result<Done> cert_record(const EndpointCert& c) {
+    return call<Done>([this, c]() -> Result<Done> {
+      if (c.serial.empty() || !aka::from_hex(c.serial)) return Error{Errc::invalid, "serial: hex expected"};
+      if (c.nai.find('@') == std::string::npos) return Error{Errc::invalid, "nai: expected user@realm"};
+      auto u = ws_->cert_insert.use();
+      u.bind(1, c.serial).bind(2, c.nai).bind(3, c.not_after_ms).bind(4, c.issued_ms ? c.issued_ms : now_());
+      try {
+        u.run();
+      } catch (const SqliteError& e) {
+        if (e.is_constraint()) return Error{Errc::conflict, "serial: " + c.serial + " exists"};
+        throw;
+      }
+      return Done{};
+    });
+  }
+
+  Result<std::size_t> cert_revoke(const std::string& nai, const std::string& serial) {
+    return call<std::size_t>([this, nai, serial]() -> Result<std::size_t> {
+      auto u = serial.empty() ? ws_->cert_revoke_nai.use() : ws_->cert_revoke_serial.use();
+      u.bind(1, serial.empty() ? nai : serial).bind(2, now_());
+      u.run();
+      const auto n = static_cast<std::size_t>(sqlite3_changes(db_->get()));
+      if (n == 0)
+        return Error{Errc::not_found, serial.empty() ? "no unrevoked certificate for " + nai
+                                                     : "no unrevoked certificate with serial " + serial};
+      return n;
+    });
+  }
+
+  Result<bool> cert_is_revoked(const std::string& serial) {
+    try {
+      auto r = lease();
+      auto u = r->cert_revoked.use();
+      u.bind(1, serial);
+      return u.step() && u.int64(0) != 0;
+    } catch (...) {
+      return from_exception();
+    }
+  }
+
+  Result<std::vector<EndpointCert>> cert_list(const std::string& nai) {
+    try {
+      auto r = lease();
+      auto u = r->cert_list.use();
+      u.bind(1, nai);
+      std::vector<EndpointCert> v;
+      while (u.step()) {
+        EndpointCert c{u.text(0), u.text(1), u.int64(2), u.int64(3), std::nullopt};
+        if (!u.is_null(4)) c.revoked_ms = u.int64(4);
+        v.push_back(std::move(c));
+      }
+      return v;
+    } catch (...) {
+      return from_exception();
+    }
   }
 
   // --- billing ---
@@ -1136,8 +1199,23 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     SqliteBackend& b_;
   };
 
+  class Endpoints final : public EndpointStore {
+   public:
+    explicit Endpoints(SqliteBackend& b) : b_(b) {}
+    Result<Done> record(const EndpointCert& c) override { return b_.cert_record(c); }
+    Result<std::size_t> revoke(const std::string& nai, const std::string& serial) override {
+      return b_.cert_revoke(nai, serial);
+    }
+    Result<bool> is_revoked(const std::string& serial) override { return b_.cert_is_revoked(serial); }
+    Result<std::vector<EndpointCert>> list(const std::string& nai) override { return b_.cert_list(nai); }
+
+   private:
+    SqliteBackend& b_;
+  };
+
   Subscribers subscribers_{*this};
   Agreements agreements_{*this};
+  Endpoints endpoints_{*this};
   BackendConfig cfg_;
   std::shared_ptr<const MasterKey> key_;  // writer thread only after open
   std::function<std::int64_t()> now_;
@@ -1163,6 +1241,16 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
 }  // namespace
 
 std::unique_ptr<Backend> open_sqlite_backend(const BackendConfig& cfg) { return std::make_unique<SqliteBackend>(cfg); }
+
+int read_sqlite_schema_version(const BackendConfig& cfg) {
+  try {
+    Db db(cfg.path, SQLITE_OPEN_READONLY);
+    return static_cast<int>(db.query_int("PRAGMA user_version"));
+  } catch (const SqliteError& e) {
+    if ((e.code() & 0xff) == SQLITE_CANTOPEN) return 0;
+    throw StoreError(unavailable(e.what()));
+  }
+}
 
 int latest_sqlite_schema() {
   int v = 0;

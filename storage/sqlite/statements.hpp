@@ -80,4 +80,15 @@ inline constexpr const char* kFedGet =
 inline constexpr const char* kFedPut =
     "INSERT INTO federation_requests (peer, request_id, fingerprint, response, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)";
 
+inline constexpr const char* kCertInsert =
+    "INSERT INTO endpoint_certs (serial, nai, not_after_ms, issued_ms) VALUES (?1, ?2, ?3, ?4)";
+inline constexpr const char* kCertRevokeNai =
+    "UPDATE endpoint_certs SET revoked_ms = ?2 WHERE nai = ?1 AND revoked_ms IS NULL";
+inline constexpr const char* kCertRevokeSerial =
+    "UPDATE endpoint_certs SET revoked_ms = ?2 WHERE serial = ?1 AND revoked_ms IS NULL";
+inline constexpr const char* kCertRevoked = "SELECT revoked_ms IS NOT NULL FROM endpoint_certs WHERE serial = ?1";
+inline constexpr const char* kCertList =
+    "SELECT serial, nai, not_after_ms, issued_ms, revoked_ms FROM endpoint_certs WHERE ?1 = '' OR nai = ?1 "
+    "ORDER BY issued_ms DESC, serial";
+
 }  // namespace oag::storage::sqlite::sql

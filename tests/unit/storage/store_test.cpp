@@ -557,3 +557,48 @@ TEST_CASE("agreements: add, get, list, for_realm, state, validation", "[storage]
   CHECK(ag.add(bad).error().detail.rfind("trust:", 0) == 0);
   CHECK(ag.list().value().size() == 1);
 }
+
+TEST_CASE("endpoint certificates: record, list, revoke by NAI or serial", "[storage][endpoints]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  auto& ep = f.b->endpoints();
+  REQUIRE(ep.record({"0a01", "alice@op-a.example", f.now + 1000, f.now, std::nullopt}).ok());
+  REQUIRE(ep.record({"0a02", "alice@op-a.example", f.now + 1000, f.now + 1, std::nullopt}).ok());
+  REQUIRE(ep.record({"0b01", "bob@op-a.example", f.now + 1000, f.now, std::nullopt}).ok());
+  CHECK(ep.record({"0b01", "bob@op-a.example", 0, 0, std::nullopt}).error().code == Errc::conflict);
+  CHECK(ep.record({"zz", "bob@op-a.example", 0, 0, std::nullopt}).error().detail.rfind("serial:", 0) == 0);
+  CHECK(ep.list("alice@op-a.example").value().size() == 2);
+  CHECK(ep.list("").value().size() == 3);
+  CHECK_FALSE(ep.is_revoked("0a01").value());
+  CHECK(ep.revoke("alice@op-a.example", "").value() == 2);
+  CHECK(ep.is_revoked("0a01").value());
+  CHECK(ep.is_revoked("0a02").value());
+  CHECK_FALSE(ep.is_revoked("0b01").value());
+  CHECK(ep.revoke("alice@op-a.example", "").error().code == Errc::not_found);
+  CHECK(ep.revoke("", "0b01").value() == 1);
+  CHECK(ep.is_revoked("0b01").value());
+  CHECK_FALSE(ep.is_revoked("ffff").value());  // unknown serial: not revoked here (the CA decides)
+}
+
+TEST_CASE("migrations: an older database is refused until upgraded, then keeps its data", "[storage][schema]") {
+  test::TempDir dir;
+  const auto db = dir.file("old.db");
+  std::ifstream in(std::string(OAG_SOURCE_DIR) + "/storage/schema/sqlite/0001_initial.sql");
+  const std::string v1((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(v1.size() > 100);
+  raw_sql(db, v1 + "; PRAGMA user_version = 1; INSERT INTO agreements VALUES ('old', ',op-b.example,', "
+                   "'https://b', '/ca.pem', '', 3, 1.0, 1, 0, 'month', 0, 'EUR', 0, 0, 'active');");
+  BackendConfig cfg;
+  cfg.path = db;
+  cfg.master_key = std::make_shared<MasterKey>(MasterKey::generate(dir.file("k")));
+  CHECK(read_schema_version(cfg) == 1);
+  CHECK_THROWS_WITH(open_backend(cfg), Catch::Contains("oagctl db upgrade"));
+  cfg.migrate = true;
+  auto b = open_backend(cfg);
+  CHECK(b->schema_version() == latest_schema_version("sqlite"));
+  CHECK(latest_schema_version("sqlite") >= 2);
+  CHECK(b->agreements().get("old").ok());
+  CHECK(b->endpoints().list("").value().empty());
+  cfg.path = dir.file("absent.db");
+  CHECK(read_schema_version(cfg) == 0);
+}
