@@ -5,11 +5,23 @@
 #include <iostream>
 
 #include "tools/oagctl/args.hpp"
-#include "tools/oagctl/vector_commands.hpp"
+#include "tools/oagctl/context.hpp"
+#include "tools/oagctl/commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"oagctl: administer an OAG authentication gateway"};
   app.require_subcommand(1);
+  oag::tools::Context ctx;
+  app.add_option("--config", ctx.config_file, "oagd.json written by `oagctl init` (store and PKI paths)");
+  app.add_option("--db", ctx.db_path, "Database file (instead of --config)");
+  app.add_option("--master-key", ctx.master_key, "Master key file (instead of --config)");
+  app.add_flag("--json", ctx.json, "Machine-readable JSON output");
+  oag::tools::add_init_command(app, ctx);
+  oag::tools::add_subscriber_commands(app, ctx);
+  oag::tools::add_agreement_commands(app, ctx);
+  oag::tools::add_endpoint_commands(app, ctx);
+  oag::tools::add_billing_commands(app, ctx);
+  oag::tools::add_db_commands(app, ctx);
   oag::tools::add_vector_commands(app);
   try {
     app.parse(argc, argv);

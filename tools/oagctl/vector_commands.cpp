@@ -1,4 +1,4 @@
-#include "tools/oagctl/vector_commands.hpp"
+#include "tools/oagctl/commands.hpp"
 
 #include <nlohmann/json.hpp>
 

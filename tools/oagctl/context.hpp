@@ -1,0 +1,72 @@
+#pragma once
+// What every oagctl command shares: the global options, the store they name, and output.
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "storage/store.hpp"
+
+namespace oag::tools {
+
+/// Paths of the operator's PKI, as written by `oagctl init` into the config file.
+struct PkiPaths {
+  std::string endpoint_ca_cert, endpoint_ca_key;      ///< signs endpoint and server certificates
+  std::string federation_ca_cert, federation_ca_key;  ///< signs the federation certificate
+  std::string server_cert, server_key;                ///< the endpoint listener's certificate
+  std::string federation_cert, federation_key;        ///< the federation listener/client certificate
+};
+
+/// Global options and the lazily opened store.
+class Context {
+ public:
+  std::string config_file;  ///< --config
+  std::string db_path;      ///< --db
+  std::string master_key;   ///< --master-key
+  bool json = false;        ///< --json
+
+  /// The store configuration from --config or --db/--master-key; throws UsageError naming them.
+  storage::BackendConfig backend_config() const;
+  /// Opens the store on first use (migrate: for `db upgrade`); throws CommandFailed.
+  storage::Backend& backend(bool migrate = false);
+  /// PKI paths from the config file; throws UsageError when there is no --config.
+  PkiPaths pki() const;
+  /// The operator realm from the config file (empty without one).
+  std::string realm() const;
+  /// Prints `j` as JSON with --json, else `text` (when not empty) or an indented JSON.
+  void print(const nlohmann::ordered_json& j, const std::string& text = {}) const;
+
+ private:
+  nlohmann::json load_config() const;
+  std::unique_ptr<storage::Backend> backend_;
+};
+
+/// "not-found: no subscriber x" style message for a store error.
+std::string describe(const storage::Error& e);
+
+/// Throws CommandFailed with describe(e) unless r is ok; returns the value.
+template <typename T>
+T& must(storage::Result<T>& r);
+template <typename T>
+T must(storage::Result<T>&& r);
+
+}  // namespace oag::tools
+
+#include "tools/oagctl/args.hpp"
+
+namespace oag::tools {
+
+template <typename T>
+T& must(storage::Result<T>& r) {
+  if (!r.ok()) throw CommandFailed(describe(r.error()));
+  return r.value();
+}
+
+template <typename T>
+T must(storage::Result<T>&& r) {
+  if (!r.ok()) throw CommandFailed(describe(r.error()));
+  return std::move(r.value());
+}
+
+}  // namespace oag::tools

@@ -1,0 +1,140 @@
+// oagctl init: a new operator — database, master key, CAs and the gateway's certificates.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tools/oagctl/commands.hpp"
+#include "tools/oagctl/pki.hpp"
+
+namespace oag::tools {
+
+namespace {
+
+struct InitArgs {
+  std::string realm, dir, db;
+  unsigned ind_slot = 0;
+  bool force = false;
+};
+
+bool valid_realm(const std::string& r) {
+  if (r.empty() || r.size() > 253 || r.front() == '.' || r.back() == '.') return false;
+  return std::all_of(r.begin(), r.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; });
+}
+
+void run_init(const InitArgs& a, Context& ctx) {
+  namespace fs = std::filesystem;
+  if (!valid_realm(a.realm)) throw UsageError("--realm: expected a domain name like op-a.example");
+  const fs::path dir = fs::absolute(a.dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw CommandFailed("--dir: " + dir.string() + ": " + ec.message());
+  ::chmod(dir.c_str(), 0750);
+
+  const std::string db = a.db.empty() ? (dir / "oag.db").string() : fs::absolute(a.db).string();
+  const auto f = [&](const char* name) { return (dir / name).string(); };
+  const std::vector<std::string> files = {f("master.key"),     f("endpoint-ca.pem"), f("endpoint-ca.key"),
+                                          f("federation-ca.pem"), f("federation-ca.key"), f("server.pem"),
+                                          f("server.key"),     f("federation.pem"),   f("federation.key"),
+                                          f("oagd.json"),      db};
+  std::vector<std::string> existing;
+  for (const auto& p : files)
+    if (fs::exists(p)) existing.push_back(p);
+  if (!existing.empty() && !a.force) {
+    std::string list;
+    for (const auto& p : existing) list += "\n  " + p;
+    throw CommandFailed("refusing to overwrite (use --force):" + list);
+  }
+  for (const auto& p : existing) fs::remove(p);
+  fs::remove(db + "-wal", ec);
+  fs::remove(db + "-shm", ec);
+
+  auto key = std::make_shared<storage::MasterKey>(storage::MasterKey::generate(f("master.key")));
+  storage::BackendConfig cfg;
+  cfg.path = db;
+  cfg.master_key = key;
+  cfg.create = true;
+  cfg.ind_slot = a.ind_slot;
+  try {
+    storage::open_backend(cfg);
+    ::chmod(db.c_str(), 0600);  // encrypted keys and billing: the daemon's user only
+  } catch (const storage::StoreError& e) {
+    throw CommandFailed(e.what());
+  }
+
+  const std::string host = "ag." + a.realm;
+  auto ep_ca_key = pki::generate_key();
+  pki::Spec ca;
+  ca.ca = true;
+  ca.days = 3650;
+  ca.organization = a.realm;
+  ca.common_name = a.realm + " OAG endpoint CA";
+  auto ep_ca = pki::issue(ca, ep_ca_key.get(), nullptr, nullptr);
+  auto fed_ca_key = pki::generate_key();
+  ca.common_name = a.realm + " OAG federation CA";
+  auto fed_ca = pki::issue(ca, fed_ca_key.get(), nullptr, nullptr);
+
+  pki::Spec leaf;
+  leaf.organization = a.realm;
+  leaf.common_name = host;
+  leaf.days = 730;
+  leaf.dns = {host, "localhost"};
+  leaf.ips = {"127.0.0.1", "::1"};
+  leaf.server_auth = true;
+  auto server_key = pki::generate_key();
+  auto server = pki::issue(leaf, server_key.get(), ep_ca.get(), ep_ca_key.get());
+  leaf.client_auth = true;  // the federation certificate serves and also calls peers
+  auto fed_key = pki::generate_key();
+  auto fed = pki::issue(leaf, fed_key.get(), fed_ca.get(), fed_ca_key.get());
+
+  pki::write_cert(f("endpoint-ca.pem"), ep_ca.get(), false);
+  pki::write_key(f("endpoint-ca.key"), ep_ca_key.get(), false);
+  pki::write_cert(f("federation-ca.pem"), fed_ca.get(), false);
+  pki::write_key(f("federation-ca.key"), fed_ca_key.get(), false);
+  pki::write_cert(f("server.pem"), server.get(), false);
+  pki::write_key(f("server.key"), server_key.get(), false);
+  pki::write_cert(f("federation.pem"), fed.get(), false);
+  pki::write_key(f("federation.key"), fed_key.get(), false);
+
+  nlohmann::ordered_json conf;
+  conf["realm"] = a.realm;
+  conf["store"] = {{"backend", "sqlite"}, {"path", db}, {"master_key_file", f("master.key")}, {"ind_slot", a.ind_slot}};
+  conf["pki"] = {{"endpoint_ca_cert", f("endpoint-ca.pem")},     {"endpoint_ca_key", f("endpoint-ca.key")},
+                 {"federation_ca_cert", f("federation-ca.pem")}, {"federation_ca_key", f("federation-ca.key")},
+                 {"server_cert", f("server.pem")},               {"server_key", f("server.key")},
+                 {"federation_cert", f("federation.pem")},       {"federation_key", f("federation.key")}};
+  {
+    std::ofstream out(f("oagd.json"));
+    out << conf.dump(2) << '\n';
+    if (!out) throw CommandFailed(f("oagd.json") + ": cannot write");
+  }
+  ::chmod(f("oagd.json").c_str(), 0640);
+
+  nlohmann::ordered_json j;
+  j["realm"] = a.realm;
+  j["config"] = f("oagd.json");
+  j["database"] = db;
+  j["master_key"] = f("master.key");
+  j["master_key_fingerprint"] = key->fingerprint();
+  j["endpoint_ca"] = f("endpoint-ca.pem");
+  j["federation_ca"] = f("federation-ca.pem");
+  ctx.print(j, "initialised " + a.realm + " in " + dir.string() + "\n  config   " + f("oagd.json") +
+                   "\n  database " + db + "\n  CAs      " + f("endpoint-ca.pem") + ", " + f("federation-ca.pem") +
+                   "\n  (give " + f("federation-ca.pem") + " to peer operators for their agreements)\n");
+}
+
+}  // namespace
+
+void add_init_command(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<InitArgs>();
+  auto* cmd = app.add_subcommand("init", "Create a new operator: database, master key (0600), CAs and certificates");
+  cmd->add_option("--realm", a->realm, "Operator realm, e.g. op-a.example")->required();
+  cmd->add_option("--dir", a->dir, "Directory for keys, certificates, config (and the database)")->required();
+  cmd->add_option("--db", a->db, "Database file (default DIR/oag.db)");
+  cmd->add_option("--ind-slot", a->ind_slot, "IND slot of the first gateway instance")
+      ->check(CLI::Range(0u, 31u))->capture_default_str();
+  cmd->add_flag("--force", a->force, "Overwrite an existing set-up (destroys its database and keys)");
+  cmd->callback([a, &ctx] { run_init(*a, ctx); });
+}
+
+}  // namespace oag::tools
