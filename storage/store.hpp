@@ -2,6 +2,7 @@
 // The abstract stores and the factory keyed by backend name (Kea's pattern): the daemon and the
 // CLI see only these interfaces; "sqlite" is the first backend, PostgreSQL will follow.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -126,6 +127,8 @@ struct StoreStats {
   std::uint64_t commits = 0;   ///< write transactions committed
   std::uint64_t requests = 0;  ///< requests served in them (requests / commits = mean batch)
   std::size_t queued = 0;      ///< requests waiting now
+  /// Commits by batch size: bucket i counts batches of size <= 2^i (i < 10), the last the rest.
+  std::array<std::uint64_t, 11> batch_hist{};
 };
 
 /// An open backend: the four stores over one database.

@@ -672,7 +672,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
 
   StoreStats stats() override {
     std::lock_guard lk(mu_);
-    return {batches_, batched_, queue_.size()};
+    return {batches_, batched_, queue_.size(), batch_hist_};
   }
 
  private:
@@ -1048,6 +1048,9 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       std::lock_guard lk(mu_);
       ++batches_;
       batched_ += batch.size();
+      std::size_t bucket = 0;
+      while (bucket + 1 < batch_hist_.size() && (std::size_t{1} << bucket) < batch.size()) ++bucket;
+      ++batch_hist_[bucket];
     }
     for (auto& j : batch) j->finish(nullptr);
   }
@@ -1230,6 +1233,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
   bool stop_ = false;
   std::uint64_t batches_ = 0;
   std::uint64_t batched_ = 0;
+  std::array<std::uint64_t, 11> batch_hist_{};
   std::thread writer_;
   std::condition_variable cv_checkpoint_;
   std::thread checkpointer_;

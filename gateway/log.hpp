@@ -1,0 +1,40 @@
+#pragma once
+// Logging with one event id per message (OAGnnnn), as text or JSON lines. Never given a key,
+// RES, SRES, Kc, CK or IK: callers pass identities, routes, statuses and counts only.
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+
+namespace oag::gateway::log {
+
+/// Event ids (stable: operators alert on them).
+namespace event {
+inline constexpr const char* kStarted = "OAG1001";
+inline constexpr const char* kListening = "OAG1002";
+inline constexpr const char* kStopping = "OAG1003";
+inline constexpr const char* kStopped = "OAG1004";
+inline constexpr const char* kReloaded = "OAG1005";
+inline constexpr const char* kReloadFailed = "OAG1006";
+inline constexpr const char* kConfigError = "OAG1007";
+inline constexpr const char* kAccess = "OAG2001";
+inline constexpr const char* kHandshakeFailed = "OAG2002";
+inline constexpr const char* kConnectionRefused = "OAG2003";
+inline constexpr const char* kStoreError = "OAG3001";
+}  // namespace event
+
+/// Fields after the message: key=value (text) or JSON members.
+using Fields = std::initializer_list<std::pair<const char*, std::string>>;
+
+/// Sets level ("trace".."error") and format (JSON lines or text) of the process logger (stderr).
+void setup(const std::string& level, bool json);
+/// Logs at info.
+void info(const char* event_id, const std::string& msg, Fields fields = {});
+/// Logs at warn.
+void warn(const char* event_id, const std::string& msg, Fields fields = {});
+/// Logs at error.
+void error(const char* event_id, const std::string& msg, Fields fields = {});
+/// Logs at debug.
+void debug(const char* event_id, const std::string& msg, Fields fields = {});
+
+}  // namespace oag::gateway::log
