@@ -1,7 +1,10 @@
 #include "gateway/config.hpp"
 
 #include <nlohmann/json.hpp>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+
+#include <cstdio>
 
 #include <fstream>
 #include <functional>
@@ -178,8 +181,15 @@ void check_config(const Config& c) {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), c.endpoint.cert.c_str()) != 1)
     throw ConfigError("listeners.endpoint.cert: " + c.endpoint.cert + " is not a PEM certificate chain");
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), c.endpoint.key.c_str(), SSL_FILETYPE_PEM) != 1)
-    throw ConfigError("listeners.endpoint.key: " + c.endpoint.key + " is not a PEM private key");
+  {
+    FILE* f = std::fopen(c.endpoint.key.c_str(), "r");
+    EVP_PKEY* k = f ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr) : nullptr;
+    if (f) std::fclose(f);
+    if (k == nullptr) throw ConfigError("listeners.endpoint.key: " + c.endpoint.key + " is not a PEM private key");
+    const bool ok = SSL_CTX_use_PrivateKey(ctx.get(), k) == 1;
+    EVP_PKEY_free(k);
+    if (!ok) throw ConfigError("listeners.endpoint.key: does not match listeners.endpoint.cert");
+  }
   if (SSL_CTX_check_private_key(ctx.get()) != 1)
     throw ConfigError("listeners.endpoint.key: does not match listeners.endpoint.cert");
   if (SSL_CTX_load_verify_locations(ctx.get(), c.endpoint.client_ca.c_str(), nullptr) != 1)

@@ -1,0 +1,372 @@
+// oagd as a real process with real TLS on loopback (port 0), certificates made at test time by
+// `oagctl init` / `endpoint issue-cert`, a real SQLite file.
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "proto/aka/hex.hpp"
+#include "proto/aka/usim.hpp"
+#include "tests/unit/support/process.hpp"
+#include "tests/unit/support/temp_dir.hpp"
+#include "tests/unit/support/tls_client.hpp"
+#include "tests/unit/support/vectors.hpp"
+
+using namespace oag;
+using nlohmann::json;
+using test::shell_quote;
+
+namespace {
+
+const std::string kK = "465b5ce8b199b49faa5f0a2ee238a6bc";
+const std::string kOp = "cdc202d5123e20f62b6d676ac72cb318";
+
+aka::SubscriberKeys alice_keys() {
+  return aka::SubscriberKeys::from_op(aka::Algorithm::milenage, test::unhex(kK), test::unhex(kOp));
+}
+
+void ctl_ok(const std::string& args) {
+  const auto r = test::run_command(std::string(OAGCTL_PATH) + " " + args);
+  INFO(args << "\n" << r.err);
+  REQUIRE(r.status == 0);
+}
+
+// An operator directory with alice (active) and dave (to be disabled), their certificates, and
+// a running oagd.
+struct Gateway {
+  Gateway() {
+    const std::string d = shell_quote(dir.path().string());
+    ctl_ok("init --realm op-a.example --dir " + d);
+    cfg = shell_quote(dir.file("oagd.json"));
+    ctl_ok("--config " + cfg + " subscriber add --nai alice@op-a.example --imsi 001010000000001 --k " + kK + " --op " + kOp);
+    ctl_ok("--config " + cfg + " subscriber add --nai dave@op-a.example --imsi 001010000000004 --k " + kK + " --op " + kOp);
+    ctl_ok("--config " + cfg + " endpoint issue-cert --nai alice@op-a.example --out-dir " + d);
+    ctl_ok("--config " + cfg + " endpoint issue-cert --nai dave@op-a.example --out-dir " + d);
+    auto c = json::parse(std::ifstream(dir.file("oagd.json")));
+    c["listeners"] = {{"endpoint", {{"address", "127.0.0.1"}, {"port", 0}}}, {"ops", {{"port", 0}}}};
+    c["limits"] = {{"body_bytes", 1024}};
+    std::ofstream(dir.file("test.json")) << c.dump(2);
+    start();
+  }
+  ~Gateway() { stop(); }
+
+  void start() {
+    int out[2];
+    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      dup2(out[1], 1);
+      const int err = ::open(dir.file("oagd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      dup2(err, 2);
+      execl(OAGD_PATH, OAGD_PATH, "--config", dir.file("test.json").c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(out[1]);
+    // The ports come on stdout once bound: no sleeping, no guessing.
+    std::string got;
+    char c;
+    while ((endpoint_port == 0 || ops_port == 0) && ::read(out[0], &c, 1) == 1) {
+      if (c != '\n') {
+        got += c;
+        continue;
+      }
+      char name[32];
+      char addr[64];
+      unsigned port = 0;
+      if (std::sscanf(got.c_str(), "listening %31s %63s %u", name, addr, &port) == 3)
+        (std::string(name) == "endpoint" ? endpoint_port : ops_port) = static_cast<unsigned short>(port);
+      got.clear();
+    }
+    close(out[0]);
+    INFO(log());
+    REQUIRE(endpoint_port != 0);
+  }
+
+  int stop() {
+    if (pid <= 0) return exit_status;
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    pid = -1;
+    exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return exit_status;
+  }
+
+  std::string log() const {
+    std::ifstream in(dir.file("oagd.log"));
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  std::unique_ptr<test::TlsClient> client(const std::string& who) const {
+    return std::make_unique<test::TlsClient>(endpoint_port, dir.file("endpoint-ca.pem"), dir.file(who + ".pem"),
+                                             dir.file(who + ".key"));
+  }
+  json ctl_json(const std::string& args) const {
+    const auto r = test::run_command(std::string(OAGCTL_PATH) + " --json --config " + cfg + " " + args);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return json::parse(r.out);
+  }
+  std::uint64_t billing_records() const { return ctl_json("billing verify").at("records").get<std::uint64_t>(); }
+  std::uint64_t sqn_of(const std::string& nai) const { return ctl_json("subscriber show --nai " + nai).at("sqn"); }
+
+  test::TempDir dir;
+  std::string cfg;
+  pid_t pid = -1;
+  int exit_status = -1;
+  unsigned short endpoint_port = 0, ops_port = 0;
+};
+
+void require_problem(const test::HttpReply& r, int status, const std::string& code, const std::string& detail_has = {}) {
+  INFO(r.body);
+  REQUIRE(r.status == status);
+  CHECK(r.headers.at("content-type") == "application/problem+json");
+  const auto j = json::parse(r.body);
+  CHECK(j.at("type") == "https://oag.example/problems/" + code);
+  CHECK(j.at("status") == status);
+  CHECK(j.at("detail").get<std::string>().find(detail_has) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("good requests: aka and sim vectors verify against the subscriber's K", "[oagd]") {
+  Gateway g;
+  auto c = g.client("alice@op-a.example");
+  auto r = c->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka","count":3})");
+  INFO(r.body << g.log());
+  REQUIRE(r.status == 200);
+  auto j = json::parse(r.body);
+  CHECK(j.at("subject") == "alice@op-a.example");
+  CHECK(j.at("issuer") == "op-a.example");
+  REQUIRE(j.at("vectors").size() == 3);
+  aka::UsimSqnState usim;
+  for (const auto& v : j.at("vectors")) {
+    const auto out = aka::usim_run_aka(alice_keys(), *aka::from_hex_fixed<16>(v.at("rand").get<std::string>()),
+                                       *aka::from_hex_fixed<16>(v.at("autn").get<std::string>()), usim);
+    REQUIRE(std::holds_alternative<aka::AkaSuccess>(out));
+    const auto& ok = std::get<aka::AkaSuccess>(out);
+    CHECK(aka::to_hex(ok.res.expose()) == v.at("xres"));
+    CHECK(aka::to_hex(ok.ck.expose()) == v.at("ck"));
+    CHECK(v.at("expires").get<std::string>().back() == 'Z');
+  }
+  // Same connection (keep-alive), now sim.
+  r = c->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"sim"})");
+  REQUIRE(r.status == 200);
+  j = json::parse(r.body);
+  const auto& v = j.at("vectors").at(0);
+  const auto t = aka::generate_triplet(alice_keys(), *aka::from_hex_fixed<16>(v.at("rand").get<std::string>()));
+  CHECK(aka::to_hex(t.sres.expose()) == v.at("sres"));
+  CHECK(aka::to_hex(t.kc.expose()) == v.at("kc"));
+  CHECK(g.billing_records() == 2);
+  CHECK(g.sqn_of("alice@op-a.example") == 3);
+  // Keys never reach the log.
+  const auto log = g.log();
+  CHECK(log.find(v.at("kc").get<std::string>()) == std::string::npos);
+  CHECK(log.find(kK) == std::string::npos);
+  CHECK(log.find("OAG2001") != std::string::npos);  // the access line
+  CHECK(g.stop() == 0);
+}
+
+TEST_CASE("handshake refused without a client certificate or with one from another CA", "[oagd][tls]") {
+  Gateway g;
+  test::TlsClient anonymous(g.endpoint_port, g.dir.file("endpoint-ca.pem"));
+  CHECK(anonymous.request("POST", "/v1/vectors", "{}").status == 0);
+
+  test::TempDir other;
+  ctl_ok("init --realm op-x.example --dir " + shell_quote(other.path().string()));
+  const std::string ocfg = shell_quote(other.file("oagd.json"));
+  ctl_ok("--config " + ocfg + " subscriber add --nai alice@op-x.example --imsi 001010000000001 --k " + kK + " --op " + kOp);
+  ctl_ok("--config " + ocfg + " endpoint issue-cert --nai alice@op-x.example --out-dir " + shell_quote(other.path().string()));
+  test::TlsClient foreign(g.endpoint_port, g.dir.file("endpoint-ca.pem"), other.file("alice@op-x.example.pem"),
+                          other.file("alice@op-x.example.key"));
+  CHECK(foreign.request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})").status == 0);
+  CHECK(g.billing_records() == 0);
+  const auto metrics = test::http_get(g.ops_port, "/metrics");
+  CHECK(metrics.body.find("oag_tls_handshake_failures_total{listener=\"endpoint\"}") != std::string::npos);
+}
+
+TEST_CASE("refusals: disabled subscriber, revoked certificate, foreign realm", "[oagd]") {
+  Gateway g;
+  ctl_ok("--config " + g.cfg + " subscriber disable --nai dave@op-a.example");
+  require_problem(g.client("dave@op-a.example")->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})"),
+                  403, "requester-not-allowed", "dave@op-a.example");
+  require_problem(g.client("alice@op-a.example")->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"aka"})"),
+                  403, "no-agreement", "op-b.example");
+  require_problem(g.client("alice@op-a.example")->request("POST", "/v1/vectors", R"({"nai":"zoe@op-a.example","kind":"aka"})"),
+                  404, "not-found", "zoe@op-a.example");
+  ctl_ok("--config " + g.cfg + " endpoint revoke --nai alice@op-a.example");
+  require_problem(g.client("alice@op-a.example")->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})"),
+                  403, "certificate-revoked");
+  CHECK(g.billing_records() == 0);
+  CHECK(g.sqn_of("alice@op-a.example") == 0);
+}
+
+TEST_CASE("bad input: right status and problem code, database unchanged", "[oagd]") {
+  Gateway g;
+  auto c = g.client("alice@op-a.example");
+  struct Case {
+    std::string body, content_type;
+    int status;
+    std::string code, detail;
+  };
+  const std::vector<Case> cases = {
+      {"{not json", "application/json", 400, "malformed-json", "body"},
+      {"[1,2]", "application/json", 400, "invalid-field", "body"},
+      {R"({"nai":"alice@op-a.example","kind":"aka","count":"1"})", "application/json", 400, "invalid-field", "count"},
+      {R"({"nai":"alice@op-a.example","kind":"gsm"})", "application/json", 400, "invalid-field", "kind"},
+      {R"({"nai":"alice@op-a.example","kind":"aka","count":0})", "application/json", 400, "invalid-field", "count"},
+      {R"({"nai":"alice@op-a.example","kind":"aka","count":17})", "application/json", 400, "invalid-field", "count"},
+      {R"({"nai":42,"kind":"aka"})", "application/json", 400, "invalid-field", "nai"},
+      {R"({"kind":"aka"})", "application/json", 400, "invalid-field", "nai"},
+      {R"({"nai":"alice@op-a.example","kind":"aka","colour":"red"})", "application/json", 400, "invalid-field", "colour"},
+      {R"({"nai":"alice@op-a.example","kind":"aka"})", "text/plain", 415, "unsupported-media-type", "content-type"},
+      {R"({"nai":"alice@op-a.example","kind":"aka"})", "", 415, "unsupported-media-type", "content-type"},
+  };
+  for (const auto& k : cases) {
+    INFO(k.body << " / " << k.content_type);
+    require_problem(c->request("POST", "/v1/vectors", k.body, k.content_type), k.status, k.code, k.detail);
+  }
+  require_problem(c->request("POST", "/v1/vectors", std::string(2000, ' ') + "{}"), 413, "body-too-large", "body");
+  require_problem(g.client("alice@op-a.example")->request("GET", "/v1/vectors"), 405, "method-not-allowed");
+  require_problem(g.client("alice@op-a.example")->request("POST", "/v2/nothing", "{}"), 404, "not-found", "path");
+  CHECK(g.billing_records() == 0);
+  CHECK(g.sqn_of("alice@op-a.example") == 0);
+  CHECK(json::parse(g.ctl_json("subscriber list").dump()).size() == 2);
+}
+
+TEST_CASE("resync: a good AUTS moves SQN, a bad one is 400 bad-auts; results are recorded once", "[oagd]") {
+  Gateway g;
+  auto c = g.client("alice@op-a.example");
+  auto r = c->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})");
+  REQUIRE(r.status == 200);
+  const auto v = json::parse(r.body).at("vectors").at(0);
+  const auto rand = *aka::from_hex_fixed<16>(v.at("rand").get<std::string>());
+  auto auts = aka::build_auts(alice_keys(), rand, aka::Sqn::from_seq_ind(900, 0, 5));
+  auto bad = auts;
+  bad[13] ^= 1;
+  require_problem(c->request("POST", "/v1/resync",
+                             json{{"rand", aka::to_hex(rand)}, {"auts", aka::to_hex(bad)}}.dump()),
+                  400, "bad-auts");
+  CHECK(g.sqn_of("alice@op-a.example") == 1);
+  require_problem(c->request("POST", "/v1/resync", json{{"rand", aka::to_hex(rand)}, {"auts", "00"}}.dump()), 400,
+                  "invalid-field", "auts");
+  r = c->request("POST", "/v1/resync", json{{"rand", aka::to_hex(rand)}, {"auts", aka::to_hex(auts)}}.dump());
+  INFO(r.body);
+  CHECK(r.status == 204);
+  CHECK(g.sqn_of("alice@op-a.example") == 900);
+
+  const std::string path = "/v1/vectors/" + v.at("id").get<std::string>() + "/result";
+  CHECK(c->request("POST", path, R"({"outcome":"success"})").status == 204);
+  require_problem(c->request("POST", path, R"({"outcome":"success"})"), 409, "conflict");
+  require_problem(c->request("POST", path, R"({"outcome":"maybe"})"), 400, "invalid-field", "outcome");
+  require_problem(g.client("dave@op-a.example")->request("POST", path, R"({"outcome":"failure"})"), 404, "not-found");
+  CHECK(g.billing_records() == 2);  // the issue and one result
+}
+
+TEST_CASE("ops listener: healthz, readyz, metrics", "[oagd][ops]") {
+  Gateway g;
+  REQUIRE(g.client("alice@op-a.example")->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka","count":2})")
+              .status == 200);
+  CHECK(test::http_get(g.ops_port, "/healthz").status == 200);
+  CHECK(test::http_get(g.ops_port, "/readyz").status == 200);
+  const auto m = test::http_get(g.ops_port, "/metrics");
+  REQUIRE(m.status == 200);
+  CHECK(m.body.find("oag_requests_total{listener=\"endpoint\",route=\"vectors\",status=\"200\"} 1") != std::string::npos);
+  CHECK(m.body.find("oag_vectors_issued_total{kind=\"aka\",role=\"local\"} 2") != std::string::npos);
+  CHECK(m.body.find("oag_store_commit_batch_size_count") != std::string::npos);
+  CHECK(m.body.find("oag_request_duration_seconds_bucket") != std::string::npos);
+  CHECK(m.body.find("oag_open_connections") != std::string::npos);
+  CHECK(test::http_get(g.ops_port, "/nope").status == 404);
+}
+
+TEST_CASE("SIGTERM during load: every answered request is in the billing log", "[oagd][drain]") {
+  Gateway g;
+  std::mutex mu;
+  std::vector<std::string> ids;
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      auto c = g.client("alice@op-a.example");
+      while (!stop) {
+        const auto r = c->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})");
+        if (r.status != 200) {
+          if (r.status == 0 && !c->connect()) return;  // the server is gone
+          continue;
+        }
+        std::lock_guard lk(mu);
+        ids.push_back(json::parse(r.body).at("vectors").at(0).at("id"));
+        ++answered;
+      }
+    });
+  while (answered < 200) std::this_thread::yield();
+  kill(g.pid, SIGTERM);
+  int st = 0;
+  waitpid(g.pid, &st, 0);
+  g.pid = -1;
+  stop = true;
+  for (auto& t : threads) t.join();
+  CHECK(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
+
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(g.dir.file("oag.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT count(*) FROM vectors v JOIN billing b ON b.request_id = v.request_id "
+                             "WHERE v.id = ?1 AND b.event = 'issue'",
+                             -1, &q, nullptr) == SQLITE_OK);
+  std::size_t missing = 0;
+  for (const auto& id : ids) {
+    sqlite3_bind_text(q, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+    missing += sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 0) != 1;
+    sqlite3_reset(q);
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  CHECK(ids.size() >= 200);
+  CHECK(missing == 0);
+  CHECK(g.billing_records() >= ids.size());
+}
+
+TEST_CASE("config: unknown keys and wrong types are named by JSON path; --check-config", "[oagd][config]") {
+  Gateway g;
+  g.stop();
+  auto base = json::parse(std::ifstream(g.dir.file("test.json")));
+  const auto check = [&](const json& c) {
+    std::ofstream(g.dir.file("bad.json")) << c.dump();
+    return test::run_command(std::string(OAGD_PATH) + " --check-config --config " + shell_quote(g.dir.file("bad.json")));
+  };
+  auto r = check(base);
+  CHECK(r.status == 0);
+  auto c = base;
+  c["listeners"]["endpoint"]["port"] = "8443";
+  r = check(c);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("listeners.endpoint.port: expected integer") != std::string::npos);
+  c = base;
+  c["limits"]["bodybytes"] = 1;
+  r = check(c);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("limits.bodybytes: unknown key") != std::string::npos);
+  c = base;
+  c["listeners"]["endpoint"]["key"] = g.dir.file("federation.key");
+  r = check(c);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("listeners.endpoint.key: does not match") != std::string::npos);
+  c = base;
+  c.erase("realm");
+  r = check(c);
+  CHECK(r.err.find("realm: required") != std::string::npos);
+  c = base;
+  c["logging"] = {{"format", "xml"}};
+  CHECK(check(c).err.find("logging.format") != std::string::npos);
+}
