@@ -2,7 +2,6 @@
 
 #include <openssl/rand.h>
 
-
 #include "proto/aka/hex.hpp"
 #include "proto/wire/messages.hpp"
 
@@ -18,7 +17,8 @@ std::string new_request_id() {
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
   const auto h = aka::to_hex(aka::ByteView(b, 16));
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
 }
 
 bool is_json(const std::string& content_type) {
@@ -50,14 +50,22 @@ Response no_content(std::string route) {
 wire::Problem problem_of(const storage::Error& e) {
   using storage::Errc;
   switch (e.code) {
-    case Errc::not_found: return {404, "not-found", "No such subscriber or vector", e.detail};
-    case Errc::disabled: return {403, "subscriber-disabled", "The subscriber is not active", e.detail};
-    case Errc::not_allowed: return {422, "kind-not-supported", "Kind not supported for this subscriber", e.detail};
-    case Errc::conflict: return {409, "conflict", "The request conflicts with the stored state", e.detail};
-    case Errc::invalid: return {400, "invalid-field", "A field of the request is invalid", e.detail};
-    case Errc::bad_auts: return {400, "bad-auts", "AUTS does not verify", e.detail};
-    case Errc::exhausted: return {409, "sqn-exhausted", "The subscriber's sequence numbers are exhausted", e.detail};
-    case Errc::unavailable: return {503, "store-unavailable", "The store is unavailable", "try again later"};
+    case Errc::not_found:
+      return {404, "not-found", "No such subscriber or vector", e.detail};
+    case Errc::disabled:
+      return {403, "subscriber-disabled", "The subscriber is not active", e.detail};
+    case Errc::not_allowed:
+      return {422, "kind-not-supported", "Kind not supported for this subscriber", e.detail};
+    case Errc::conflict:
+      return {409, "conflict", "The request conflicts with the stored state", e.detail};
+    case Errc::invalid:
+      return {400, "invalid-field", "A field of the request is invalid", e.detail};
+    case Errc::bad_auts:
+      return {400, "bad-auts", "AUTS does not verify", e.detail};
+    case Errc::exhausted:
+      return {409, "sqn-exhausted", "The subscriber's sequence numbers are exhausted", e.detail};
+    case Errc::unavailable:
+      return {503, "store-unavailable", "The store is unavailable", "try again later"};
   }
   return {500, "internal", "Internal error", ""};
 }
@@ -85,7 +93,8 @@ void Api::endpoint(Request req, Reply reply) {
     route = "vectors";
   } else if (path == "/v1/resync") {
     route = "resync";
-  } else if (path.rfind("/v1/vectors/", 0) == 0 && path.size() > 19 && path.compare(path.size() - 7, 7, "/result") == 0) {
+  } else if (path.rfind("/v1/vectors/", 0) == 0 && path.size() > 19 &&
+             path.compare(path.size() - 7, 7, "/result") == 0) {
     route = "result";
     vector_id = path.substr(12, path.size() - 12 - 7);
   } else {
@@ -107,11 +116,15 @@ void Api::endpoint(Request req, Reply reply) {
     const auto revoked = store_.endpoints().is_revoked(req.cert_serial);
     if (!revoked.ok()) return reply(store_problem(revoked.error(), route));
     if (revoked.value())
-      return reply(problem({403, "certificate-revoked", "The client certificate is revoked", "certificate: revoked"}, route));
+      return reply(problem(
+          {403, "certificate-revoked", "The client certificate is revoked", "certificate: revoked"},
+          route));
     const auto sub = store_.subscribers().get(req.identity);
-    if (!sub.ok() && sub.error().code != storage::Errc::not_found) return reply(store_problem(sub.error(), route));
+    if (!sub.ok() && sub.error().code != storage::Errc::not_found)
+      return reply(store_problem(sub.error(), route));
     if (!sub.ok() || sub.value().state != storage::State::active)
-      return reply(problem({403, "requester-not-allowed", "The requester is not an active subscriber of this operator",
+      return reply(problem({403, "requester-not-allowed",
+                            "The requester is not an active subscriber of this operator",
                             "requester: " + req.identity},
                            route));
     // 4. Handler (validates its body first).
@@ -126,9 +139,10 @@ void Api::issue(Request req, Reply reply) {
   if (auto* p = std::get_if<Problem>(&parsed)) return reply(problem(*p, "vectors"));
   auto v = std::get<wire::VectorRequest>(std::move(parsed));
   if (storage::realm_of(v.nai) != cfg_.realm)
-    return reply(problem({403, "no-agreement", "No agreement covers that realm",
-                          "nai: realm " + storage::realm_of(v.nai) + " is not served by " + cfg_.realm},
-                         "vectors"));
+    return reply(
+        problem({403, "no-agreement", "No agreement covers that realm",
+                 "nai: realm " + storage::realm_of(v.nai) + " is not served by " + cfg_.realm},
+                "vectors"));
   storage::IssueRequest ir;
   ir.subject = v.nai;
   ir.kind = v.kind == "sim" ? storage::Kind::sim : storage::Kind::aka;
@@ -156,7 +170,8 @@ void Api::issue(Request req, Reply reply) {
       out.push_back(std::move(w));
     }
     metrics_.vectors(kind, "local", static_cast<unsigned>(out.size()));
-    Response resp = json_response(200, wire::vectors_response(res.subject, cfg_.realm, out), "vectors");
+    Response resp =
+        json_response(200, wire::vectors_response(res.subject, cfg_.realm, out), "vectors");
     resp.vectors = static_cast<unsigned>(out.size());
     reply(std::move(resp));
   });
@@ -165,7 +180,8 @@ void Api::issue(Request req, Reply reply) {
 void Api::result(Request req, std::string vector_id, Reply reply) {
   auto parsed = wire::parse_result_report(req.body);
   if (auto* p = std::get_if<Problem>(&parsed)) return reply(problem(*p, "result"));
-  const auto r = store_.issuance().report_result(vector_id, req.identity, std::get<wire::ResultReport>(parsed).success);
+  const auto r = store_.issuance().report_result(vector_id, req.identity,
+                                                 std::get<wire::ResultReport>(parsed).success);
   if (!r.ok()) return reply(store_problem(r.error(), "result"));
   reply(no_content("result"));
 }
@@ -182,7 +198,9 @@ void Api::resync(Request req, Reply reply) {
 
 void Api::ops(Request req, Reply reply) {
   const std::string path = req.target.substr(0, req.target.find('?'));
-  if (req.method != "GET") return reply(problem({405, "method-not-allowed", "Method not allowed", "method: use GET"}, "ops"));
+  if (req.method != "GET")
+    return reply(
+        problem({405, "method-not-allowed", "Method not allowed", "method: use GET"}, "ops"));
   if (path == "/healthz") {
     Response r;
     r.content_type = "text/plain";

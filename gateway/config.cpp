@@ -1,8 +1,8 @@
 #include "gateway/config.hpp"
 
-#include <nlohmann/json.hpp>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 
@@ -159,10 +159,11 @@ Config load_config(const std::string& path) {
       l.string("level", c.log_level);
       std::string format = "text";
       l.string("format", format);
-      if (format != "text" && format != "json") throw ConfigError(l.at("format") + ": expected \"text\" or \"json\"");
+      if (format != "text" && format != "json")
+        throw ConfigError(l.at("format") + ": expected \"text\" or \"json\"");
       c.log_json = format == "json";
-      if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
-          c.log_level != "error")
+      if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" &&
+          c.log_level != "warn" && c.log_level != "error")
         throw ConfigError(l.at("level") + ": expected trace, debug, info, warn or error");
     });
   }
@@ -178,14 +179,17 @@ void check_config(const Config& c) {
   readable(c.endpoint.cert, "listeners.endpoint.cert");
   readable(c.endpoint.key, "listeners.endpoint.key");
   readable(c.endpoint.client_ca, "listeners.endpoint.client_ca");
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
+                                                        &SSL_CTX_free);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), c.endpoint.cert.c_str()) != 1)
-    throw ConfigError("listeners.endpoint.cert: " + c.endpoint.cert + " is not a PEM certificate chain");
+    throw ConfigError("listeners.endpoint.cert: " + c.endpoint.cert +
+                      " is not a PEM certificate chain");
   {
     FILE* f = std::fopen(c.endpoint.key.c_str(), "r");
     EVP_PKEY* k = f ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr) : nullptr;
     if (f) std::fclose(f);
-    if (k == nullptr) throw ConfigError("listeners.endpoint.key: " + c.endpoint.key + " is not a PEM private key");
+    if (k == nullptr)
+      throw ConfigError("listeners.endpoint.key: " + c.endpoint.key + " is not a PEM private key");
     const bool ok = SSL_CTX_use_PrivateKey(ctx.get(), k) == 1;
     EVP_PKEY_free(k);
     if (!ok) throw ConfigError("listeners.endpoint.key: does not match listeners.endpoint.cert");
@@ -193,7 +197,8 @@ void check_config(const Config& c) {
   if (SSL_CTX_check_private_key(ctx.get()) != 1)
     throw ConfigError("listeners.endpoint.key: does not match listeners.endpoint.cert");
   if (SSL_CTX_load_verify_locations(ctx.get(), c.endpoint.client_ca.c_str(), nullptr) != 1)
-    throw ConfigError("listeners.endpoint.client_ca: " + c.endpoint.client_ca + " holds no CA certificate");
+    throw ConfigError("listeners.endpoint.client_ca: " + c.endpoint.client_ca +
+                      " holds no CA certificate");
   try {
     storage::MasterKey::load(c.master_key_file);
   } catch (const std::exception& e) {
@@ -205,10 +210,12 @@ void check_config(const Config& c) {
   try {
     const int have = storage::read_schema_version(bc);
     const int want = storage::latest_schema_version(c.store_backend);
-    if (have == 0) throw ConfigError("store.path: no OAG database at " + c.store_path + " (run oagctl init)");
+    if (have == 0)
+      throw ConfigError("store.path: no OAG database at " + c.store_path + " (run oagctl init)");
     if (have != want)
-      throw ConfigError("store.path: schema version " + std::to_string(have) + ", this build needs " +
-                        std::to_string(want) + (have < want ? " (run oagctl db upgrade)" : ""));
+      throw ConfigError("store.path: schema version " + std::to_string(have) +
+                        ", this build needs " + std::to_string(want) +
+                        (have < want ? " (run oagctl db upgrade)" : ""));
   } catch (const storage::StoreError& e) {
     throw ConfigError(std::string("store: ") + e.what());
   }

@@ -17,10 +17,10 @@ class ConfigError : public std::runtime_error {
 /// A TLS listener.
 struct TlsListener {
   std::string address = "0.0.0.0";  ///< bind address
-  std::uint16_t port = 8443;         ///< 0 = any free port (tests)
-  std::string cert;                  ///< server certificate chain (PEM)
-  std::string key;                   ///< its private key (PEM)
-  std::string client_ca;             ///< CA client certificates must chain to
+  std::uint16_t port = 8443;        ///< 0 = any free port (tests)
+  std::string cert;                 ///< server certificate chain (PEM)
+  std::string key;                  ///< its private key (PEM)
+  std::string client_ca;            ///< CA client certificates must chain to
 };
 
 /// The plain-HTTP monitoring listener.
@@ -42,20 +42,20 @@ struct Limits {
 
 /// The whole configuration.
 struct Config {
-  std::string file;                       ///< where it was read from
-  std::string realm;                      ///< this operator's realm
-  std::string store_backend = "sqlite";   ///< store.backend
-  std::string store_path;                 ///< store.path
-  std::string master_key_file;            ///< store.master_key_file
-  unsigned ind_slot = 0;                  ///< store.ind_slot
-  unsigned vector_ttl_s = 600;            ///< store.vector_ttl_s
-  TlsListener endpoint;                   ///< listeners.endpoint
-  OpsListener ops;                        ///< listeners.ops
-  Limits limits;                          ///< limits
-  unsigned io_threads = 1;                ///< threads.io
-  unsigned store_threads = 2;             ///< threads.store (blocking reads)
-  std::string log_level = "info";         ///< logging.level
-  bool log_json = false;                  ///< logging.format == "json"
+  std::string file;                      ///< where it was read from
+  std::string realm;                     ///< this operator's realm
+  std::string store_backend = "sqlite";  ///< store.backend
+  std::string store_path;                ///< store.path
+  std::string master_key_file;           ///< store.master_key_file
+  unsigned ind_slot = 0;                 ///< store.ind_slot
+  unsigned vector_ttl_s = 600;           ///< store.vector_ttl_s
+  TlsListener endpoint;                  ///< listeners.endpoint
+  OpsListener ops;                       ///< listeners.ops
+  Limits limits;                         ///< limits
+  unsigned io_threads = 1;               ///< threads.io
+  unsigned store_threads = 2;            ///< threads.store (blocking reads)
+  std::string log_level = "info";        ///< logging.level
+  bool log_json = false;                 ///< logging.format == "json"
 };
 
 /// Reads and validates `path`; throws ConfigError.

@@ -1,8 +1,8 @@
 #include "gateway/log.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace oag::gateway::log {
 
@@ -12,7 +12,8 @@ bool g_json = false;
 
 std::shared_ptr<spdlog::logger>& logger() {
   static auto l = [] {
-    auto lg = std::make_shared<spdlog::logger>("oagd", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    auto lg =
+        std::make_shared<spdlog::logger>("oagd", std::make_shared<spdlog::sinks::stderr_sink_mt>());
     lg->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
     lg->flush_on(spdlog::level::info);
     return lg;
@@ -52,9 +53,17 @@ void setup(const std::string& level, bool json) {
     l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
 }
 
-void info(const char* id, const std::string& msg, Fields f) { write(spdlog::level::info, id, msg, f); }
-void warn(const char* id, const std::string& msg, Fields f) { write(spdlog::level::warn, id, msg, f); }
-void error(const char* id, const std::string& msg, Fields f) { write(spdlog::level::err, id, msg, f); }
-void debug(const char* id, const std::string& msg, Fields f) { write(spdlog::level::debug, id, msg, f); }
+void info(const char* id, const std::string& msg, Fields f) {
+  write(spdlog::level::info, id, msg, f);
+}
+void warn(const char* id, const std::string& msg, Fields f) {
+  write(spdlog::level::warn, id, msg, f);
+}
+void error(const char* id, const std::string& msg, Fields f) {
+  write(spdlog::level::err, id, msg, f);
+}
+void debug(const char* id, const std::string& msg, Fields f) {
+  write(spdlog::level::debug, id, msg, f);
+}
 
 }  // namespace oag::gateway::log

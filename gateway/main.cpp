@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   std::string config_file;
   bool check_only = false;
   app.add_option("--config", config_file, "Configuration file (JSON)")->required();
-  app.add_flag("--check-config", check_only, "Validate the configuration (files, keys, database) and exit");
+  app.add_flag("--check-config", check_only,
+               "Validate the configuration (files, keys, database) and exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -46,12 +47,14 @@ int main(int argc, char** argv) {
     storage::BackendConfig bc;
     bc.backend = cfg.store_backend;
     bc.path = cfg.store_path;
-    bc.master_key = std::make_shared<storage::MasterKey>(storage::MasterKey::load(cfg.master_key_file));
+    bc.master_key =
+        std::make_shared<storage::MasterKey>(storage::MasterKey::load(cfg.master_key_file));
     bc.ind_slot = cfg.ind_slot;
     bc.vector_ttl_ms = static_cast<std::int64_t>(cfg.vector_ttl_s) * 1000;
     store = storage::open_backend(bc);
   } catch (const std::exception& e) {
-    gateway::log::error(gateway::log::event::kConfigError, "cannot open the store", {{"error", e.what()}});
+    gateway::log::error(gateway::log::event::kConfigError, "cannot open the store",
+                        {{"error", e.what()}});
     return 1;
   }
 
@@ -59,10 +62,14 @@ int main(int argc, char** argv) {
   try {
     gateway::Server server(cfg, *store, metrics);
     gateway::log::info(gateway::log::event::kStarted, "oagd started",
-                       {{"realm", cfg.realm}, {"store", cfg.store_path}, {"ind_slot", std::to_string(cfg.ind_slot)}});
+                       {{"realm", cfg.realm},
+                        {"store", cfg.store_path},
+                        {"ind_slot", std::to_string(cfg.ind_slot)}});
     // One line per listener on stdout, so that supervisors and tests learn the bound ports.
-    std::cout << "listening endpoint " << cfg.endpoint.address << " " << server.endpoint_port() << "\n";
-    if (cfg.ops.enabled) std::cout << "listening ops " << cfg.ops.address << " " << server.ops_port() << "\n";
+    std::cout << "listening endpoint " << cfg.endpoint.address << " " << server.endpoint_port()
+              << "\n";
+    if (cfg.ops.enabled)
+      std::cout << "listening ops " << cfg.ops.address << " " << server.ops_port() << "\n";
     std::cout << std::flush;
     server.run();
   } catch (const std::exception& e) {

@@ -3,12 +3,12 @@
 
 #include "gateway/server.hpp"
 
+#include <openssl/x509v3.h>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/x509v3.h>
 
 #include <atomic>
 #include <chrono>
@@ -38,8 +38,10 @@ std::shared_ptr<ssl::context> make_tls(const TlsListener& l) {
   SSL_CTX* h = ctx->native_handle();
   SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION);
   // TLS 1.2 only with forward-secret AEAD suites; TLS 1.3 suites are all acceptable.
-  SSL_CTX_set_cipher_list(h, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
-                             "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305");
+  SSL_CTX_set_cipher_list(
+      h,
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+      "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305");
   SSL_CTX_set_options(h, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   ctx->use_certificate_chain_file(l.cert);
   ctx->use_private_key_file(l.key, ssl::context::pem);
@@ -54,19 +56,22 @@ std::pair<std::string, std::string> identity_of(SSL* ssl_handle) {
   X509* cert = SSL_get0_peer_certificate(ssl_handle);
   if (cert == nullptr) return {};
   std::string nai;
-  if (auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
+  if (auto* sans = static_cast<GENERAL_NAMES*>(
+          X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
     for (int i = 0; i < sk_GENERAL_NAME_num(sans) && nai.empty(); ++i) {
       const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
       if (gn->type != GEN_URI) continue;
-      const std::string uri(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier)),
-                            static_cast<std::size_t>(ASN1_STRING_length(gn->d.uniformResourceIdentifier)));
+      const std::string uri(
+          reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier)),
+          static_cast<std::size_t>(ASN1_STRING_length(gn->d.uniformResourceIdentifier)));
       if (uri.rfind("sip:", 0) == 0) nai = uri.substr(4);
     }
     GENERAL_NAMES_free(sans);
   }
   if (nai.empty()) {
     char cn[256] = {};
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) nai = cn;
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0)
+      nai = cn;
   }
   BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
   char* hex = BN_bn2hex(bn);
@@ -83,7 +88,9 @@ auto async_api(asio::any_io_executor ex, std::function<void(Reply)> start, Token
   return asio::async_initiate<Token, void(Response)>(
       [ex, start = std::move(start)](auto handler) mutable {
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        start([ex, h](Response r) { asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); }); });
+        start([ex, h](Response r) {
+          asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+        });
       },
       token);
 }
@@ -93,8 +100,10 @@ auto async_api(asio::any_io_executor ex, std::function<void(Reply)> start, Token
 std::function<void(Reply)> dispatcher(Api& api, bool ops, Request req) {
   auto shared = std::make_shared<Request>(std::move(req));
   return [&api, ops, shared](Reply reply) {
-    if (ops) api.ops(std::move(*shared), std::move(reply));
-    else api.endpoint(std::move(*shared), std::move(reply));
+    if (ops)
+      api.ops(std::move(*shared), std::move(reply));
+    else
+      api.endpoint(std::move(*shared), std::move(reply));
   };
 }
 
@@ -106,7 +115,8 @@ struct Server::Impl {
         metrics(m),
         ioc(static_cast<int>(c.io_threads)),
         store_pool(c.store_threads),
-        api(cfg, store, m, [this](std::function<void()> fn) { asio::post(store_pool, std::move(fn)); }),
+        api(cfg, store, m,
+            [this](std::function<void()> fn) { asio::post(store_pool, std::move(fn)); }),
         endpoint_acceptor(ioc),
         ops_acceptor(ioc),
         signals(ioc, SIGTERM, SIGINT, SIGHUP) {
@@ -116,7 +126,8 @@ struct Server::Impl {
     if (cfg.ops.enabled) bind(ops_acceptor, cfg.ops.address, cfg.ops.port, "listeners.ops");
   }
 
-  static void bind(tcp::acceptor& a, const std::string& address, std::uint16_t port, const std::string& path) {
+  static void bind(tcp::acceptor& a, const std::string& address, std::uint16_t port,
+                   const std::string& path) {
     boost::system::error_code ec;
     const auto addr = asio::ip::make_address(address, ec);
     if (ec) throw ConfigError(path + ".address: not an IP address: " + address);
@@ -124,7 +135,9 @@ struct Server::Impl {
     a.open(ep.protocol());
     a.set_option(asio::socket_base::reuse_address(true));
     a.bind(ep, ec);
-    if (ec) throw ConfigError(path + ": cannot bind " + address + ":" + std::to_string(port) + ": " + ec.message());
+    if (ec)
+      throw ConfigError(path + ": cannot bind " + address + ":" + std::to_string(port) + ": " +
+                        ec.message());
     a.listen(asio::socket_base::max_listen_connections);
   }
 
@@ -174,10 +187,12 @@ struct Server::Impl {
       parser.header_limit(lim->header_bytes);
       parser.body_limit(lim->body_bytes);
       auto& lowest = beast::get_lowest_layer(stream);
-      lowest.expires_after(std::chrono::milliseconds(first ? lim->header_timeout_ms : lim->idle_timeout_ms));
+      lowest.expires_after(
+          std::chrono::milliseconds(first ? lim->header_timeout_ms : lim->idle_timeout_ms));
       first = false;
       boost::system::error_code ec;
-      co_await http::async_read_header(stream, buf, parser, asio::redirect_error(use_awaitable, ec));
+      co_await http::async_read_header(stream, buf, parser,
+                                       asio::redirect_error(use_awaitable, ec));
       if (!ec) {
         lowest.expires_after(std::chrono::milliseconds(lim->header_timeout_ms));
         co_await http::async_read(stream, buf, parser, asio::redirect_error(use_awaitable, ec));
@@ -187,16 +202,20 @@ struct Server::Impl {
       bool close = false;
       if (ec == http::error::body_limit) {
         res = Api::problem({413, "body-too-large", "The body is too large",
-                            "body: at most " + std::to_string(lim->body_bytes) + " bytes"}, "other");
+                            "body: at most " + std::to_string(lim->body_bytes) + " bytes"},
+                           "other");
         close = true;
       } else if (ec == http::error::header_limit) {
         res = Api::problem({431, "headers-too-large", "The request headers are too large",
-                            "headers: at most " + std::to_string(lim->header_bytes) + " bytes"}, "other");
+                            "headers: at most " + std::to_string(lim->header_bytes) + " bytes"},
+                           "other");
         close = true;
-      } else if (ec && ec != http::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::eof &&
-                 ec != asio::error::operation_aborted && ec != asio::ssl::error::stream_truncated &&
-                 ec != asio::error::connection_reset) {
-        res = Api::problem({400, "bad-request", "The request is not valid HTTP/1.1", "http: " + ec.message()}, "other");
+      } else if (ec && ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                 ec != asio::error::eof && ec != asio::error::operation_aborted &&
+                 ec != asio::ssl::error::stream_truncated && ec != asio::error::connection_reset) {
+        res = Api::problem(
+            {400, "bad-request", "The request is not valid HTTP/1.1", "http: " + ec.message()},
+            "other");
         close = true;
       } else if (ec) {
         co_return;  // the client left, idled out, or we are draining
@@ -211,7 +230,8 @@ struct Server::Impl {
         req.cert_serial = serial;
         close = !msg.keep_alive();
         const bool ops = listener == "ops";
-        res = co_await async_api(stream.get_executor(), dispatcher(api, ops, std::move(req)), use_awaitable);
+        res = co_await async_api(stream.get_executor(), dispatcher(api, ops, std::move(req)),
+                                 use_awaitable);
       }
       if (draining) close = true;
       http::response<http::string_body> out{static_cast<http::status>(res.status), 11};
@@ -229,25 +249,32 @@ struct Server::Impl {
       metrics.request(listener, res.route, res.status, secs);
       if (listener != "ops") {
         log::info(log::event::kAccess, "request",
-                  {{"requester", identity}, {"route", res.route}, {"status", std::to_string(res.status)},
-                   {"latency_ms", std::to_string(secs * 1000)}, {"vectors", std::to_string(res.vectors)}});
+                  {{"requester", identity},
+                   {"route", res.route},
+                   {"status", std::to_string(res.status)},
+                   {"latency_ms", std::to_string(secs * 1000)},
+                   {"vectors", std::to_string(res.vectors)}});
       }
-      if (!res.internal.empty()) log::error(log::event::kStoreError, "store failure", {{"detail", res.internal}});
+      if (!res.internal.empty())
+        log::error(log::event::kStoreError, "store failure", {{"detail", res.internal}});
       if (wec || close) co_return;
     }
   }
 
   awaitable<void> tls_session(tcp::socket socket) {
-    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *current_tls());
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)),
+                                                *current_tls());
     auto conn = std::make_shared<Conn>();
     conn->ex = stream.get_executor();
     conn->cancel = [&stream] { beast::get_lowest_layer(stream).socket().cancel(); };
     const auto it = enroll(conn);
     metrics.connection("endpoint", +1);
     const auto lim = current_limits();
-    beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(lim->handshake_timeout_ms));
+    beast::get_lowest_layer(stream).expires_after(
+        std::chrono::milliseconds(lim->handshake_timeout_ms));
     boost::system::error_code ec;
-    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+    co_await stream.async_handshake(ssl::stream_base::server,
+                                    asio::redirect_error(use_awaitable, ec));
     if (ec) {
       metrics.handshake_failure("endpoint");
       log::debug(log::event::kHandshakeFailed, "TLS handshake failed", {{"error", ec.message()}});
@@ -279,7 +306,8 @@ struct Server::Impl {
     const std::string name = tls_listener ? "endpoint" : "ops";
     for (;;) {
       boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(ioc), asio::redirect_error(use_awaitable, ec));
+      tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(ioc),
+                                                          asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || draining) co_return;
         continue;  // EMFILE and friends: try again
@@ -348,7 +376,8 @@ struct Server::Impl {
       log::setup(next.log_level, next.log_json);
       log::info(log::event::kReloaded, "configuration reloaded", {{"file", cfg.file}});
     } catch (const std::exception& e) {
-      log::error(log::event::kReloadFailed, "reload failed; keeping the running configuration", {{"error", e.what()}});
+      log::error(log::event::kReloadFailed, "reload failed; keeping the running configuration",
+                 {{"error", e.what()}});
     }
   }
 
@@ -383,12 +412,16 @@ Server::Server(const Config& cfg, storage::Backend& store, Metrics& metrics)
 
 Server::~Server() = default;
 
-std::uint16_t Server::endpoint_port() const { return impl_->endpoint_acceptor.local_endpoint().port(); }
+std::uint16_t Server::endpoint_port() const {
+  return impl_->endpoint_acceptor.local_endpoint().port();
+}
 
 std::uint16_t Server::ops_port() const {
   return impl_->cfg.ops.enabled ? impl_->ops_acceptor.local_endpoint().port() : 0;
 }
 
-void Server::run() { impl_->run(); }
+void Server::run() {
+  impl_->run();
+}
 
 }  // namespace oag::gateway

@@ -18,11 +18,21 @@ void put_string(std::string& out, std::string_view v) {
   out += '"';
   for (const char c : v) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -89,7 +99,8 @@ std::string chain_hash(const std::string& prev_hash_hex, const BillingRecord& r)
   unsigned len = 0;
   EVP_MD_CTX* m = EVP_MD_CTX_new();
   const bool ok = m != nullptr && EVP_DigestInit_ex(m, sha256(), nullptr) == 1 &&
-                  EVP_DigestUpdate(m, prev.data(), prev.size()) == 1 && EVP_DigestUpdate(m, c.data(), c.size()) == 1 &&
+                  EVP_DigestUpdate(m, prev.data(), prev.size()) == 1 &&
+                  EVP_DigestUpdate(m, c.data(), c.size()) == 1 &&
                   EVP_DigestFinal_ex(m, md, &len) == 1;
   EVP_MD_CTX_free(m);
   if (!ok) throw std::runtime_error("OpenSSL: SHA-256 failed");

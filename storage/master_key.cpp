@@ -40,7 +40,9 @@ EVP_CIPHER_CTX* thread_ctx() {
   return ctx.get();
 }
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 }  // namespace
 
@@ -84,7 +86,8 @@ MasterKey MasterKey::generate(const std::string& path) {
 std::vector<std::uint8_t> MasterKey::seal(aka::ByteView plain, std::string_view aad) const {
   std::vector<std::uint8_t> out(1 + kNonce + plain.size() + kTag);
   out[0] = kVersion;
-  if (RAND_bytes(out.data() + 1, kNonce) != 1) throw std::runtime_error("OpenSSL: RAND_bytes failed");
+  if (RAND_bytes(out.data() + 1, kNonce) != 1)
+    throw std::runtime_error("OpenSSL: RAND_bytes failed");
   EVP_CIPHER_CTX* ctx = thread_ctx();
   int len = 0;
   if (EVP_EncryptInit_ex2(ctx, gcm(), key_.data(), out.data() + 1, nullptr) != 1 ||
@@ -113,7 +116,8 @@ bool MasterKey::open(aka::ByteView sealed, std::string_view aad, aka::SecretVec<
       EVP_DecryptInit_ex2(ctx, gcm(), key_.data(), sealed.data() + 1, nullptr) == 1 &&
       EVP_DecryptUpdate(ctx, nullptr, &len, reinterpret_cast<const std::uint8_t*>(aad.data()),
                         static_cast<int>(aad.size())) == 1 &&
-      EVP_DecryptUpdate(ctx, out.data(), &len, sealed.data() + 1 + kNonce, static_cast<int>(n)) == 1 &&
+      EVP_DecryptUpdate(ctx, out.data(), &len, sealed.data() + 1 + kNonce, static_cast<int>(n)) ==
+          1 &&
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTag, tag) == 1 &&
       EVP_DecryptFinal_ex(ctx, out.data() + len, &len) == 1;
   if (!ok) out.resize(0);
@@ -122,7 +126,8 @@ bool MasterKey::open(aka::ByteView sealed, std::string_view aad, aka::SecretVec<
 
 std::string MasterKey::fingerprint() const {
   std::uint8_t md[SHA256_DIGEST_LENGTH];
-  std::vector<std::uint8_t> in{'o', 'a', 'g', '-', 'm', 'a', 's', 't', 'e', 'r', '-', 'k', 'e', 'y'};
+  std::vector<std::uint8_t> in{'o', 'a', 'g', '-', 'm', 'a', 's',
+                               't', 'e', 'r', '-', 'k', 'e', 'y'};
   in.insert(in.end(), key_.data(), key_.data() + 32);
   SHA256(in.data(), in.size(), md);
   OPENSSL_cleanse(in.data(), in.size());

@@ -23,7 +23,8 @@ class MasterKey {
   std::vector<std::uint8_t> seal(aka::ByteView plain, std::string_view aad) const;
   /// Decrypts what seal() produced; false when the tag (key, AAD or data) does not match.
   bool open(aka::ByteView sealed, std::string_view aad, aka::SecretVec<64>& out) const;
-  /// Hex of the first 8 bytes of SHA-256("oag-master-key" ‖ key): identifies the key, reveals nothing.
+  /// Hex of the first 8 bytes of SHA-256("oag-master-key" ‖ key): identifies the key, reveals
+  /// nothing.
   std::string fingerprint() const;
 
  private:

@@ -24,7 +24,9 @@ struct Factory {
 
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> r = {
-      {"sqlite", {&sqlite::open_sqlite_backend, &sqlite::latest_sqlite_schema, &sqlite::read_sqlite_schema_version}},
+      {"sqlite",
+       {&sqlite::open_sqlite_backend, &sqlite::latest_sqlite_schema,
+        &sqlite::read_sqlite_schema_version}},
   };
   return r;
 }
@@ -34,15 +36,18 @@ const std::map<std::string, Factory>& registry() {
 std::unique_ptr<Backend> open_backend(const BackendConfig& cfg) {
   const auto it = registry().find(cfg.backend);
   if (it == registry().end())
-    throw StoreError({Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: sqlite)"});
-  if (!cfg.master_key) throw StoreError({Errc::invalid, "store.master_key_file: a master key is required"});
+    throw StoreError(
+        {Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: sqlite)"});
+  if (!cfg.master_key)
+    throw StoreError({Errc::invalid, "store.master_key_file: a master key is required"});
   return it->second.open(cfg);
 }
 
 int read_schema_version(const BackendConfig& cfg) {
   const auto it = registry().find(cfg.backend);
   if (it == registry().end())
-    throw StoreError({Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: sqlite)"});
+    throw StoreError(
+        {Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: sqlite)"});
   return it->second.version(cfg);
 }
 

@@ -110,10 +110,10 @@ class EndpointStore {
 
 /// How to open a backend.
 struct BackendConfig {
-  std::string backend = "sqlite";        ///< factory key
-  std::string path;                      ///< database file (sqlite) or connection string
+  std::string backend = "sqlite";               ///< factory key
+  std::string path;                             ///< database file (sqlite) or connection string
   std::shared_ptr<const MasterKey> master_key;  ///< key for K/OPc at rest
-  unsigned ind_slot = 0;                 ///< this instance's IND
+  unsigned ind_slot = 0;                        ///< this instance's IND
   bool migrate = false;                  ///< apply pending migrations (else refuse an old schema)
   bool create = false;                   ///< allow creating a new, empty database
   bool synchronous_full = true;          ///< fsync at every commit (off only for throwaway tests)

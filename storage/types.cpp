@@ -6,19 +6,29 @@ namespace oag::storage {
 
 const char* to_string(Errc e) noexcept {
   switch (e) {
-    case Errc::not_found: return "not-found";
-    case Errc::disabled: return "disabled";
-    case Errc::not_allowed: return "not-allowed";
-    case Errc::conflict: return "conflict";
-    case Errc::invalid: return "invalid";
-    case Errc::bad_auts: return "bad-auts";
-    case Errc::exhausted: return "sqn-exhausted";
-    case Errc::unavailable: return "store-unavailable";
+    case Errc::not_found:
+      return "not-found";
+    case Errc::disabled:
+      return "disabled";
+    case Errc::not_allowed:
+      return "not-allowed";
+    case Errc::conflict:
+      return "conflict";
+    case Errc::invalid:
+      return "invalid";
+    case Errc::bad_auts:
+      return "bad-auts";
+    case Errc::exhausted:
+      return "sqn-exhausted";
+    case Errc::unavailable:
+      return "store-unavailable";
   }
   return "?";
 }
 
-const char* to_string(Kind k) noexcept { return k == Kind::sim ? "sim" : "aka"; }
+const char* to_string(Kind k) noexcept {
+  return k == Kind::sim ? "sim" : "aka";
+}
 
 std::optional<Kind> parse_kind(std::string_view s) noexcept {
   if (s == "sim") return Kind::sim;
@@ -28,18 +38,24 @@ std::optional<Kind> parse_kind(std::string_view s) noexcept {
 
 const char* to_string(Role r) noexcept {
   switch (r) {
-    case Role::local: return "local";
-    case Role::sold: return "sold";
-    case Role::bought: return "bought";
+    case Role::local:
+      return "local";
+    case Role::sold:
+      return "sold";
+    case Role::bought:
+      return "bought";
   }
   return "?";
 }
 
 const char* to_string(State s) noexcept {
   switch (s) {
-    case State::active: return "active";
-    case State::suspended: return "suspended";
-    case State::revoked: return "revoked";
+    case State::active:
+      return "active";
+    case State::suspended:
+      return "suspended";
+    case State::revoked:
+      return "revoked";
   }
   return "?";
 }

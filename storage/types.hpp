@@ -22,7 +22,9 @@ std::optional<Kind> parse_kind(std::string_view s) noexcept;
 /// Bit set of kinds.
 enum KindMask : unsigned { kSim = 1u, kAka = 2u, kBoth = 3u };
 /// The bit of a kind.
-constexpr unsigned mask_of(Kind k) noexcept { return k == Kind::sim ? kSim : kAka; }
+constexpr unsigned mask_of(Kind k) noexcept {
+  return k == Kind::sim ? kSim : kAka;
+}
 
 /// Whose billing record this is.
 enum class Role { local, sold, bought };
@@ -38,61 +40,61 @@ std::optional<State> parse_state(std::string_view s) noexcept;
 
 /// What provisioning writes for one subscriber.
 struct SubscriberInput {
-  std::string nai;                     ///< user@realm, unique
-  std::string imsi;                    ///< 6..15 digits, unique, never leaves this operator
-  aka::SubscriberKeys keys;            ///< algorithm, K, OPc (computed from OP by the caller)
-  aka::Bytes<2> amf{0x80, 0x00};       ///< AMF for quintets (separation bit set)
-  std::uint64_t seq_he = 0;            ///< last SEQ issued; the next vector gets seq_he + 1
+  std::string nai;                         ///< user@realm, unique
+  std::string imsi;                        ///< 6..15 digits, unique, never leaves this operator
+  aka::SubscriberKeys keys;                ///< algorithm, K, OPc (computed from OP by the caller)
+  aka::Bytes<2> amf{0x80, 0x00};           ///< AMF for quintets (separation bit set)
+  std::uint64_t seq_he = 0;                ///< last SEQ issued; the next vector gets seq_he + 1
   unsigned ind_len = aka::kDefaultIndLen;  ///< IND length in bits
-  unsigned kinds = kBoth;              ///< kinds this subscriber may be issued
-  State state = State::active;         ///< active or suspended
+  unsigned kinds = kBoth;                  ///< kinds this subscriber may be issued
+  State state = State::active;             ///< active or suspended
 };
 
 /// A subscriber as read back: no keys.
 struct Subscriber {
-  std::int64_t id = 0;                 ///< row id
-  std::string nai;                     ///< user@realm
-  std::string imsi;                    ///< IMSI
-  aka::Algorithm algorithm{};          ///< algorithm set
-  aka::Bytes<2> amf{};                 ///< AMF
-  std::uint64_t seq_he = 0;            ///< last SEQ issued
-  unsigned ind_len = 0;                ///< IND length
-  unsigned kinds = 0;                  ///< KindMask bits
-  State state = State::active;         ///< state
-  std::int64_t created_ms = 0;         ///< creation time (UTC ms)
+  std::int64_t id = 0;          ///< row id
+  std::string nai;              ///< user@realm
+  std::string imsi;             ///< IMSI
+  aka::Algorithm algorithm{};   ///< algorithm set
+  aka::Bytes<2> amf{};          ///< AMF
+  std::uint64_t seq_he = 0;     ///< last SEQ issued
+  unsigned ind_len = 0;         ///< IND length
+  unsigned kinds = 0;           ///< KindMask bits
+  State state = State::active;  ///< state
+  std::int64_t created_ms = 0;  ///< creation time (UTC ms)
 };
 
 /// An agreement with a peer operator.
 struct Agreement {
-  std::string id;                      ///< operator-chosen identifier, unique
+  std::string id;                        ///< operator-chosen identifier, unique
   std::vector<std::string> peer_realms;  ///< realms served by the peer
-  std::string peer_url;                ///< https://... of the peer AG's federation listener
-  std::string trust_ca_file;           ///< CA the peer's certificate must chain to (or empty)
-  std::string trust_spki_sha256;       ///< pinned SPKI SHA-256, hex (or empty)
-  unsigned kinds = kBoth;              ///< kinds allowed
-  double rate_per_s = 10;              ///< token bucket rate
-  unsigned burst = 20;                 ///< token bucket depth
-  std::uint64_t quota = 0;             ///< vectors per period, 0 = unlimited
-  std::string quota_period = "month";  ///< "day" or "month"
-  std::int64_t price_micros = 0;       ///< price per vector in millionths of the currency unit
-  std::string currency = "EUR";        ///< ISO 4217
-  std::int64_t valid_from_ms = 0;      ///< start of validity (UTC ms)
-  std::int64_t valid_until_ms = 0;     ///< end of validity (UTC ms), 0 = open
-  State state = State::active;         ///< state
+  std::string peer_url;                  ///< https://... of the peer AG's federation listener
+  std::string trust_ca_file;             ///< CA the peer's certificate must chain to (or empty)
+  std::string trust_spki_sha256;         ///< pinned SPKI SHA-256, hex (or empty)
+  unsigned kinds = kBoth;                ///< kinds allowed
+  double rate_per_s = 10;                ///< token bucket rate
+  unsigned burst = 20;                   ///< token bucket depth
+  std::uint64_t quota = 0;               ///< vectors per period, 0 = unlimited
+  std::string quota_period = "month";    ///< "day" or "month"
+  std::int64_t price_micros = 0;         ///< price per vector in millionths of the currency unit
+  std::string currency = "EUR";          ///< ISO 4217
+  std::int64_t valid_from_ms = 0;        ///< start of validity (UTC ms)
+  std::int64_t valid_until_ms = 0;       ///< end of validity (UTC ms), 0 = open
+  State state = State::active;           ///< state
 };
 
 /// One issue request (DESIGN §4): everything the transaction needs.
 struct IssueRequest {
-  std::string subject;                 ///< NAI of the subscriber whose vectors are issued
-  Kind kind = Kind::aka;               ///< triplets or quintets
-  unsigned count = 1;                  ///< 1..kMaxCount
-  std::string requester;               ///< NAI of who asked (endpoint or remote subscriber)
-  std::string request_id;              ///< idempotency key (federation) or a fresh id (local)
-  Role role = Role::local;             ///< local (own endpoint) or sold (to a peer)
-  std::string agreement;               ///< agreement id, empty for local
-  std::string peer;                    ///< peer identity for idempotent retries, empty for local
-  std::int64_t price_micros = 0;       ///< unit price
-  std::string currency;                ///< currency of the price
+  std::string subject;            ///< NAI of the subscriber whose vectors are issued
+  Kind kind = Kind::aka;          ///< triplets or quintets
+  unsigned count = 1;             ///< 1..kMaxCount
+  std::string requester;          ///< NAI of who asked (endpoint or remote subscriber)
+  std::string request_id;         ///< idempotency key (federation) or a fresh id (local)
+  Role role = Role::local;        ///< local (own endpoint) or sold (to a peer)
+  std::string agreement;          ///< agreement id, empty for local
+  std::string peer;               ///< peer identity for idempotent retries, empty for local
+  std::int64_t price_micros = 0;  ///< unit price
+  std::string currency;           ///< currency of the price
 };
 
 /// Most vectors one request may ask for.
@@ -100,24 +102,24 @@ inline constexpr unsigned kMaxCount = 16;
 
 /// A vector as handed to the caller (the store keeps only its RAND and SQN).
 struct IssuedVector {
-  std::string id;                      ///< vector id (UUID)
-  Kind kind = Kind::aka;               ///< kind
-  aka::Bytes<16> rand{};               ///< RAND
-  std::int64_t expires_ms = 0;         ///< expiry (UTC ms)
-  aka::Sqn sqn;                        ///< SQN (aka only)
-  aka::Bytes<16> autn{};               ///< AUTN (aka only)
-  aka::SecretVec<32> xres;             ///< XRES (aka) or SRES (sim)
-  aka::Secret<16> ck;                  ///< CK (aka)
-  aka::Secret<16> ik;                  ///< IK (aka)
-  aka::Secret<8> kc;                   ///< Kc (sim)
+  std::string id;               ///< vector id (UUID)
+  Kind kind = Kind::aka;        ///< kind
+  aka::Bytes<16> rand{};        ///< RAND
+  std::int64_t expires_ms = 0;  ///< expiry (UTC ms)
+  aka::Sqn sqn;                 ///< SQN (aka only)
+  aka::Bytes<16> autn{};        ///< AUTN (aka only)
+  aka::SecretVec<32> xres;      ///< XRES (aka) or SRES (sim)
+  aka::Secret<16> ck;           ///< CK (aka)
+  aka::Secret<16> ik;           ///< IK (aka)
+  aka::Secret<8> kc;            ///< Kc (sim)
 };
 
 /// The answer to an IssueRequest.
 struct IssueResult {
-  std::string subject;                 ///< subject NAI
-  std::vector<IssuedVector> vectors;   ///< count vectors
-  std::uint64_t billing_seq = 0;       ///< billing record written for it
-  bool replayed = false;               ///< true when an idempotent retry returned a stored answer
+  std::string subject;                ///< subject NAI
+  std::vector<IssuedVector> vectors;  ///< count vectors
+  std::uint64_t billing_seq = 0;      ///< billing record written for it
+  bool replayed = false;              ///< true when an idempotent retry returned a stored answer
 };
 
 /// One billing record (DESIGN §4). Keys never appear here.
@@ -144,10 +146,10 @@ struct BillingRecord {
 
 /// Result of walking the billing chain.
 struct ChainReport {
-  std::uint64_t records = 0;           ///< records checked
-  std::string head_hash;               ///< hash of the last record
+  std::uint64_t records = 0;               ///< records checked
+  std::string head_hash;                   ///< hash of the last record
   std::optional<std::uint64_t> first_bad;  ///< first record that breaks the chain
-  std::string reason;                  ///< why it is bad
+  std::string reason;                      ///< why it is bad
 };
 
 /// The realm of a NAI (after the last '@'), or empty.

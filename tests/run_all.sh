@@ -16,4 +16,5 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 build/tests/bench/bench_aka --benchmark_min_time=0.01 >/dev/null 2>&1
 build/tests/bench/bench_storage 0.2 >/dev/null
+tests/bench/bench_gateway.sh 1 16 >/dev/null  # oagd and nginx under oag-bench; fails on any error
 echo "all tests passed"

@@ -17,7 +17,8 @@ std::variant<Json, Problem> parse_object(const std::string& body) {
   try {
     j = Json::parse(body);
   } catch (const Json::parse_error& e) {
-    return Problem{400, "malformed-json", "The body is not valid JSON", std::string("body: ") + e.what()};
+    return Problem{400, "malformed-json", "The body is not valid JSON",
+                   std::string("body: ") + e.what()};
   }
   if (!j.is_object()) return invalid_field("body", "expected a JSON object");
   return j;
@@ -61,11 +62,14 @@ bool valid_nai(const std::string& s) {
       s.find('@', at + 1) != std::string::npos)
     return false;
   for (unsigned char c : s)
-    if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == ',' || c == ';' || c == '<' || c == '>') return false;
+    if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == ',' || c == ';' || c == '<' ||
+        c == '>')
+      return false;
   return true;
 }
 
-std::variant<VectorRequest, Problem> parse_vector_request(const std::string& body, bool federation) {
+std::variant<VectorRequest, Problem> parse_vector_request(const std::string& body,
+                                                          bool federation) {
   auto parsed = parse_object(body);
   if (auto* p = std::get_if<Problem>(&parsed)) return *p;
   const auto& j = std::get<Json>(parsed);
@@ -80,11 +84,13 @@ std::variant<VectorRequest, Problem> parse_vector_request(const std::string& bod
   auto kind = string_field(j, "kind", true);
   if (auto* p = std::get_if<Problem>(&kind)) return *p;
   r.kind = std::get<std::string>(kind);
-  if (r.kind != "sim" && r.kind != "aka") return invalid_field("kind", "expected \"sim\" or \"aka\"");
+  if (r.kind != "sim" && r.kind != "aka")
+    return invalid_field("kind", "expected \"sim\" or \"aka\"");
   if (const auto it = j.find("count"); it != j.end()) {
     if (!it->is_number_integer()) return invalid_field("count", "expected an integer");
     const auto n = it->get<std::int64_t>();
-    if (n < 1 || n > kMaxCount) return invalid_field("count", "must be 1.." + std::to_string(kMaxCount));
+    if (n < 1 || n > kMaxCount)
+      return invalid_field("count", "must be 1.." + std::to_string(kMaxCount));
     r.count = static_cast<unsigned>(n);
   }
   if (federation) {
@@ -110,7 +116,8 @@ std::variant<ResultReport, Problem> parse_result_report(const std::string& body)
   auto o = string_field(j, "outcome", true);
   if (auto* p = std::get_if<Problem>(&o)) return *p;
   const auto& v = std::get<std::string>(o);
-  if (v != "success" && v != "failure") return invalid_field("outcome", "expected \"success\" or \"failure\"");
+  if (v != "success" && v != "failure")
+    return invalid_field("outcome", "expected \"success\" or \"failure\"");
   return ResultReport{v == "success"};
 }
 
@@ -192,7 +199,8 @@ std::variant<std::vector<WireVector>, Problem> parse_vectors_response(const std:
       auto xres_s = string_field(o, "xres", true);
       if (auto* p = std::get_if<Problem>(&xres_s)) return *p;
       const auto xres = aka::from_hex(std::get<std::string>(xres_s));
-      if (!xres || xres->size() < 4 || xres->size() > 32) return invalid_field("xres", "expected 8 to 64 hex digits");
+      if (!xres || xres->size() < 4 || xres->size() > 32)
+        return invalid_field("xres", "expected 8 to 64 hex digits");
       v.autn = std::get<aka::Bytes<16>>(autn);
       v.ck = aka::Secret<16>(std::get<aka::Bytes<16>>(ck));
       v.ik = aka::Secret<16>(std::get<aka::Bytes<16>>(ik));
@@ -210,8 +218,9 @@ std::string rfc3339(std::int64_t ms) {
   struct tm t {};
   gmtime_r(&s, &t);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                t.tm_hour, t.tm_min, t.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900,
+                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                static_cast<int>(ms % 1000));
   return buf;
 }
 

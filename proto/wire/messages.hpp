@@ -38,14 +38,14 @@ struct ResyncRequest {
 
 /// A vector in a response; sim vectors use sres/kc, aka vectors autn/xres/ck/ik.
 struct WireVector {
-  std::string id;                ///< vector id
-  std::string kind;              ///< "sim" or "aka"
-  aka::Bytes<16> rand{};         ///< RAND
-  std::string expires;           ///< RFC 3339 UTC
-  aka::Bytes<16> autn{};         ///< aka
-  aka::SecretVec<32> xres;       ///< aka: XRES; sim: SRES
-  aka::Secret<16> ck, ik;        ///< aka
-  aka::Secret<8> kc;             ///< sim
+  std::string id;           ///< vector id
+  std::string kind;         ///< "sim" or "aka"
+  aka::Bytes<16> rand{};    ///< RAND
+  std::string expires;      ///< RFC 3339 UTC
+  aka::Bytes<16> autn{};    ///< aka
+  aka::SecretVec<32> xres;  ///< aka: XRES; sim: SRES
+  aka::Secret<16> ck, ik;   ///< aka
+  aka::Secret<8> kc;        ///< sim
 };
 
 /// Parses the endpoint's vector request; `federation` also requires requester and request_id.

@@ -7,10 +7,10 @@ namespace oag::wire {
 
 /// One problem: HTTP status, stable code (the last segment of its type URI), title, detail.
 struct Problem {
-  int status = 500;     ///< HTTP status
-  std::string code;     ///< e.g. "invalid-field", "no-agreement"
-  std::string title;    ///< short, fixed per code
-  std::string detail;   ///< this occurrence; names the field when a field is at fault
+  int status = 500;    ///< HTTP status
+  std::string code;    ///< e.g. "invalid-field", "no-agreement"
+  std::string title;   ///< short, fixed per code
+  std::string detail;  ///< this occurrence; names the field when a field is at fault
 };
 
 /// Base of the type URIs.

@@ -12,14 +12,17 @@ namespace {
 Db::Db(const std::string& path, int flags) {
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_EXRESCODE, nullptr);
   if (rc != SQLITE_OK) {
-    const std::string msg = "cannot open database " + path + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+    const std::string msg =
+        "cannot open database " + path + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
     sqlite3_close_v2(db_);
     db_ = nullptr;
     throw SqliteError(msg, rc);
   }
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+Db::~Db() {
+  sqlite3_close_v2(db_);
+}
 
 void Db::exec(const std::string& sql) {
   char* err = nullptr;
@@ -33,7 +36,8 @@ void Db::exec(const std::string& sql) {
 
 std::int64_t Db::query_int(const std::string& sql) {
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) fail(db_, "prepare " + sql, 0);
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK)
+    fail(db_, "prepare " + sql, 0);
   const int rc = sqlite3_step(s);
   const std::int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
   sqlite3_finalize(s);
@@ -46,7 +50,9 @@ Stmt::Stmt(Db& db, const char* sql) : db_(db.get()) {
     fail(db_, std::string("prepare ") + sql, 0);
 }
 
-Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+Stmt::~Stmt() {
+  sqlite3_finalize(stmt_);
+}
 
 Stmt::Use& Stmt::Use::bind(int i, std::int64_t v) {
   if (sqlite3_bind_int64(s_, i, v) != SQLITE_OK) fail(db_, "bind", 0);
@@ -92,7 +98,8 @@ void Stmt::Use::run() {
 
 std::string Stmt::Use::text(int col) const {
   const auto* p = sqlite3_column_text(s_, col);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
            : std::string();
 }
 

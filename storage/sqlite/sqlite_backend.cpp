@@ -37,30 +37,54 @@ std::int64_t system_now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string aad_k(const std::string& nai) { return "oag1/k/" + nai; }
-std::string aad_opc(const std::string& nai) { return "oag1/opc/" + nai; }
+std::string aad_k(const std::string& nai) {
+  return "oag1/k/" + nai;
+}
+std::string aad_opc(const std::string& nai) {
+  return "oag1/opc/" + nai;
+}
 
-Error unavailable(const std::string& what) { return {Errc::unavailable, what}; }
+Error unavailable(const std::string& what) {
+  return {Errc::unavailable, what};
+}
 
 // --- statements, prepared once per connection ------------------------------------------------
 
 struct WriteStatements {
   explicit WriteStatements(Db& db)
-      : begin(db, sql::kBegin), commit(db, sql::kCommit), rollback(db, sql::kRollback),
-        savepoint(db, sql::kSavepoint), release(db, sql::kRelease), rollback_to(db, sql::kRollbackTo),
-        meta_put(db, sql::kMetaPut), sub_insert(db, sql::kSubscriberInsert), sub_keys(db, sql::kSubscriberKeys),
-        sub_set_state(db, sql::kSubscriberSetState), sub_set_seq(db, sql::kSubscriberSetSeq),
-        sub_step_seq(db, sql::kSubscriberStepSeq), sub_delete(db, sql::kSubscriberDelete),
-        sub_all_keys(db, sql::kSubscriberAllKeys), sub_set_keys(db, sql::kSubscriberSetKeys),
-        sub_by_nai(db, sql::kSubscriberByNai), vec_insert(db, sql::kVectorInsert), vec_by_id(db, sql::kVectorById),
-        vec_set_outcome(db, sql::kVectorSetOutcome), vec_rand_exists(db, sql::kVectorRandExists),
-        agr_insert(db, sql::kAgreementInsert), agr_set_state(db, sql::kAgreementSetState),
-        agr_by_id(db, sql::kAgreementById), bill_insert(db, sql::kBillingInsert), bill_head(db, sql::kBillingHead),
-        fed_get(db, sql::kFedGet), fed_put(db, sql::kFedPut), cert_insert(db, sql::kCertInsert),
-        cert_revoke_nai(db, sql::kCertRevokeNai), cert_revoke_serial(db, sql::kCertRevokeSerial) {}
+      : begin(db, sql::kBegin),
+        commit(db, sql::kCommit),
+        rollback(db, sql::kRollback),
+        savepoint(db, sql::kSavepoint),
+        release(db, sql::kRelease),
+        rollback_to(db, sql::kRollbackTo),
+        meta_put(db, sql::kMetaPut),
+        sub_insert(db, sql::kSubscriberInsert),
+        sub_keys(db, sql::kSubscriberKeys),
+        sub_set_state(db, sql::kSubscriberSetState),
+        sub_set_seq(db, sql::kSubscriberSetSeq),
+        sub_step_seq(db, sql::kSubscriberStepSeq),
+        sub_delete(db, sql::kSubscriberDelete),
+        sub_all_keys(db, sql::kSubscriberAllKeys),
+        sub_set_keys(db, sql::kSubscriberSetKeys),
+        sub_by_nai(db, sql::kSubscriberByNai),
+        vec_insert(db, sql::kVectorInsert),
+        vec_by_id(db, sql::kVectorById),
+        vec_set_outcome(db, sql::kVectorSetOutcome),
+        vec_rand_exists(db, sql::kVectorRandExists),
+        agr_insert(db, sql::kAgreementInsert),
+        agr_set_state(db, sql::kAgreementSetState),
+        agr_by_id(db, sql::kAgreementById),
+        bill_insert(db, sql::kBillingInsert),
+        bill_head(db, sql::kBillingHead),
+        fed_get(db, sql::kFedGet),
+        fed_put(db, sql::kFedPut),
+        cert_insert(db, sql::kCertInsert),
+        cert_revoke_nai(db, sql::kCertRevokeNai),
+        cert_revoke_serial(db, sql::kCertRevokeSerial) {}
   Stmt begin, commit, rollback, savepoint, release, rollback_to, meta_put;
-  Stmt sub_insert, sub_keys, sub_set_state, sub_set_seq, sub_step_seq, sub_delete, sub_all_keys, sub_set_keys,
-      sub_by_nai;
+  Stmt sub_insert, sub_keys, sub_set_state, sub_set_seq, sub_step_seq, sub_delete, sub_all_keys,
+      sub_set_keys, sub_by_nai;
   Stmt vec_insert, vec_by_id, vec_set_outcome, vec_rand_exists;
   Stmt agr_insert, agr_set_state, agr_by_id;
   Stmt bill_insert, bill_head;
@@ -72,13 +96,19 @@ struct Reader {
   explicit Reader(const std::string& path)
       : db(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX),
         busy((db.exec("PRAGMA busy_timeout = 5000"), 0)),
-        sub_by_nai(db, sql::kSubscriberByNai), sub_list(db, sql::kSubscriberList), agr_by_id(db, sql::kAgreementById),
-        agr_list(db, sql::kAgreementList), agr_for_realm(db, sql::kAgreementForRealm),
-        bill_range(db, sql::kBillingRange), bill_all(db, sql::kBillingAll), cert_revoked(db, sql::kCertRevoked),
+        sub_by_nai(db, sql::kSubscriberByNai),
+        sub_list(db, sql::kSubscriberList),
+        agr_by_id(db, sql::kAgreementById),
+        agr_list(db, sql::kAgreementList),
+        agr_for_realm(db, sql::kAgreementForRealm),
+        bill_range(db, sql::kBillingRange),
+        bill_all(db, sql::kBillingAll),
+        cert_revoked(db, sql::kCertRevoked),
         cert_list(db, sql::kCertList) {}
   Db db;
   int busy;
-  Stmt sub_by_nai, sub_list, agr_by_id, agr_list, agr_for_realm, bill_range, bill_all, cert_revoked, cert_list;
+  Stmt sub_by_nai, sub_list, agr_by_id, agr_list, agr_for_realm, bill_range, bill_all, cert_revoked,
+      cert_list;
 };
 
 // --- row mapping ------------------------------------------------------------------------------
@@ -165,7 +195,9 @@ BillingRecord read_billing(const Stmt::Use& u) {
 // --- validation -------------------------------------------------------------------------------
 
 std::optional<Error> check_subscriber(const SubscriberInput& in) {
-  const auto bad = [](std::string field, std::string why) { return Error{Errc::invalid, field + ": " + why}; };
+  const auto bad = [](std::string field, std::string why) {
+    return Error{Errc::invalid, field + ": " + why};
+  };
   const auto at = in.nai.find('@');
   if (in.nai.empty() || at == std::string::npos || at == 0 || at + 1 == in.nai.size() ||
       in.nai.find_first_of(" \t\r\n,;") != std::string::npos)
@@ -178,32 +210,42 @@ std::optional<Error> check_subscriber(const SubscriberInput& in) {
   } catch (const std::invalid_argument& e) {
     return bad("keys", e.what());
   }
-  if (in.ind_len > aka::kMaxIndLen) return bad("ind_len", "at most " + std::to_string(aka::kMaxIndLen));
+  if (in.ind_len > aka::kMaxIndLen)
+    return bad("ind_len", "at most " + std::to_string(aka::kMaxIndLen));
   if (in.kinds < 1 || in.kinds > 3) return bad("kinds", "sim, aka or both");
-  if (in.seq_he > (aka::Sqn::kMax >> in.ind_len)) return bad("sqn", "SEQ does not fit 48 bits with this IND length");
+  if (in.seq_he > (aka::Sqn::kMax >> in.ind_len))
+    return bad("sqn", "SEQ does not fit 48 bits with this IND length");
   if (in.state == State::revoked) return bad("state", "a subscriber is active or suspended");
   return std::nullopt;
 }
 
 std::optional<Error> check_agreement(const Agreement& a) {
-  const auto bad = [](std::string field, std::string why) { return Error{Errc::invalid, field + ": " + why}; };
-  if (a.id.empty() || a.id.find_first_of(" ,\t\r\n") != std::string::npos) return bad("id", "non-empty, no spaces");
+  const auto bad = [](std::string field, std::string why) {
+    return Error{Errc::invalid, field + ": " + why};
+  };
+  if (a.id.empty() || a.id.find_first_of(" ,\t\r\n") != std::string::npos)
+    return bad("id", "non-empty, no spaces");
   if (a.peer_realms.empty()) return bad("peer_realms", "at least one realm");
   for (const auto& r : a.peer_realms)
-    if (r.empty() || r.find_first_of(" ,@\t\r\n") != std::string::npos) return bad("peer_realms", "bad realm \"" + r + "\"");
+    if (r.empty() || r.find_first_of(" ,@\t\r\n") != std::string::npos)
+      return bad("peer_realms", "bad realm \"" + r + "\"");
   if (a.peer_url.rfind("https://", 0) != 0) return bad("peer_url", "must start with https://");
-  if (a.trust_ca_file.empty() && a.trust_spki_sha256.empty()) return bad("trust", "a CA file or an SPKI pin");
+  if (a.trust_ca_file.empty() && a.trust_spki_sha256.empty())
+    return bad("trust", "a CA file or an SPKI pin");
   if (!a.trust_spki_sha256.empty() &&
       (a.trust_spki_sha256.size() != 64 || !aka::from_hex(a.trust_spki_sha256)))
     return bad("trust_spki_sha256", "64 hex digits");
   if (a.kinds < 1 || a.kinds > 3) return bad("kinds", "sim, aka or both");
   if (!(a.rate_per_s > 0)) return bad("rate_per_s", "must be positive");
   if (a.burst < 1) return bad("burst", "at least 1");
-  if (a.quota_period != "day" && a.quota_period != "month") return bad("quota_period", "day or month");
+  if (a.quota_period != "day" && a.quota_period != "month")
+    return bad("quota_period", "day or month");
   if (a.price_micros < 0) return bad("price", "must not be negative");
-  if (a.currency.size() != 3 || a.currency.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
+  if (a.currency.size() != 3 ||
+      a.currency.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
     return bad("currency", "three upper-case letters (ISO 4217)");
-  if (a.valid_until_ms != 0 && a.valid_until_ms <= a.valid_from_ms) return bad("valid_until", "must follow valid_from");
+  if (a.valid_until_ms != 0 && a.valid_until_ms <= a.valid_from_ms)
+    return bad("valid_until", "must follow valid_from");
   return std::nullopt;
 }
 
@@ -211,11 +253,13 @@ std::optional<Error> check_agreement(const Agreement& a) {
 // index instead of touching a random page per insert.
 std::string uuid_v7(std::int64_t now_ms, const aka::Bytes<16>& r) {
   auto b = r;
-  for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(now_ms) >> (8 * (5 - i)));
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(now_ms) >> (8 * (5 - i)));
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x70);
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
   const auto h = aka::to_hex(b);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
 }
 
 // --- jobs for the writer thread ---------------------------------------------------------------
@@ -341,12 +385,14 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
   Result<std::size_t> sub_import(const std::vector<SubscriberInput>& in) {
     return call<std::size_t>([this, &in]() -> Result<std::size_t> {
       for (std::size_t i = 0; i < in.size(); ++i)  // validate all before writing any
-        if (auto e = check_subscriber(in[i])) return Error{e->code, "entry " + std::to_string(i + 1) + ": " + e->detail};
+        if (auto e = check_subscriber(in[i]))
+          return Error{e->code, "entry " + std::to_string(i + 1) + ": " + e->detail};
       for (std::size_t i = 0; i < in.size(); ++i) {
         try {
           insert_subscriber(in[i]);
         } catch (const StoreError& e) {  // thrown: the rows before it are undone
-          throw StoreError({e.error().code, "entry " + std::to_string(i + 1) + ": " + e.error().detail});
+          throw StoreError(
+              {e.error().code, "entry " + std::to_string(i + 1) + ": " + e.error().detail});
         }
       }
       return in.size();
@@ -379,7 +425,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
   }
 
   Result<Done> sub_set_state(const std::string& nai, State s) {
-    if (s == State::revoked) return Error{Errc::invalid, "state: a subscriber is active or suspended"};
+    if (s == State::revoked)
+      return Error{Errc::invalid, "state: a subscriber is active or suspended"};
     return update_one(&WriteStatements::sub_set_state, nai, to_string(s), "no subscriber " + nai);
   }
 
@@ -416,7 +463,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
             const auto nai = u.text(1);
             aka::SecretVec<64> k, opc;
             if (!key_->open(u.blob(2), aad_k(nai), k) || !key_->open(u.blob(3), aad_opc(nai), opc))
-              throw StoreError(unavailable("subscriber " + nai + ": keys do not decrypt under the current master key"));
+              throw StoreError(unavailable("subscriber " + nai +
+                                           ": keys do not decrypt under the current master key"));
             auto w = ws_->sub_set_keys.use();
             w.bind(1, u.int64(0))
                 .bind(2, aka::ByteView(next_key->seal(k.expose(), aad_k(nai))))
@@ -442,10 +490,20 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     return call<Agreement>([this, &a]() -> Result<Agreement> {
       if (auto e = check_agreement(a)) return *e;
       auto u = ws_->agr_insert.use();
-      u.bind(1, a.id).bind(2, join_realms(a.peer_realms)).bind(3, a.peer_url).bind(4, a.trust_ca_file);
-      u.bind(5, a.trust_spki_sha256).bind(6, static_cast<std::int64_t>(a.kinds)).bind(7, a.rate_per_s);
-      u.bind(8, static_cast<std::int64_t>(a.burst)).bind(9, static_cast<std::int64_t>(a.quota)).bind(10, a.quota_period);
-      u.bind(11, a.price_micros).bind(12, a.currency).bind(13, a.valid_from_ms).bind(14, a.valid_until_ms);
+      u.bind(1, a.id)
+          .bind(2, join_realms(a.peer_realms))
+          .bind(3, a.peer_url)
+          .bind(4, a.trust_ca_file);
+      u.bind(5, a.trust_spki_sha256)
+          .bind(6, static_cast<std::int64_t>(a.kinds))
+          .bind(7, a.rate_per_s);
+      u.bind(8, static_cast<std::int64_t>(a.burst))
+          .bind(9, static_cast<std::int64_t>(a.quota))
+          .bind(10, a.quota_period);
+      u.bind(11, a.price_micros)
+          .bind(12, a.currency)
+          .bind(13, a.valid_from_ms)
+          .bind(14, a.valid_until_ms);
       u.bind(15, to_string(a.state));
       try {
         u.run();
@@ -505,7 +563,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     submit<IssueResult>([this, shared]() { return do_issue(*shared); }, std::move(done));
   }
 
-  Result<Done> report_result(const std::string& vector_id, const std::string& requester, bool success) override {
+  Result<Done> report_result(const std::string& vector_id, const std::string& requester,
+                             bool success) override {
     return call<Done>([&]() -> Result<Done> {
       std::string kind, req_id, role, agreement, subject, outcome;
       aka::Bytes<16> rand{};
@@ -513,8 +572,10 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
         auto u = ws_->vec_by_id.use();
         u.bind(1, vector_id);
         if (!u.step()) return Error{Errc::not_found, "no vector " + vector_id};
-        if (u.text(2) != requester) return Error{Errc::not_found, "no vector " + vector_id};  // not theirs: not found
-        if (!u.is_null(6)) return Error{Errc::conflict, "vector " + vector_id + ": result already reported"};
+        if (u.text(2) != requester)
+          return Error{Errc::not_found, "no vector " + vector_id};  // not theirs: not found
+        if (!u.is_null(6))
+          return Error{Errc::conflict, "vector " + vector_id + ": result already reported"};
         kind = u.text(0);
         const auto r = u.blob(1);
         std::copy_n(r.begin(), std::min<std::size_t>(16, r.size()), rand.begin());
@@ -545,7 +606,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     });
   }
 
-  Result<aka::Sqn> resync(const std::string& nai, const aka::Bytes<16>& rand, const aka::Auts& auts) override {
+  Result<aka::Sqn> resync(const std::string& nai, const aka::Bytes<16>& rand,
+                          const aka::Auts& auts) override {
     return call<aka::Sqn>([&]() -> Result<aka::Sqn> {
       auto sub = load_keys(nai);
       if (!sub.ok()) return sub.error();
@@ -560,7 +622,9 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       const std::uint64_t seq_ms = sqn_ms->seq(s.ind_len);
       if (seq_ms > s.seq_he) {
         auto u = ws_->sub_step_seq.use();
-        u.bind(1, s.id).bind(2, static_cast<std::int64_t>(seq_ms)).bind(3, static_cast<std::int64_t>(s.seq_he));
+        u.bind(1, s.id)
+            .bind(2, static_cast<std::int64_t>(seq_ms))
+            .bind(3, static_cast<std::int64_t>(s.seq_he));
         u.run();
       }
       return *sqn_ms;
@@ -571,10 +635,15 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
 
   Result<Done> cert_record(const EndpointCert& c) {
     return call<Done>([this, c]() -> Result<Done> {
-      if (c.serial.empty() || !aka::from_hex(c.serial)) return Error{Errc::invalid, "serial: hex expected"};
-      if (c.nai.find('@') == std::string::npos) return Error{Errc::invalid, "nai: expected user@realm"};
+      if (c.serial.empty() || !aka::from_hex(c.serial))
+        return Error{Errc::invalid, "serial: hex expected"};
+      if (c.nai.find('@') == std::string::npos)
+        return Error{Errc::invalid, "nai: expected user@realm"};
       auto u = ws_->cert_insert.use();
-      u.bind(1, c.serial).bind(2, c.nai).bind(3, c.not_after_ms).bind(4, c.issued_ms ? c.issued_ms : now_());
+      u.bind(1, c.serial)
+          .bind(2, c.nai)
+          .bind(3, c.not_after_ms)
+          .bind(4, c.issued_ms ? c.issued_ms : now_());
       try {
         u.run();
       } catch (const SqliteError& e) {
@@ -592,8 +661,9 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       u.run();
       const auto n = static_cast<std::size_t>(sqlite3_changes(db_->get()));
       if (n == 0)
-        return Error{Errc::not_found, serial.empty() ? "no unrevoked certificate for " + nai
-                                                     : "no unrevoked certificate with serial " + serial};
+        return Error{Errc::not_found, serial.empty()
+                                          ? "no unrevoked certificate for " + nai
+                                          : "no unrevoked certificate with serial " + serial};
       return n;
     });
   }
@@ -655,9 +725,13 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
           rep.first_bad = b.seq;
           rep.reason = std::move(why);
         };
-        if (b.seq != expect) bad("sequence gap: expected " + std::to_string(expect) + ", found " + std::to_string(b.seq));
-        else if (b.prev_hash != prev) bad("prev_hash does not match the previous record's hash");
-        else if (chain_hash(prev, b) != b.hash) bad("hash does not match the record's content");
+        if (b.seq != expect)
+          bad("sequence gap: expected " + std::to_string(expect) + ", found " +
+              std::to_string(b.seq));
+        else if (b.prev_hash != prev)
+          bad("prev_hash does not match the previous record's hash");
+        else if (chain_hash(prev, b) != b.hash)
+          bad("hash does not match the record's content");
         if (rep.first_bad) return rep;
         prev = b.hash;
         ++expect;
@@ -736,7 +810,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     u.bind(1, in.nai).bind(2, in.imsi).bind(3, aka::to_string(in.keys.algorithm));
     u.bind(4, aka::ByteView(key_->seal(in.keys.k.expose(), aad_k(in.nai))));
     u.bind(5, aka::ByteView(key_->seal(in.keys.opc.expose(), aad_opc(in.nai))));
-    u.bind(6, static_cast<std::int64_t>(in.keys.tuak.res_len)).bind(7, static_cast<std::int64_t>(in.keys.tuak.iterations));
+    u.bind(6, static_cast<std::int64_t>(in.keys.tuak.res_len))
+        .bind(7, static_cast<std::int64_t>(in.keys.tuak.iterations));
     u.bind(8, aka::ByteView(in.amf)).bind(9, static_cast<std::int64_t>(in.seq_he));
     u.bind(10, static_cast<std::int64_t>(in.ind_len)).bind(11, static_cast<std::int64_t>(in.kinds));
     u.bind(12, to_string(in.state)).bind(13, now_());
@@ -746,7 +821,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       if (!e.is_constraint()) throw;
       const std::string what = e.what();
       const bool imsi = what.find("subscribers.imsi") != std::string::npos;
-      throw StoreError({Errc::conflict, imsi ? "imsi: " + in.imsi + " exists" : "nai: " + in.nai + " exists"});
+      throw StoreError(
+          {Errc::conflict, imsi ? "imsi: " + in.imsi + " exists" : "nai: " + in.nai + " exists"});
     }
   }
 
@@ -761,7 +837,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     if (!algo) return unavailable("subscriber " + nai + ": unknown algorithm in the database");
     aka::SecretVec<64> k, opc;
     if (!key_->open(u.blob(2), aad_k(nai), k) || !key_->open(u.blob(3), aad_opc(nai), opc))
-      return unavailable("subscriber " + nai + ": keys do not decrypt (wrong master key, or a row moved)");
+      return unavailable("subscriber " + nai +
+                         ": keys do not decrypt (wrong master key, or a row moved)");
     aka::tuak::Params tp;
     tp.res_len = static_cast<std::size_t>(u.int64(4));
     tp.iterations = static_cast<unsigned>(u.int64(5));
@@ -785,10 +862,16 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     b.prev_hash = head_.hash;
     b.hash = chain_hash(b.prev_hash, b);
     auto u = ws_->bill_insert.use();
-    u.bind(1, static_cast<std::int64_t>(b.seq)).bind(2, b.time_ms).bind(3, to_string(b.role)).bind(4, b.event);
+    u.bind(1, static_cast<std::int64_t>(b.seq))
+        .bind(2, b.time_ms)
+        .bind(3, to_string(b.role))
+        .bind(4, b.event);
     u.bind(5, b.requester).bind(6, b.subject).bind(7, b.requester_realm).bind(8, b.subject_realm);
     u.bind(9, b.agreement).bind(10, to_string(b.kind)).bind(11, static_cast<std::int64_t>(b.count));
-    u.bind(12, b.unit_price_micros).bind(13, b.currency).bind(14, b.request_id).bind(15, b.rand_sha256);
+    u.bind(12, b.unit_price_micros)
+        .bind(13, b.currency)
+        .bind(14, b.request_id)
+        .bind(15, b.rand_sha256);
     u.bind(16, b.outcome).bind(17, b.prev_hash).bind(18, b.hash);
     u.run();
     head_ = {b.seq, b.hash};
@@ -805,10 +888,16 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     j["billing_seq"] = res.billing_seq;
     auto& vs = j["vectors"] = nlohmann::json::array();
     for (const auto& v : res.vectors) {
-      vs.push_back({{"id", v.id}, {"kind", to_string(v.kind)}, {"rand", aka::to_hex(v.rand)},
-                    {"expires_ms", v.expires_ms}, {"sqn", v.sqn.value}, {"autn", aka::to_hex(v.autn)},
-                    {"xres", aka::to_hex(v.xres.expose())}, {"ck", aka::to_hex(v.ck.expose())},
-                    {"ik", aka::to_hex(v.ik.expose())}, {"kc", aka::to_hex(v.kc.expose())}});
+      vs.push_back({{"id", v.id},
+                    {"kind", to_string(v.kind)},
+                    {"rand", aka::to_hex(v.rand)},
+                    {"expires_ms", v.expires_ms},
+                    {"sqn", v.sqn.value},
+                    {"autn", aka::to_hex(v.autn)},
+                    {"xres", aka::to_hex(v.xres.expose())},
+                    {"ck", aka::to_hex(v.ck.expose())},
+                    {"ik", aka::to_hex(v.ik.expose())},
+                    {"kc", aka::to_hex(v.kc.expose())}});
     }
     return j.dump();
   }
@@ -865,9 +954,11 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     auto loaded = load_keys(req.subject);
     if (!loaded.ok()) return loaded.error();
     const auto& s = loaded.value();
-    if (s.state != State::active) return Error{Errc::disabled, "subscriber " + req.subject + " is not active"};
+    if (s.state != State::active)
+      return Error{Errc::disabled, "subscriber " + req.subject + " is not active"};
     if ((s.kinds & mask_of(req.kind)) == 0)
-      return Error{Errc::not_allowed, std::string("kind: ") + to_string(req.kind) + " is not enabled for " + req.subject};
+      return Error{Errc::not_allowed, std::string("kind: ") + to_string(req.kind) +
+                                          " is not enabled for " + req.subject};
     if (req.kind == Kind::aka && cfg_.ind_slot >= (1u << s.ind_len))
       return unavailable("ind_slot " + std::to_string(cfg_.ind_slot) + " does not fit IND length " +
                          std::to_string(s.ind_len) + " of " + req.subject);
@@ -906,12 +997,16 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
         u.bind(5, static_cast<std::int64_t>(v.sqn.value));
       else
         u.bind_null(5);
-      u.bind(6, req.requester).bind(7, req.request_id).bind(8, to_string(req.role)).bind(9, req.agreement);
+      u.bind(6, req.requester)
+          .bind(7, req.request_id)
+          .bind(8, to_string(req.role))
+          .bind(9, req.agreement);
       u.bind(10, now).bind(11, v.expires_ms);
       try {
         u.run();
       } catch (const SqliteError& e) {
-        if (e.is_constraint()) throw StoreError(unavailable("refused a repeated RAND or SQN for " + req.subject));
+        if (e.is_constraint())
+          throw StoreError(unavailable("refused a repeated RAND or SQN for " + req.subject));
         throw;
       }
       rands.push_back(v.rand);
@@ -919,9 +1014,12 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     }
     if (req.kind == Kind::aka) {
       auto u = ws_->sub_step_seq.use();
-      u.bind(1, s.id).bind(2, static_cast<std::int64_t>(seq)).bind(3, static_cast<std::int64_t>(s.seq_he));
+      u.bind(1, s.id)
+          .bind(2, static_cast<std::int64_t>(seq))
+          .bind(3, static_cast<std::int64_t>(s.seq_he));
       u.run();
-      if (sqlite3_changes(db_->get()) != 1) throw StoreError(unavailable("SEQ of " + req.subject + " changed underneath"));
+      if (sqlite3_changes(db_->get()) != 1)
+        throw StoreError(unavailable("SEQ of " + req.subject + " changed underneath"));
     }
     BillingRecord b;
     b.time_ms = now;
@@ -946,7 +1044,10 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       const auto sealed = seal_large(plain, fed_aad);
       OPENSSL_cleanse(plain.data(), plain.size());
       auto u = ws_->fed_put.use();
-      u.bind(1, req.peer).bind(2, req.request_id).bind(3, request_fingerprint(req)).bind(4, aka::ByteView(sealed));
+      u.bind(1, req.peer)
+          .bind(2, req.request_id)
+          .bind(3, request_fingerprint(req))
+          .bind(4, aka::ByteView(sealed));
       u.bind(5, now);
       u.run();
     }
@@ -959,8 +1060,9 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     std::vector<std::uint8_t> out;
     for (std::size_t off = 0, i = 0; off < plain.size(); off += 64, ++i) {
       const auto n = std::min<std::size_t>(64, plain.size() - off);
-      const auto part = key_->seal(aka::ByteView(reinterpret_cast<const std::uint8_t*>(plain.data()) + off, n),
-                                   aad + "/" + std::to_string(i));
+      const auto part =
+          key_->seal(aka::ByteView(reinterpret_cast<const std::uint8_t*>(plain.data()) + off, n),
+                     aad + "/" + std::to_string(i));
       out.push_back(static_cast<std::uint8_t>(part.size()));
       out.insert(out.end(), part.begin(), part.end());
     }
@@ -972,7 +1074,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     std::size_t off = 0;
     for (std::size_t i = 0; off < sealed.size(); ++i) {
       const std::size_t n = sealed[off++];
-      if (off + n > sealed.size()) throw StoreError(unavailable("stored federation answer is truncated"));
+      if (off + n > sealed.size())
+        throw StoreError(unavailable("stored federation answer is truncated"));
       aka::SecretVec<64> part;
       if (!key_->open(aka::ByteView(sealed.data() + off, n), aad + "/" + std::to_string(i), part))
         throw StoreError(unavailable("stored federation answer does not decrypt"));
@@ -1107,11 +1210,13 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
   // --- open, create, migrate ---
 
   void open_writer() {
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (cfg_.create ? SQLITE_OPEN_CREATE : 0);
+    const int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (cfg_.create ? SQLITE_OPEN_CREATE : 0);
     try {
       db_ = std::make_unique<Db>(cfg_.path, flags);
     } catch (const SqliteError& e) {
-      throw StoreError(unavailable(std::string(e.what()) + (cfg_.create ? "" : " (run oagctl init to create it)")));
+      throw StoreError(unavailable(std::string(e.what()) +
+                                   (cfg_.create ? "" : " (run oagctl init to create it)")));
     }
     db_->exec("PRAGMA busy_timeout = 5000");
     db_->exec("PRAGMA foreign_keys = ON");
@@ -1129,16 +1234,19 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     const int latest = latest_sqlite_schema();
     const int version = static_cast<int>(db_->query_int("PRAGMA user_version"));
     if (version > latest)
-      throw StoreError({Errc::unavailable, "database " + cfg_.path + " has schema version " + std::to_string(version) +
-                                               ", newer than this build knows (" + std::to_string(latest) +
-                                               "); refusing to open it"});
+      throw StoreError({Errc::unavailable, "database " + cfg_.path + " has schema version " +
+                                               std::to_string(version) +
+                                               ", newer than this build knows (" +
+                                               std::to_string(latest) + "); refusing to open it"});
     if (version == latest) return;
     const bool empty = db_->query_int("SELECT count(*) FROM sqlite_schema") == 0;
     if (version == 0 && !empty)
-      throw StoreError({Errc::unavailable, "database " + cfg_.path + " is not an OAG database (user_version 0)"});
+      throw StoreError({Errc::unavailable,
+                        "database " + cfg_.path + " is not an OAG database (user_version 0)"});
     if (version == 0 ? !(cfg_.create || cfg_.migrate) : !cfg_.migrate)
-      throw StoreError({Errc::unavailable, "database " + cfg_.path + " has schema version " + std::to_string(version) +
-                                               ", this build needs " + std::to_string(latest) +
+      throw StoreError({Errc::unavailable, "database " + cfg_.path + " has schema version " +
+                                               std::to_string(version) + ", this build needs " +
+                                               std::to_string(latest) +
                                                ": run `oagctl db upgrade`"});
     for (const auto& m : kMigrations) {
       if (m.version <= version) continue;
@@ -1166,7 +1274,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       return;
     }
     if (u.text(0) != have)
-      throw StoreError({Errc::unavailable, "the master key (fingerprint " + have + ") is not the one this database " +
+      throw StoreError({Errc::unavailable, "the master key (fingerprint " + have +
+                                               ") is not the one this database " +
                                                "was written with (" + u.text(0) + ")"});
   }
 
@@ -1175,15 +1284,23 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
    public:
     explicit Subscribers(SqliteBackend& b) : b_(b) {}
     Result<Subscriber> add(const SubscriberInput& in) override { return b_.sub_add(in); }
-    Result<std::size_t> import(const std::vector<SubscriberInput>& in) override { return b_.sub_import(in); }
+    Result<std::size_t> import(const std::vector<SubscriberInput>& in) override {
+      return b_.sub_import(in);
+    }
     Result<Subscriber> get(const std::string& nai) override { return b_.sub_get(nai); }
     Result<std::vector<Subscriber>> list(std::size_t offset, std::size_t limit) override {
       return b_.sub_list(offset, limit);
     }
-    Result<Done> set_state(const std::string& nai, State s) override { return b_.sub_set_state(nai, s); }
-    Result<Done> set_seq(const std::string& nai, std::uint64_t seq) override { return b_.sub_set_seq(nai, seq); }
+    Result<Done> set_state(const std::string& nai, State s) override {
+      return b_.sub_set_state(nai, s);
+    }
+    Result<Done> set_seq(const std::string& nai, std::uint64_t seq) override {
+      return b_.sub_set_seq(nai, seq);
+    }
     Result<Done> remove(const std::string& nai) override { return b_.sub_remove(nai); }
-    Result<std::size_t> rotate_master_key(const MasterKey& next) override { return b_.rotate_master_key(next); }
+    Result<std::size_t> rotate_master_key(const MasterKey& next) override {
+      return b_.rotate_master_key(next);
+    }
 
    private:
     SqliteBackend& b_;
@@ -1195,8 +1312,12 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     Result<Agreement> add(const Agreement& a) override { return b_.agr_add(a); }
     Result<Agreement> get(const std::string& id) override { return b_.agr_get(id); }
     Result<std::vector<Agreement>> list() override { return b_.agr_list(); }
-    Result<std::vector<Agreement>> for_realm(const std::string& realm) override { return b_.agr_for_realm(realm); }
-    Result<Done> set_state(const std::string& id, State s) override { return b_.agr_set_state(id, s); }
+    Result<std::vector<Agreement>> for_realm(const std::string& realm) override {
+      return b_.agr_for_realm(realm);
+    }
+    Result<Done> set_state(const std::string& id, State s) override {
+      return b_.agr_set_state(id, s);
+    }
 
    private:
     SqliteBackend& b_;
@@ -1209,8 +1330,12 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     Result<std::size_t> revoke(const std::string& nai, const std::string& serial) override {
       return b_.cert_revoke(nai, serial);
     }
-    Result<bool> is_revoked(const std::string& serial) override { return b_.cert_is_revoked(serial); }
-    Result<std::vector<EndpointCert>> list(const std::string& nai) override { return b_.cert_list(nai); }
+    Result<bool> is_revoked(const std::string& serial) override {
+      return b_.cert_is_revoked(serial);
+    }
+    Result<std::vector<EndpointCert>> list(const std::string& nai) override {
+      return b_.cert_list(nai);
+    }
 
    private:
     SqliteBackend& b_;
@@ -1222,10 +1347,10 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
   BackendConfig cfg_;
   std::shared_ptr<const MasterKey> key_;  // writer thread only after open
   std::function<std::int64_t()> now_;
-  std::unique_ptr<Db> db_;                // the write connection: writer thread only
+  std::unique_ptr<Db> db_;  // the write connection: writer thread only
   std::unique_ptr<WriteStatements> ws_;
-  Head head_;                             // billing chain head: writer thread only
-  aka::RandPool pool_;                    // writer thread only
+  Head head_;           // billing chain head: writer thread only
+  aka::RandPool pool_;  // writer thread only
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -1244,7 +1369,9 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
 
 }  // namespace
 
-std::unique_ptr<Backend> open_sqlite_backend(const BackendConfig& cfg) { return std::make_unique<SqliteBackend>(cfg); }
+std::unique_ptr<Backend> open_sqlite_backend(const BackendConfig& cfg) {
+  return std::make_unique<SqliteBackend>(cfg);
+}
 
 int read_sqlite_schema_version(const BackendConfig& cfg) {
   try {

@@ -12,73 +12,99 @@ inline constexpr const char* kRollbackTo = "ROLLBACK TO req";
 
 inline constexpr const char* kMetaGet = "SELECT value FROM meta WHERE key = ?1";
 inline constexpr const char* kMetaPut =
-    "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+    "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = "
+    "excluded.value";
 
 inline constexpr const char* kSubscriberColumns =
     "id, nai, imsi, algorithm, amf, seq_he, ind_len, kinds, state, created_ms";
 inline constexpr const char* kSubscriberInsert =
-    "INSERT INTO subscribers (nai, imsi, algorithm, k_enc, opc_enc, tuak_res_len, tuak_iterations, amf, seq_he, "
-    "ind_len, kinds, state, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    "INSERT INTO subscribers (nai, imsi, algorithm, k_enc, opc_enc, tuak_res_len, tuak_iterations, "
+    "amf, seq_he, "
+    "ind_len, kinds, state, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+    "?13)";
 inline constexpr const char* kSubscriberByNai =
-    "SELECT id, nai, imsi, algorithm, amf, seq_he, ind_len, kinds, state, created_ms FROM subscribers WHERE nai = ?1";
+    "SELECT id, nai, imsi, algorithm, amf, seq_he, ind_len, kinds, state, created_ms FROM "
+    "subscribers WHERE nai = ?1";
 inline constexpr const char* kSubscriberList =
-    "SELECT id, nai, imsi, algorithm, amf, seq_he, ind_len, kinds, state, created_ms FROM subscribers "
+    "SELECT id, nai, imsi, algorithm, amf, seq_he, ind_len, kinds, state, created_ms FROM "
+    "subscribers "
     "ORDER BY nai LIMIT ?1 OFFSET ?2";
 inline constexpr const char* kSubscriberKeys =
-    "SELECT id, algorithm, k_enc, opc_enc, tuak_res_len, tuak_iterations, amf, seq_he, ind_len, kinds, state "
+    "SELECT id, algorithm, k_enc, opc_enc, tuak_res_len, tuak_iterations, amf, seq_he, ind_len, "
+    "kinds, state "
     "FROM subscribers WHERE nai = ?1";
-inline constexpr const char* kSubscriberSetState = "UPDATE subscribers SET state = ?2 WHERE nai = ?1";
-inline constexpr const char* kSubscriberSetSeq = "UPDATE subscribers SET seq_he = ?2 WHERE nai = ?1";
-inline constexpr const char* kSubscriberStepSeq = "UPDATE subscribers SET seq_he = ?2 WHERE id = ?1 AND seq_he = ?3";
+inline constexpr const char* kSubscriberSetState =
+    "UPDATE subscribers SET state = ?2 WHERE nai = ?1";
+inline constexpr const char* kSubscriberSetSeq =
+    "UPDATE subscribers SET seq_he = ?2 WHERE nai = ?1";
+inline constexpr const char* kSubscriberStepSeq =
+    "UPDATE subscribers SET seq_he = ?2 WHERE id = ?1 AND seq_he = ?3";
 inline constexpr const char* kSubscriberDelete = "DELETE FROM subscribers WHERE nai = ?1";
 inline constexpr const char* kSubscriberAllKeys = "SELECT id, nai, k_enc, opc_enc FROM subscribers";
-inline constexpr const char* kSubscriberSetKeys = "UPDATE subscribers SET k_enc = ?2, opc_enc = ?3 WHERE id = ?1";
+inline constexpr const char* kSubscriberSetKeys =
+    "UPDATE subscribers SET k_enc = ?2, opc_enc = ?3 WHERE id = ?1";
 
 inline constexpr const char* kVectorInsert =
-    "INSERT INTO vectors (id, subscriber_id, kind, rand, sqn, requester, request_id, role, agreement, issued_ms, "
+    "INSERT INTO vectors (id, subscriber_id, kind, rand, sqn, requester, request_id, role, "
+    "agreement, issued_ms, "
     "expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 inline constexpr const char* kVectorById =
     "SELECT v.kind, v.rand, v.requester, v.request_id, v.role, v.agreement, v.outcome, s.nai "
     "FROM vectors v JOIN subscribers s ON s.id = v.subscriber_id WHERE v.id = ?1";
-inline constexpr const char* kVectorSetOutcome = "UPDATE vectors SET outcome = ?2 WHERE id = ?1 AND outcome IS NULL";
-inline constexpr const char* kVectorRandExists = "SELECT 1 FROM vectors WHERE subscriber_id = ?1 AND rand = ?2";
+inline constexpr const char* kVectorSetOutcome =
+    "UPDATE vectors SET outcome = ?2 WHERE id = ?1 AND outcome IS NULL";
+inline constexpr const char* kVectorRandExists =
+    "SELECT 1 FROM vectors WHERE subscriber_id = ?1 AND rand = ?2";
 
 inline constexpr const char* kAgreementColumns =
-    "id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, rate_per_s, burst, quota, quota_period, "
+    "id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, rate_per_s, burst, quota, "
+    "quota_period, "
     "price_micros, currency, valid_from_ms, valid_until_ms, state";
 inline constexpr const char* kAgreementInsert =
-    "INSERT INTO agreements (id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, rate_per_s, burst, "
+    "INSERT INTO agreements (id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, "
+    "rate_per_s, burst, "
     "quota, quota_period, price_micros, currency, valid_from_ms, valid_until_ms, state) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 inline constexpr const char* kAgreementById =
-    "SELECT id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, rate_per_s, burst, quota, "
-    "quota_period, price_micros, currency, valid_from_ms, valid_until_ms, state FROM agreements WHERE id = ?1";
+    "SELECT id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, rate_per_s, burst, "
+    "quota, "
+    "quota_period, price_micros, currency, valid_from_ms, valid_until_ms, state FROM agreements "
+    "WHERE id = ?1";
 inline constexpr const char* kAgreementList =
-    "SELECT id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, rate_per_s, burst, quota, "
-    "quota_period, price_micros, currency, valid_from_ms, valid_until_ms, state FROM agreements ORDER BY id";
+    "SELECT id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, rate_per_s, burst, "
+    "quota, "
+    "quota_period, price_micros, currency, valid_from_ms, valid_until_ms, state FROM agreements "
+    "ORDER BY id";
 inline constexpr const char* kAgreementForRealm =
-    "SELECT id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, rate_per_s, burst, quota, "
+    "SELECT id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, rate_per_s, burst, "
+    "quota, "
     "quota_period, price_micros, currency, valid_from_ms, valid_until_ms, state FROM agreements "
     "WHERE instr(peer_realms, ',' || ?1 || ',') > 0 ORDER BY id";
 inline constexpr const char* kAgreementSetState = "UPDATE agreements SET state = ?2 WHERE id = ?1";
 
 inline constexpr const char* kBillingInsert =
-    "INSERT INTO billing (seq, time_ms, role, event, requester, subject, requester_realm, subject_realm, agreement, "
+    "INSERT INTO billing (seq, time_ms, role, event, requester, subject, requester_realm, "
+    "subject_realm, agreement, "
     "kind, count, unit_price_micros, currency, request_id, rand_sha256, outcome, prev_hash, hash) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
-inline constexpr const char* kBillingHead = "SELECT seq, hash FROM billing ORDER BY seq DESC LIMIT 1";
+inline constexpr const char* kBillingHead =
+    "SELECT seq, hash FROM billing ORDER BY seq DESC LIMIT 1";
 inline constexpr const char* kBillingRange =
-    "SELECT seq, time_ms, role, event, requester, subject, requester_realm, subject_realm, agreement, kind, count, "
+    "SELECT seq, time_ms, role, event, requester, subject, requester_realm, subject_realm, "
+    "agreement, kind, count, "
     "unit_price_micros, currency, request_id, rand_sha256, outcome, prev_hash, hash FROM billing "
     "WHERE time_ms >= ?1 AND time_ms < ?2 ORDER BY seq";
 inline constexpr const char* kBillingAll =
-    "SELECT seq, time_ms, role, event, requester, subject, requester_realm, subject_realm, agreement, kind, count, "
-    "unit_price_micros, currency, request_id, rand_sha256, outcome, prev_hash, hash FROM billing ORDER BY seq";
+    "SELECT seq, time_ms, role, event, requester, subject, requester_realm, subject_realm, "
+    "agreement, kind, count, "
+    "unit_price_micros, currency, request_id, rand_sha256, outcome, prev_hash, hash FROM billing "
+    "ORDER BY seq";
 
 inline constexpr const char* kFedGet =
     "SELECT fingerprint, response FROM federation_requests WHERE peer = ?1 AND request_id = ?2";
 inline constexpr const char* kFedPut =
-    "INSERT INTO federation_requests (peer, request_id, fingerprint, response, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO federation_requests (peer, request_id, fingerprint, response, created_ms) VALUES "
+    "(?1, ?2, ?3, ?4, ?5)";
 
 inline constexpr const char* kCertInsert =
     "INSERT INTO endpoint_certs (serial, nai, not_after_ms, issued_ms) VALUES (?1, ?2, ?3, ?4)";
@@ -86,9 +112,11 @@ inline constexpr const char* kCertRevokeNai =
     "UPDATE endpoint_certs SET revoked_ms = ?2 WHERE nai = ?1 AND revoked_ms IS NULL";
 inline constexpr const char* kCertRevokeSerial =
     "UPDATE endpoint_certs SET revoked_ms = ?2 WHERE serial = ?1 AND revoked_ms IS NULL";
-inline constexpr const char* kCertRevoked = "SELECT revoked_ms IS NOT NULL FROM endpoint_certs WHERE serial = ?1";
+inline constexpr const char* kCertRevoked =
+    "SELECT revoked_ms IS NOT NULL FROM endpoint_certs WHERE serial = ?1";
 inline constexpr const char* kCertList =
-    "SELECT serial, nai, not_after_ms, issued_ms, revoked_ms FROM endpoint_certs WHERE ?1 = '' OR nai = ?1 "
+    "SELECT serial, nai, not_after_ms, issued_ms, revoked_ms FROM endpoint_certs WHERE ?1 = '' OR "
+    "nai = ?1 "
     "ORDER BY issued_ms DESC, serial";
 
 }  // namespace oag::storage::sqlite::sql

@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,13 +24,17 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // One INSERT per transaction, synchronous=FULL: the commit (fsync) rate of this disk.
 double raw_commits_per_s(const std::string& path, double seconds) {
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)",
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t (id INTEGER "
+               "PRIMARY KEY, v BLOB)",
                nullptr, nullptr, nullptr);
   sqlite3_stmt* ins = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO t (v) VALUES (randomblob(64))", -1, &ins, nullptr);
@@ -85,8 +89,11 @@ Run issue_rate(storage::Backend& b, int callers, double seconds, int subscribers
   std::sort(all.begin(), all.end());
   if (all.empty()) all.push_back(0);
   const auto after = b.stats();
-  if (failed) std::fprintf(stderr, "warning: %llu issues failed\n", static_cast<unsigned long long>(failed.load()));
-  return {done / elapsed, double(after.requests - before.requests) / double(after.commits - before.commits),
+  if (failed)
+    std::fprintf(stderr, "warning: %llu issues failed\n",
+                 static_cast<unsigned long long>(failed.load()));
+  return {done / elapsed,
+          double(after.requests - before.requests) / double(after.commits - before.commits),
           all[all.size() / 2], all[all.size() * 99 / 100]};
 }
 
@@ -120,8 +127,10 @@ Run async_rate(storage::Backend& b, unsigned window, double seconds, int subscri
   cv.wait(lk, [&] { return in_flight == 0; });
   const double elapsed = seconds_since(t0);
   const auto after = b.stats();
-  if (failed) std::fprintf(stderr, "warning: %llu issues failed\n", static_cast<unsigned long long>(failed));
-  return {done / elapsed, double(after.requests - before.requests) / double(after.commits - before.commits), 0, 0};
+  if (failed)
+    std::fprintf(stderr, "warning: %llu issues failed\n", static_cast<unsigned long long>(failed));
+  return {done / elapsed,
+          double(after.requests - before.requests) / double(after.commits - before.commits), 0, 0};
 }
 
 }  // namespace
@@ -132,13 +141,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s [SECONDS per case, default 3] [async-only]\n", argv[0]);
     return 2;
   }
-  const auto dir = std::filesystem::temp_directory_path() / ("oag-bench-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("oag-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const int kSubscribers = 1000;
 
   storage::BackendConfig cfg;
   cfg.path = (dir / "oag.db").string();
-  cfg.master_key = std::make_shared<storage::MasterKey>(storage::MasterKey::generate((dir / "master.key").string()));
+  cfg.master_key = std::make_shared<storage::MasterKey>(
+      storage::MasterKey::generate((dir / "master.key").string()));
   cfg.create = true;
   auto b = storage::open_backend(cfg);
   std::vector<storage::SubscriberInput> subs;
@@ -148,7 +159,8 @@ int main(int argc, char** argv) {
     in.imsi = std::to_string(1010000000000 + i);
     std::uint8_t k[16], opc[16];
     for (int j = 0; j < 16; ++j) k[j] = opc[j] = static_cast<std::uint8_t>(i * 31 + j);
-    in.keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, aka::ByteView(k, 16), aka::ByteView(opc, 16));
+    in.keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, aka::ByteView(k, 16),
+                                            aka::ByteView(opc, 16));
     subs.push_back(std::move(in));
   }
   b->subscribers().import(subs).value();
@@ -169,16 +181,23 @@ int main(int argc, char** argv) {
   b = storage::open_backend(cfg);
   const Run nosync = issue_rate(*b, 16, seconds, kSubscribers);
 
-  std::printf("storage benchmark (%s, WAL, synchronous=FULL, %.1f s per case)\n", cfg.path.c_str(), seconds);
-  std::printf("  one-row-per-transaction commits: %10.0f /s (before), %.0f /s (after)\n", raw, raw_again);
-  std::printf("  issue, 1 caller:                 %10.0f /s  p50 %.0f us  p99 %.0f us  mean batch %.1f\n", one.per_s,
-              one.p50_us, one.p99_us, one.mean_batch);
-  std::printf("  issue, 16 callers (group commit):%10.0f /s  p50 %.0f us  p99 %.0f us  mean batch %.1f\n", many.per_s,
-              many.p50_us, many.p99_us, many.mean_batch);
-  std::printf("  issue_async, 256 in flight:      %10.0f /s  mean batch %.1f\n", async.per_s, async.mean_batch);
-  std::printf("  issue, 16 callers, no fsync:     %10.0f /s  p50 %.0f us  p99 %.0f us  mean batch %.1f\n",
-              nosync.per_s, nosync.p50_us, nosync.p99_us, nosync.mean_batch);
-  std::printf("  ratio 16 callers / raw commits:  %10.1f x\n", many.per_s / ((raw + raw_again) / 2));
+  std::printf("storage benchmark (%s, WAL, synchronous=FULL, %.1f s per case)\n", cfg.path.c_str(),
+              seconds);
+  std::printf("  one-row-per-transaction commits: %10.0f /s (before), %.0f /s (after)\n", raw,
+              raw_again);
+  std::printf(
+      "  issue, 1 caller:                 %10.0f /s  p50 %.0f us  p99 %.0f us  mean batch %.1f\n",
+      one.per_s, one.p50_us, one.p99_us, one.mean_batch);
+  std::printf(
+      "  issue, 16 callers (group commit):%10.0f /s  p50 %.0f us  p99 %.0f us  mean batch %.1f\n",
+      many.per_s, many.p50_us, many.p99_us, many.mean_batch);
+  std::printf("  issue_async, 256 in flight:      %10.0f /s  mean batch %.1f\n", async.per_s,
+              async.mean_batch);
+  std::printf(
+      "  issue, 16 callers, no fsync:     %10.0f /s  p50 %.0f us  p99 %.0f us  mean batch %.1f\n",
+      nosync.per_s, nosync.p50_us, nosync.p99_us, nosync.mean_batch);
+  std::printf("  ratio 16 callers / raw commits:  %10.1f x\n",
+              many.per_s / ((raw + raw_again) / 2));
   b.reset();
   std::filesystem::remove_all(dir);
 }

@@ -1,11 +1,11 @@
 // oagd as a real process with real TLS on loopback (port 0), certificates made at test time by
 // `oagctl init` / `endpoint issue-cert`, a real SQLite file.
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <fstream>
@@ -45,13 +45,18 @@ struct Gateway {
     const std::string d = shell_quote(dir.path().string());
     ctl_ok("init --realm op-a.example --dir " + d);
     cfg = shell_quote(dir.file("oagd.json"));
-    ctl_ok("--config " + cfg + " subscriber add --nai alice@op-a.example --imsi 001010000000001 --k " + kK + " --op " + kOp);
-    ctl_ok("--config " + cfg + " subscriber add --nai dave@op-a.example --imsi 001010000000004 --k " + kK + " --op " + kOp);
+    ctl_ok("--config " + cfg +
+           " subscriber add --nai alice@op-a.example --imsi 001010000000001 --k " + kK + " --op " +
+           kOp);
+    ctl_ok("--config " + cfg +
+           " subscriber add --nai dave@op-a.example --imsi 001010000000004 --k " + kK + " --op " +
+           kOp);
     ctl_ok("--config " + cfg + " endpoint issue-cert --nai alice@op-a.example --out-dir " + d);
     ctl_ok("--config " + cfg + " endpoint issue-cert --nai dave@op-a.example --out-dir " + d);
     auto c = json::parse(std::ifstream(dir.file("oagd.json")));
-    c["listeners"] = {{"endpoint", {{"address", "127.0.0.1"}, {"port", 0}}}, {"ops", {{"port", 0}}}};
-    c["limits"] = {{"body_bytes", 1024}};
+    c["listeners"] = {{"endpoint", {{"address", "127.0.0.1"}, {"port", 0}}},
+                      {"ops", {{"port", 0}}}};
+    c["limits"] = {{"body_bytes", 1024}, {"header_timeout_ms", 500}};
     std::ofstream(dir.file("test.json")) << c.dump(2);
     start();
   }
@@ -66,7 +71,8 @@ struct Gateway {
       dup2(out[1], 1);
       const int err = ::open(dir.file("oagd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       dup2(err, 2);
-      execl(OAGD_PATH, OAGD_PATH, "--config", dir.file("test.json").c_str(), static_cast<char*>(nullptr));
+      execl(OAGD_PATH, OAGD_PATH, "--config", dir.file("test.json").c_str(),
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     close(out[1]);
@@ -82,7 +88,8 @@ struct Gateway {
       char addr[64];
       unsigned port = 0;
       if (std::sscanf(got.c_str(), "listening %31s %63s %u", name, addr, &port) == 3)
-        (std::string(name) == "endpoint" ? endpoint_port : ops_port) = static_cast<unsigned short>(port);
+        (std::string(name) == "endpoint" ? endpoint_port : ops_port) =
+            static_cast<unsigned short>(port);
       got.clear();
     }
     close(out[0]);
@@ -105,17 +112,22 @@ struct Gateway {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
   std::unique_ptr<test::TlsClient> client(const std::string& who) const {
-    return std::make_unique<test::TlsClient>(endpoint_port, dir.file("endpoint-ca.pem"), dir.file(who + ".pem"),
-                                             dir.file(who + ".key"));
+    return std::make_unique<test::TlsClient>(endpoint_port, dir.file("endpoint-ca.pem"),
+                                             dir.file(who + ".pem"), dir.file(who + ".key"));
   }
   json ctl_json(const std::string& args) const {
-    const auto r = test::run_command(std::string(OAGCTL_PATH) + " --json --config " + cfg + " " + args);
+    const auto r =
+        test::run_command(std::string(OAGCTL_PATH) + " --json --config " + cfg + " " + args);
     INFO(r.err);
     REQUIRE(r.status == 0);
     return json::parse(r.out);
   }
-  std::uint64_t billing_records() const { return ctl_json("billing verify").at("records").get<std::uint64_t>(); }
-  std::uint64_t sqn_of(const std::string& nai) const { return ctl_json("subscriber show --nai " + nai).at("sqn"); }
+  std::uint64_t billing_records() const {
+    return ctl_json("billing verify").at("records").get<std::uint64_t>();
+  }
+  std::uint64_t sqn_of(const std::string& nai) const {
+    return ctl_json("subscriber show --nai " + nai).at("sqn");
+  }
 
   test::TempDir dir;
   std::string cfg;
@@ -124,7 +136,8 @@ struct Gateway {
   unsigned short endpoint_port = 0, ops_port = 0;
 };
 
-void require_problem(const test::HttpReply& r, int status, const std::string& code, const std::string& detail_has = {}) {
+void require_problem(const test::HttpReply& r, int status, const std::string& code,
+                     const std::string& detail_has = {}) {
   INFO(r.body);
   REQUIRE(r.status == status);
   CHECK(r.headers.at("content-type") == "application/problem+json");
@@ -139,7 +152,8 @@ void require_problem(const test::HttpReply& r, int status, const std::string& co
 TEST_CASE("good requests: aka and sim vectors verify against the subscriber's K", "[oagd]") {
   Gateway g;
   auto c = g.client("alice@op-a.example");
-  auto r = c->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka","count":3})");
+  auto r =
+      c->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka","count":3})");
   INFO(r.body << g.log());
   REQUIRE(r.status == 200);
   auto j = json::parse(r.body);
@@ -148,8 +162,9 @@ TEST_CASE("good requests: aka and sim vectors verify against the subscriber's K"
   REQUIRE(j.at("vectors").size() == 3);
   aka::UsimSqnState usim;
   for (const auto& v : j.at("vectors")) {
-    const auto out = aka::usim_run_aka(alice_keys(), *aka::from_hex_fixed<16>(v.at("rand").get<std::string>()),
-                                       *aka::from_hex_fixed<16>(v.at("autn").get<std::string>()), usim);
+    const auto out =
+        aka::usim_run_aka(alice_keys(), *aka::from_hex_fixed<16>(v.at("rand").get<std::string>()),
+                          *aka::from_hex_fixed<16>(v.at("autn").get<std::string>()), usim);
     REQUIRE(std::holds_alternative<aka::AkaSuccess>(out));
     const auto& ok = std::get<aka::AkaSuccess>(out);
     CHECK(aka::to_hex(ok.res.expose()) == v.at("xres"));
@@ -161,7 +176,8 @@ TEST_CASE("good requests: aka and sim vectors verify against the subscriber's K"
   REQUIRE(r.status == 200);
   j = json::parse(r.body);
   const auto& v = j.at("vectors").at(0);
-  const auto t = aka::generate_triplet(alice_keys(), *aka::from_hex_fixed<16>(v.at("rand").get<std::string>()));
+  const auto t = aka::generate_triplet(alice_keys(),
+                                       *aka::from_hex_fixed<16>(v.at("rand").get<std::string>()));
   CHECK(aka::to_hex(t.sres.expose()) == v.at("sres"));
   CHECK(aka::to_hex(t.kc.expose()) == v.at("kc"));
   CHECK(g.billing_records() == 2);
@@ -174,7 +190,8 @@ TEST_CASE("good requests: aka and sim vectors verify against the subscriber's K"
   CHECK(g.stop() == 0);
 }
 
-TEST_CASE("handshake refused without a client certificate or with one from another CA", "[oagd][tls]") {
+TEST_CASE("handshake refused without a client certificate or with one from another CA",
+          "[oagd][tls]") {
   Gateway g;
   test::TlsClient anonymous(g.endpoint_port, g.dir.file("endpoint-ca.pem"));
   CHECK(anonymous.request("POST", "/v1/vectors", "{}").status == 0);
@@ -182,28 +199,42 @@ TEST_CASE("handshake refused without a client certificate or with one from anoth
   test::TempDir other;
   ctl_ok("init --realm op-x.example --dir " + shell_quote(other.path().string()));
   const std::string ocfg = shell_quote(other.file("oagd.json"));
-  ctl_ok("--config " + ocfg + " subscriber add --nai alice@op-x.example --imsi 001010000000001 --k " + kK + " --op " + kOp);
-  ctl_ok("--config " + ocfg + " endpoint issue-cert --nai alice@op-x.example --out-dir " + shell_quote(other.path().string()));
-  test::TlsClient foreign(g.endpoint_port, g.dir.file("endpoint-ca.pem"), other.file("alice@op-x.example.pem"),
+  ctl_ok("--config " + ocfg +
+         " subscriber add --nai alice@op-x.example --imsi 001010000000001 --k " + kK + " --op " +
+         kOp);
+  ctl_ok("--config " + ocfg + " endpoint issue-cert --nai alice@op-x.example --out-dir " +
+         shell_quote(other.path().string()));
+  test::TlsClient foreign(g.endpoint_port, g.dir.file("endpoint-ca.pem"),
+                          other.file("alice@op-x.example.pem"),
                           other.file("alice@op-x.example.key"));
-  CHECK(foreign.request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})").status == 0);
+  CHECK(foreign.request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})")
+            .status == 0);
   CHECK(g.billing_records() == 0);
   const auto metrics = test::http_get(g.ops_port, "/metrics");
-  CHECK(metrics.body.find("oag_tls_handshake_failures_total{listener=\"endpoint\"}") != std::string::npos);
+  CHECK(metrics.body.find("oag_tls_handshake_failures_total{listener=\"endpoint\"}") !=
+        std::string::npos);
 }
 
 TEST_CASE("refusals: disabled subscriber, revoked certificate, foreign realm", "[oagd]") {
   Gateway g;
   ctl_ok("--config " + g.cfg + " subscriber disable --nai dave@op-a.example");
-  require_problem(g.client("dave@op-a.example")->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})"),
-                  403, "requester-not-allowed", "dave@op-a.example");
-  require_problem(g.client("alice@op-a.example")->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"aka"})"),
-                  403, "no-agreement", "op-b.example");
-  require_problem(g.client("alice@op-a.example")->request("POST", "/v1/vectors", R"({"nai":"zoe@op-a.example","kind":"aka"})"),
-                  404, "not-found", "zoe@op-a.example");
+  require_problem(
+      g.client("dave@op-a.example")
+          ->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})"),
+      403, "requester-not-allowed", "dave@op-a.example");
+  require_problem(
+      g.client("alice@op-a.example")
+          ->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"aka"})"),
+      403, "no-agreement", "op-b.example");
+  require_problem(
+      g.client("alice@op-a.example")
+          ->request("POST", "/v1/vectors", R"({"nai":"zoe@op-a.example","kind":"aka"})"),
+      404, "not-found", "zoe@op-a.example");
   ctl_ok("--config " + g.cfg + " endpoint revoke --nai alice@op-a.example");
-  require_problem(g.client("alice@op-a.example")->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})"),
-                  403, "certificate-revoked");
+  require_problem(
+      g.client("alice@op-a.example")
+          ->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})"),
+      403, "certificate-revoked");
   CHECK(g.billing_records() == 0);
   CHECK(g.sqn_of("alice@op-a.example") == 0);
 }
@@ -219,29 +250,41 @@ TEST_CASE("bad input: right status and problem code, database unchanged", "[oagd
   const std::vector<Case> cases = {
       {"{not json", "application/json", 400, "malformed-json", "body"},
       {"[1,2]", "application/json", 400, "invalid-field", "body"},
-      {R"({"nai":"alice@op-a.example","kind":"aka","count":"1"})", "application/json", 400, "invalid-field", "count"},
-      {R"({"nai":"alice@op-a.example","kind":"gsm"})", "application/json", 400, "invalid-field", "kind"},
-      {R"({"nai":"alice@op-a.example","kind":"aka","count":0})", "application/json", 400, "invalid-field", "count"},
-      {R"({"nai":"alice@op-a.example","kind":"aka","count":17})", "application/json", 400, "invalid-field", "count"},
+      {R"({"nai":"alice@op-a.example","kind":"aka","count":"1"})", "application/json", 400,
+       "invalid-field", "count"},
+      {R"({"nai":"alice@op-a.example","kind":"gsm"})", "application/json", 400, "invalid-field",
+       "kind"},
+      {R"({"nai":"alice@op-a.example","kind":"aka","count":0})", "application/json", 400,
+       "invalid-field", "count"},
+      {R"({"nai":"alice@op-a.example","kind":"aka","count":17})", "application/json", 400,
+       "invalid-field", "count"},
       {R"({"nai":42,"kind":"aka"})", "application/json", 400, "invalid-field", "nai"},
       {R"({"kind":"aka"})", "application/json", 400, "invalid-field", "nai"},
-      {R"({"nai":"alice@op-a.example","kind":"aka","colour":"red"})", "application/json", 400, "invalid-field", "colour"},
-      {R"({"nai":"alice@op-a.example","kind":"aka"})", "text/plain", 415, "unsupported-media-type", "content-type"},
-      {R"({"nai":"alice@op-a.example","kind":"aka"})", "", 415, "unsupported-media-type", "content-type"},
+      {R"({"nai":"alice@op-a.example","kind":"aka","colour":"red"})", "application/json", 400,
+       "invalid-field", "colour"},
+      {R"({"nai":"alice@op-a.example","kind":"aka"})", "text/plain", 415, "unsupported-media-type",
+       "content-type"},
+      {R"({"nai":"alice@op-a.example","kind":"aka"})", "", 415, "unsupported-media-type",
+       "content-type"},
   };
   for (const auto& k : cases) {
     INFO(k.body << " / " << k.content_type);
-    require_problem(c->request("POST", "/v1/vectors", k.body, k.content_type), k.status, k.code, k.detail);
+    require_problem(c->request("POST", "/v1/vectors", k.body, k.content_type), k.status, k.code,
+                    k.detail);
   }
-  require_problem(c->request("POST", "/v1/vectors", std::string(2000, ' ') + "{}"), 413, "body-too-large", "body");
-  require_problem(g.client("alice@op-a.example")->request("GET", "/v1/vectors"), 405, "method-not-allowed");
-  require_problem(g.client("alice@op-a.example")->request("POST", "/v2/nothing", "{}"), 404, "not-found", "path");
+  require_problem(c->request("POST", "/v1/vectors", std::string(2000, ' ') + "{}"), 413,
+                  "body-too-large", "body");
+  require_problem(g.client("alice@op-a.example")->request("GET", "/v1/vectors"), 405,
+                  "method-not-allowed");
+  require_problem(g.client("alice@op-a.example")->request("POST", "/v2/nothing", "{}"), 404,
+                  "not-found", "path");
   CHECK(g.billing_records() == 0);
   CHECK(g.sqn_of("alice@op-a.example") == 0);
   CHECK(json::parse(g.ctl_json("subscriber list").dump()).size() == 2);
 }
 
-TEST_CASE("resync: a good AUTS moves SQN, a bad one is 400 bad-auts; results are recorded once", "[oagd]") {
+TEST_CASE("resync: a good AUTS moves SQN, a bad one is 400 bad-auts; results are recorded once",
+          "[oagd]") {
   Gateway g;
   auto c = g.client("alice@op-a.example");
   auto r = c->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})");
@@ -255,9 +298,11 @@ TEST_CASE("resync: a good AUTS moves SQN, a bad one is 400 bad-auts; results are
                              json{{"rand", aka::to_hex(rand)}, {"auts", aka::to_hex(bad)}}.dump()),
                   400, "bad-auts");
   CHECK(g.sqn_of("alice@op-a.example") == 1);
-  require_problem(c->request("POST", "/v1/resync", json{{"rand", aka::to_hex(rand)}, {"auts", "00"}}.dump()), 400,
-                  "invalid-field", "auts");
-  r = c->request("POST", "/v1/resync", json{{"rand", aka::to_hex(rand)}, {"auts", aka::to_hex(auts)}}.dump());
+  require_problem(
+      c->request("POST", "/v1/resync", json{{"rand", aka::to_hex(rand)}, {"auts", "00"}}.dump()),
+      400, "invalid-field", "auts");
+  r = c->request("POST", "/v1/resync",
+                 json{{"rand", aka::to_hex(rand)}, {"auts", aka::to_hex(auts)}}.dump());
   INFO(r.body);
   CHECK(r.status == 204);
   CHECK(g.sqn_of("alice@op-a.example") == 900);
@@ -265,21 +310,28 @@ TEST_CASE("resync: a good AUTS moves SQN, a bad one is 400 bad-auts; results are
   const std::string path = "/v1/vectors/" + v.at("id").get<std::string>() + "/result";
   CHECK(c->request("POST", path, R"({"outcome":"success"})").status == 204);
   require_problem(c->request("POST", path, R"({"outcome":"success"})"), 409, "conflict");
-  require_problem(c->request("POST", path, R"({"outcome":"maybe"})"), 400, "invalid-field", "outcome");
-  require_problem(g.client("dave@op-a.example")->request("POST", path, R"({"outcome":"failure"})"), 404, "not-found");
+  require_problem(c->request("POST", path, R"({"outcome":"maybe"})"), 400, "invalid-field",
+                  "outcome");
+  require_problem(g.client("dave@op-a.example")->request("POST", path, R"({"outcome":"failure"})"),
+                  404, "not-found");
   CHECK(g.billing_records() == 2);  // the issue and one result
 }
 
 TEST_CASE("ops listener: healthz, readyz, metrics", "[oagd][ops]") {
   Gateway g;
-  REQUIRE(g.client("alice@op-a.example")->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka","count":2})")
-              .status == 200);
+  REQUIRE(
+      g.client("alice@op-a.example")
+          ->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka","count":2})")
+          .status == 200);
   CHECK(test::http_get(g.ops_port, "/healthz").status == 200);
   CHECK(test::http_get(g.ops_port, "/readyz").status == 200);
   const auto m = test::http_get(g.ops_port, "/metrics");
   REQUIRE(m.status == 200);
-  CHECK(m.body.find("oag_requests_total{listener=\"endpoint\",route=\"vectors\",status=\"200\"} 1") != std::string::npos);
-  CHECK(m.body.find("oag_vectors_issued_total{kind=\"aka\",role=\"local\"} 2") != std::string::npos);
+  CHECK(
+      m.body.find("oag_requests_total{listener=\"endpoint\",route=\"vectors\",status=\"200\"} 1") !=
+      std::string::npos);
+  CHECK(m.body.find("oag_vectors_issued_total{kind=\"aka\",role=\"local\"} 2") !=
+        std::string::npos);
   CHECK(m.body.find("oag_store_commit_batch_size_count") != std::string::npos);
   CHECK(m.body.find("oag_request_duration_seconds_bucket") != std::string::npos);
   CHECK(m.body.find("oag_open_connections") != std::string::npos);
@@ -297,7 +349,8 @@ TEST_CASE("SIGTERM during load: every answered request is in the billing log", "
     threads.emplace_back([&] {
       auto c = g.client("alice@op-a.example");
       while (!stop) {
-        const auto r = c->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})");
+        const auto r =
+            c->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka"})");
         if (r.status != 200) {
           if (r.status == 0 && !c->connect()) return;  // the server is gone
           continue;
@@ -318,12 +371,14 @@ TEST_CASE("SIGTERM during load: every answered request is in the billing log", "
   CHECK(WEXITSTATUS(st) == 0);
 
   sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(g.dir.file("oag.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_open_v2(g.dir.file("oag.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+          SQLITE_OK);
   sqlite3_stmt* q = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db,
-                             "SELECT count(*) FROM vectors v JOIN billing b ON b.request_id = v.request_id "
-                             "WHERE v.id = ?1 AND b.event = 'issue'",
-                             -1, &q, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(
+              db,
+              "SELECT count(*) FROM vectors v JOIN billing b ON b.request_id = v.request_id "
+              "WHERE v.id = ?1 AND b.event = 'issue'",
+              -1, &q, nullptr) == SQLITE_OK);
   std::size_t missing = 0;
   for (const auto& id : ids) {
     sqlite3_bind_text(q, 1, id.c_str(), -1, SQLITE_TRANSIENT);
@@ -337,13 +392,57 @@ TEST_CASE("SIGTERM during load: every answered request is in the billing log", "
   CHECK(g.billing_records() >= ids.size());
 }
 
-TEST_CASE("config: unknown keys and wrong types are named by JSON path; --check-config", "[oagd][config]") {
+TEST_CASE("slow clients are cut off; oversized headers get 431", "[oagd][limits]") {
+  Gateway g;
+  auto c = g.client("alice@op-a.example");
+  REQUIRE(c->send_raw("POST /v1/vectors HTTP/1.1\r\nHost: local"));  // and then nothing
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(c->wait_closed());
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  auto big = g.client("alice@op-a.example");
+  REQUIRE(big->send_raw("POST /v1/vectors HTTP/1.1\r\nHost: x\r\nX-Pad: " +
+                        std::string(20000, 'a') + "\r\nContent-Length: 2\r\n\r\n{}"));
+  const auto r = big->request("GET", "/never-sent");  // reads the pending answer first
+  (void)r;
+  CHECK(test::http_get(g.ops_port, "/metrics").body.find("status=\"431\"") != std::string::npos);
+}
+
+TEST_CASE("SIGHUP reloads a good configuration and keeps the running one on a bad one",
+          "[oagd][reload]") {
+  Gateway g;
+  const auto wait_log = [&](const std::string& what) {
+    for (int i = 0; i < 500; ++i) {
+      if (g.log().find(what) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a log file, bounded
+    }
+    return false;
+  };
+  auto c = json::parse(std::ifstream(g.dir.file("test.json")));
+  c["logging"] = {{"level", "info"}, {"format", "json"}};
+  std::ofstream(g.dir.file("test.json")) << c.dump();
+  kill(g.pid, SIGHUP);
+  CHECK(wait_log("OAG1005"));
+  std::ofstream(g.dir.file("test.json")) << "{\"realm\": 42}";
+  kill(g.pid, SIGHUP);
+  CHECK(wait_log("OAG1006"));
+  CHECK(g.log().find("realm: expected string") != std::string::npos);
+  const auto r =
+      g.client("alice@op-a.example")
+          ->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"sim"})");
+  CHECK(r.status == 200);
+  CHECK(wait_log("\"event\":\"OAG2001\""));  // the reloaded JSON log format is in force
+  CHECK(g.stop() == 0);
+}
+
+TEST_CASE("config: unknown keys and wrong types are named by JSON path; --check-config",
+          "[oagd][config]") {
   Gateway g;
   g.stop();
   auto base = json::parse(std::ifstream(g.dir.file("test.json")));
   const auto check = [&](const json& c) {
     std::ofstream(g.dir.file("bad.json")) << c.dump();
-    return test::run_command(std::string(OAGD_PATH) + " --check-config --config " + shell_quote(g.dir.file("bad.json")));
+    return test::run_command(std::string(OAGD_PATH) + " --check-config --config " +
+                             shell_quote(g.dir.file("bad.json")));
   };
   auto r = check(base);
   CHECK(r.status == 0);

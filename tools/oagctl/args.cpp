@@ -55,7 +55,8 @@ std::int64_t parse_time_arg(const std::string& arg, const std::string& value) {
     int n = 0;
     if ((rest[0] != 'T' && rest[0] != 't' && rest[0] != ' ') ||
         std::sscanf(rest.c_str() + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &n) != 3 || n != 8)
-      throw UsageError(arg + ": expected YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM), got \"" + value + "\"");
+      throw UsageError(arg + ": expected YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM), got \"" + value +
+                       "\"");
     rest = rest.substr(9);
     if (!rest.empty() && rest[0] == '.') {
       std::size_t i = 1;
@@ -70,7 +71,8 @@ std::int64_t parse_time_arg(const std::string& arg, const std::string& value) {
     if (rest == "Z" || rest == "z") {
       offset_s = 0;
     } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-      const int oh = std::atoi(rest.substr(1, 2).c_str()), om = std::atoi(rest.substr(4, 2).c_str());
+      const int oh = std::atoi(rest.substr(1, 2).c_str()),
+                om = std::atoi(rest.substr(4, 2).c_str());
       offset_s = (rest[0] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
     } else {
       throw UsageError(arg + ": time zone must be Z or +HH:MM, got \"" + value + "\"");
@@ -93,8 +95,9 @@ std::string format_time(std::int64_t ms) {
   struct tm t {};
   gmtime_r(&s, &t);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                t.tm_hour, t.tm_min, t.tm_sec, static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900,
+                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                static_cast<int>(ms % 1000));
   return buf;
 }
 
@@ -103,10 +106,12 @@ std::int64_t parse_price_arg(const std::string& arg, const std::string& value) {
   const std::string whole = value.substr(0, dot);
   const std::string frac = dot == std::string::npos ? "" : value.substr(dot + 1);
   const auto digits = [](const std::string& x) {
-    return std::all_of(x.begin(), x.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    return std::all_of(x.begin(), x.end(),
+                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   };
   if (whole.empty() || !digits(whole) || !digits(frac) || frac.size() > 6 || whole.size() > 12)
-    throw UsageError(arg + ": expected a decimal like 0.015 (at most 6 decimals), got \"" + value + "\"");
+    throw UsageError(arg + ": expected a decimal like 0.015 (at most 6 decimals), got \"" + value +
+                     "\"");
   std::int64_t micros = std::stoll(whole) * 1'000'000;
   std::string f = frac;
   f.resize(6, '0');

@@ -20,10 +20,14 @@ void run_export(const ExportArgs& a, Context& ctx) {
   if (to <= from) throw UsageError("--to: must be after --from");
   std::optional<storage::Role> role;
   if (!a.role.empty()) {
-    if (a.role == "local") role = storage::Role::local;
-    else if (a.role == "sold") role = storage::Role::sold;
-    else if (a.role == "bought") role = storage::Role::bought;
-    else throw UsageError("--role: expected local, sold or bought");
+    if (a.role == "local")
+      role = storage::Role::local;
+    else if (a.role == "sold")
+      role = storage::Role::sold;
+    else if (a.role == "bought")
+      role = storage::Role::bought;
+    else
+      throw UsageError("--role: expected local, sold or bought");
   }
   std::ofstream file;
   if (!a.output.empty()) {
@@ -54,14 +58,16 @@ struct Key {
 };
 
 // Matches our `mine` records against their `theirs` records by request_id (issue events).
-void match(const std::vector<storage::BillingRecord>& ours, const std::vector<storage::BillingRecord>& theirs,
-           storage::Role mine, storage::Role their_role, nlohmann::ordered_json& report, std::size_t& matched) {
+void match(const std::vector<storage::BillingRecord>& ours,
+           const std::vector<storage::BillingRecord>& theirs, storage::Role mine,
+           storage::Role their_role, nlohmann::ordered_json& report, std::size_t& matched) {
   std::map<std::string, const storage::BillingRecord*> a, b;
   for (const auto& r : ours)
     if (r.role == mine && r.event == "issue") a[r.request_id] = &r;
   for (const auto& r : theirs)
     if (r.role == their_role && r.event == "issue") b[r.request_id] = &r;
-  const std::string label = std::string(storage::to_string(mine)) + "/" + storage::to_string(their_role);
+  const std::string label =
+      std::string(storage::to_string(mine)) + "/" + storage::to_string(their_role);
   for (const auto& [id, r] : a) {
     const auto it = b.find(id);
     if (it == b.end()) {
@@ -70,17 +76,21 @@ void match(const std::vector<storage::BillingRecord>& ours, const std::vector<st
     }
     const auto* t = it->second;
     const auto diff = [&](const char* field, const std::string& x, const std::string& y) {
-      if (x != y) report["mismatched"].push_back({{"request_id", id}, {"field", field}, {"ours", x}, {"theirs", y}});
+      if (x != y)
+        report["mismatched"].push_back(
+            {{"request_id", id}, {"field", field}, {"ours", x}, {"theirs", y}});
       return x != y;
     };
     bool bad = diff("kind", storage::to_string(r->kind), storage::to_string(t->kind));
     bad |= diff("count", std::to_string(r->count), std::to_string(t->count));
-    bad |= diff("unit_price", format_price(r->unit_price_micros), format_price(t->unit_price_micros));
+    bad |=
+        diff("unit_price", format_price(r->unit_price_micros), format_price(t->unit_price_micros));
     bad |= diff("currency", r->currency, t->currency);
     matched += !bad;
   }
   for (const auto& [id, t] : b)
-    if (!a.count(id)) report["missing_in_ours"].push_back({{"request_id", id}, {"theirs", label}, {"seq", t->seq}});
+    if (!a.count(id))
+      report["missing_in_ours"].push_back({{"request_id", id}, {"theirs", label}, {"seq", t->seq}});
 }
 
 std::vector<storage::BillingRecord> load(const std::string& arg, const std::string& path) {
@@ -96,34 +106,42 @@ std::vector<storage::BillingRecord> load(const std::string& arg, const std::stri
 }  // namespace
 
 void add_billing_commands(CLI::App& app, Context& ctx) {
-  auto* bill = app.add_subcommand("billing", "Billing records: export, verify, reconcile with a peer");
+  auto* bill =
+      app.add_subcommand("billing", "Billing records: export, verify, reconcile with a peer");
   bill->require_subcommand(1);
 
   auto e = std::make_shared<ExportArgs>();
   auto* ex = bill->add_subcommand("export", "Stream billing records, then a summary line");
-  ex->add_option("--from", e->from, "From (inclusive): YYYY-MM-DD or RFC 3339 (default: the start)");
+  ex->add_option("--from", e->from,
+                 "From (inclusive): YYYY-MM-DD or RFC 3339 (default: the start)");
   ex->add_option("--to", e->to, "To (exclusive): YYYY-MM-DD or RFC 3339 (default: now)");
-  ex->add_option("--format", e->format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}))->capture_default_str();
+  ex->add_option("--format", e->format, "csv or jsonl")
+      ->check(CLI::IsMember({"csv", "jsonl"}))
+      ->capture_default_str();
   ex->add_option("--role", e->role, "Only local, sold or bought records");
   ex->add_option("--agreement", e->agreement, "Only records under this agreement");
   ex->add_option("--output", e->output, "Write to this file instead of standard output");
   ex->callback([e, &ctx] { run_export(*e, ctx); });
 
-  bill->add_subcommand("verify", "Walk the hash chain: sequence gap-free, every hash recomputed")->callback([&ctx] {
-    const auto r = must(ctx.backend().billing().verify());
-    nlohmann::ordered_json j{{"records", r.records}, {"ok", !r.first_bad}};
-    if (r.first_bad) {
-      j["first_bad"] = *r.first_bad;
-      j["reason"] = r.reason;
-      ctx.print(j, "billing chain BROKEN at record " + std::to_string(*r.first_bad) + ": " + r.reason + "\n");
-      throw CommandFailed("billing chain broken at record " + std::to_string(*r.first_bad));
-    }
-    j["head_hash"] = r.head_hash;
-    ctx.print(j, "billing chain intact: " + std::to_string(r.records) + " record(s), head " + r.head_hash + "\n");
-  });
+  bill->add_subcommand("verify", "Walk the hash chain: sequence gap-free, every hash recomputed")
+      ->callback([&ctx] {
+        const auto r = must(ctx.backend().billing().verify());
+        nlohmann::ordered_json j{{"records", r.records}, {"ok", !r.first_bad}};
+        if (r.first_bad) {
+          j["first_bad"] = *r.first_bad;
+          j["reason"] = r.reason;
+          ctx.print(j, "billing chain BROKEN at record " + std::to_string(*r.first_bad) + ": " +
+                           r.reason + "\n");
+          throw CommandFailed("billing chain broken at record " + std::to_string(*r.first_bad));
+        }
+        j["head_hash"] = r.head_hash;
+        ctx.print(j, "billing chain intact: " + std::to_string(r.records) + " record(s), head " +
+                         r.head_hash + "\n");
+      });
 
   auto files = std::make_shared<std::pair<std::string, std::string>>();
-  auto* rec = bill->add_subcommand("reconcile", "Match our bought/sold records against a peer's export by request_id");
+  auto* rec = bill->add_subcommand(
+      "reconcile", "Match our bought/sold records against a peer's export by request_id");
   rec->add_option("OURS", files->first, "Our export (csv or jsonl)")->required();
   rec->add_option("THEIRS", files->second, "The peer's export (csv or jsonl)")->required();
   rec->callback([files, &ctx] {
@@ -137,8 +155,8 @@ void add_billing_commands(CLI::App& app, Context& ctx) {
     match(ours, theirs, storage::Role::bought, storage::Role::sold, report, matched);
     match(ours, theirs, storage::Role::sold, storage::Role::bought, report, matched);
     report["matched"] = matched;
-    const auto differences =
-        report["missing_in_theirs"].size() + report["missing_in_ours"].size() + report["mismatched"].size();
+    const auto differences = report["missing_in_theirs"].size() + report["missing_in_ours"].size() +
+                             report["mismatched"].size();
     report["ok"] = differences == 0;
     std::string text = "matched " + std::to_string(matched) + " record(s)";
     if (differences == 0) {
@@ -147,11 +165,14 @@ void add_billing_commands(CLI::App& app, Context& ctx) {
       text += "; " + std::to_string(report["missing_in_theirs"].size()) + " missing in theirs, " +
               std::to_string(report["missing_in_ours"].size()) + " missing in ours, " +
               std::to_string(report["mismatched"].size()) + " mismatched\n";
-      for (const auto& m : report["missing_in_theirs"]) text += "  missing in theirs: " + m["request_id"].get<std::string>() + "\n";
-      for (const auto& m : report["missing_in_ours"]) text += "  missing in ours: " + m["request_id"].get<std::string>() + "\n";
+      for (const auto& m : report["missing_in_theirs"])
+        text += "  missing in theirs: " + m["request_id"].get<std::string>() + "\n";
+      for (const auto& m : report["missing_in_ours"])
+        text += "  missing in ours: " + m["request_id"].get<std::string>() + "\n";
       for (const auto& m : report["mismatched"])
-        text += "  mismatched " + m["request_id"].get<std::string>() + " " + m["field"].get<std::string>() + ": " +
-                m["ours"].get<std::string>() + " vs " + m["theirs"].get<std::string>() + "\n";
+        text += "  mismatched " + m["request_id"].get<std::string>() + " " +
+                m["field"].get<std::string>() + ": " + m["ours"].get<std::string>() + " vs " +
+                m["theirs"].get<std::string>() + "\n";
     }
     ctx.print(report, text);
     if (differences) throw CommandFailed(std::to_string(differences) + " difference(s)");

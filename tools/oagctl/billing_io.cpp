@@ -10,9 +10,10 @@ namespace oag::tools::billing {
 
 namespace {
 
-const char* const kColumns[] = {"seq",           "time",        "role",       "event",     "requester", "subject",
-                                "requester_realm", "subject_realm", "agreement", "kind",    "count",     "unit_price",
-                                "currency",      "request_id",  "rand_sha256", "outcome", "prev_hash", "hash"};
+const char* const kColumns[] = {
+    "seq",           "time",      "role",      "event", "requester",  "subject",  "requester_realm",
+    "subject_realm", "agreement", "kind",      "count", "unit_price", "currency", "request_id",
+    "rand_sha256",   "outcome",   "prev_hash", "hash"};
 
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
@@ -22,9 +23,24 @@ std::string csv_field(const std::string& v) {
 }
 
 std::vector<std::string> values(const storage::BillingRecord& r) {
-  return {std::to_string(r.seq), format_time(r.time_ms), storage::to_string(r.role), r.event, r.requester, r.subject,
-          r.requester_realm,     r.subject_realm,        r.agreement, storage::to_string(r.kind), std::to_string(r.count),
-          format_price(r.unit_price_micros), r.currency, r.request_id, r.rand_sha256, r.outcome, r.prev_hash, r.hash};
+  return {std::to_string(r.seq),
+          format_time(r.time_ms),
+          storage::to_string(r.role),
+          r.event,
+          r.requester,
+          r.subject,
+          r.requester_realm,
+          r.subject_realm,
+          r.agreement,
+          storage::to_string(r.kind),
+          std::to_string(r.count),
+          format_price(r.unit_price_micros),
+          r.currency,
+          r.request_id,
+          r.rand_sha256,
+          r.outcome,
+          r.prev_hash,
+          r.hash};
 }
 
 storage::Role parse_role(const std::string& s) {
@@ -35,7 +51,8 @@ storage::Role parse_role(const std::string& s) {
 }
 
 storage::BillingRecord from_values(const std::vector<std::string>& v) {
-  if (v.size() != std::size(kColumns)) throw std::runtime_error("expected " + std::to_string(std::size(kColumns)) + " fields");
+  if (v.size() != std::size(kColumns))
+    throw std::runtime_error("expected " + std::to_string(std::size(kColumns)) + " fields");
   storage::BillingRecord r;
   r.seq = std::stoull(v[0]);
   r.time_ms = parse_time_arg("time", v[1]);
@@ -105,9 +122,12 @@ void Writer::write(const storage::BillingRecord& r) {
   } else {
     nlohmann::ordered_json j;
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (i == 0) j[kColumns[i]] = r.seq;
-      else if (i == 10) j[kColumns[i]] = r.count;
-      else j[kColumns[i]] = v[i];
+      if (i == 0)
+        j[kColumns[i]] = r.seq;
+      else if (i == 10)
+        j[kColumns[i]] = r.count;
+      else
+        j[kColumns[i]] = v[i];
     }
     out_ << j.dump() << '\n';
   }
@@ -119,13 +139,15 @@ void Writer::write(const storage::BillingRecord& r) {
 
 void Writer::finish() {
   if (format_ == Format::csv) {
-    out_ << "#summary,records=" << sum_.records << ",first_seq=" << sum_.first_seq << ",last_seq=" << sum_.last_seq
-         << ",head_hash=" << sum_.head_hash;
+    out_ << "#summary,records=" << sum_.records << ",first_seq=" << sum_.first_seq
+         << ",last_seq=" << sum_.last_seq << ",head_hash=" << sum_.head_hash;
     for (const auto& [cur, micros] : sum_.totals)
       if (!cur.empty()) out_ << ",total_" << cur << "=" << format_price(micros);
     out_ << '\n';
   } else {
-    nlohmann::ordered_json s{{"records", sum_.records}, {"first_seq", sum_.first_seq}, {"last_seq", sum_.last_seq},
+    nlohmann::ordered_json s{{"records", sum_.records},
+                             {"first_seq", sum_.first_seq},
+                             {"last_seq", sum_.last_seq},
                              {"head_hash", sum_.head_hash}};
     s["totals"] = nlohmann::ordered_json::object();
     for (const auto& [cur, micros] : sum_.totals)
@@ -154,7 +176,8 @@ std::vector<storage::BillingRecord> read(std::istream& in, const std::string& na
         }
         out.push_back(from_values(v));
       } else if (!csv_header_seen) {
-        if (line.rfind("seq,", 0) != 0) throw std::runtime_error("expected the CSV header or JSON lines");
+        if (line.rfind("seq,", 0) != 0)
+          throw std::runtime_error("expected the CSV header or JSON lines");
         csv_header_seen = true;
       } else {
         out.push_back(from_values(split_csv_line(line)));

@@ -16,10 +16,10 @@ enum class Format { csv, jsonl };
 
 /// Totals over what was written, for the summary line.
 struct Summary {
-  std::uint64_t records = 0;                      ///< records written
-  std::uint64_t first_seq = 0, last_seq = 0;      ///< sequence range (0 when none)
-  std::string head_hash;                          ///< hash of the last record written
-  std::map<std::string, std::int64_t> totals;     ///< per currency: Σ count × unit price (micros)
+  std::uint64_t records = 0;                   ///< records written
+  std::uint64_t first_seq = 0, last_seq = 0;   ///< sequence range (0 when none)
+  std::string head_hash;                       ///< hash of the last record written
+  std::map<std::string, std::int64_t> totals;  ///< per currency: Σ count × unit price (micros)
 };
 
 /// Streams records in `format`, then a summary line.

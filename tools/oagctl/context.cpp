@@ -20,9 +20,11 @@ nlohmann::json Context::load_config() const {
 }
 
 namespace {
-std::string str_at(const nlohmann::json& j, const char* section, const char* key, const std::string& file) {
+std::string str_at(const nlohmann::json& j, const char* section, const char* key,
+                   const std::string& file) {
   const auto s = j.find(section);
-  if (s == j.end() || !s->is_object()) throw UsageError("--config: " + file + ": missing object \"" + section + "\"");
+  if (s == j.end() || !s->is_object())
+    throw UsageError("--config: " + file + ": missing object \"" + section + "\"");
   const auto v = s->find(key);
   if (v == s->end() || !v->is_string())
     throw UsageError("--config: " + file + ": " + section + "." + key + ": expected a string");
@@ -34,7 +36,8 @@ storage::BackendConfig Context::backend_config() const {
   storage::BackendConfig cfg;
   std::string key_file = master_key;
   if (!config_file.empty()) {
-    if (!db_path.empty() || !master_key.empty()) throw UsageError("--config: give either --config or --db/--master-key");
+    if (!db_path.empty() || !master_key.empty())
+      throw UsageError("--config: give either --config or --db/--master-key");
     const auto j = load_config();
     cfg.backend = j.at("store").value("backend", "sqlite");
     cfg.path = str_at(j, "store", "path", config_file);
@@ -67,7 +70,8 @@ storage::Backend& Context::backend(bool migrate) {
 }
 
 PkiPaths Context::pki() const {
-  if (config_file.empty()) throw UsageError("--config: needed to find the operator's CAs (written by oagctl init)");
+  if (config_file.empty())
+    throw UsageError("--config: needed to find the operator's CAs (written by oagctl init)");
   const auto j = load_config();
   PkiPaths p;
   p.endpoint_ca_cert = str_at(j, "pki", "endpoint_ca_cert", config_file);
@@ -94,6 +98,8 @@ void Context::print(const nlohmann::ordered_json& j, const std::string& text) co
     std::cout << text;
 }
 
-std::string describe(const storage::Error& e) { return std::string(storage::to_string(e.code)) + ": " + e.detail; }
+std::string describe(const storage::Error& e) {
+  return std::string(storage::to_string(e.code)) + ": " + e.detail;
+}
 
 }  // namespace oag::tools

@@ -15,7 +15,7 @@ struct PkiPaths {
   std::string endpoint_ca_cert, endpoint_ca_key;      ///< signs endpoint and server certificates
   std::string federation_ca_cert, federation_ca_key;  ///< signs the federation certificate
   std::string server_cert, server_key;                ///< the endpoint listener's certificate
-  std::string federation_cert, federation_key;        ///< the federation listener/client certificate
+  std::string federation_cert, federation_key;  ///< the federation listener/client certificate
 };
 
 /// Global options and the lazily opened store.

@@ -25,14 +25,18 @@ nlohmann::ordered_json to_json(const storage::EndpointCert& c) {
 }  // namespace
 
 void add_endpoint_commands(CLI::App& app, Context& ctx) {
-  auto* ep = app.add_subcommand("endpoint", "Endpoint certificates (the identity endpoints present to this AG)");
+  auto* ep = app.add_subcommand(
+      "endpoint", "Endpoint certificates (the identity endpoints present to this AG)");
   ep->require_subcommand(1);
 
   auto a = std::make_shared<IssueArgs>();
-  auto* issue = ep->add_subcommand("issue-cert", "Write a key and a certificate (SAN URI sip:NAI) signed by the endpoint CA");
+  auto* issue = ep->add_subcommand(
+      "issue-cert", "Write a key and a certificate (SAN URI sip:NAI) signed by the endpoint CA");
   issue->add_option("--nai", a->nai, "The subscriber's NAI")->required();
   issue->add_option("--out-dir", a->out_dir, "Where NAI.pem and NAI.key go")->capture_default_str();
-  issue->add_option("--days", a->days, "Validity in days")->check(CLI::Range(1, 3650))->capture_default_str();
+  issue->add_option("--days", a->days, "Validity in days")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
   issue->add_flag("--force", a->force, "Overwrite existing files");
   issue->callback([a, &ctx] {
     const auto pki_paths = ctx.pki();
@@ -64,20 +68,28 @@ void add_endpoint_commands(CLI::App& app, Context& ctx) {
     } catch (const std::exception& e) {
       throw CommandFailed(e.what());
     }
-    storage::EndpointCert rec{pki::serial_hex(cert.get()), a->nai, pki::not_after_ms(cert.get()), 0, std::nullopt};
+    storage::EndpointCert rec{pki::serial_hex(cert.get()), a->nai, pki::not_after_ms(cert.get()), 0,
+                              std::nullopt};
     must(ctx.backend().endpoints().record(rec));
-    ctx.print({{"nai", a->nai}, {"serial", rec.serial}, {"cert", base.string() + ".pem"}, {"key", base.string() + ".key"},
+    ctx.print({{"nai", a->nai},
+               {"serial", rec.serial},
+               {"cert", base.string() + ".pem"},
+               {"key", base.string() + ".key"},
                {"not_after", format_time(rec.not_after_ms)}},
-              "issued " + base.string() + ".pem (serial " + rec.serial + ") and " + base.string() + ".key\n");
+              "issued " + base.string() + ".pem (serial " + rec.serial + ") and " + base.string() +
+                  ".key\n");
   });
 
   auto rv = std::make_shared<std::pair<std::string, std::string>>();
-  auto* revoke = ep->add_subcommand("revoke", "Revoke an endpoint's certificates (oagd refuses them)");
+  auto* revoke =
+      ep->add_subcommand("revoke", "Revoke an endpoint's certificates (oagd refuses them)");
   auto* by_nai = revoke->add_option("--nai", rv->first, "Revoke every certificate of this NAI");
-  auto* by_serial = revoke->add_option("--serial", rv->second, "Revoke one certificate by serial (hex)");
+  auto* by_serial =
+      revoke->add_option("--serial", rv->second, "Revoke one certificate by serial (hex)");
   by_nai->excludes(by_serial);
   revoke->callback([rv, &ctx] {
-    if (rv->first.empty() && rv->second.empty()) throw UsageError("--nai or --serial: one is required");
+    if (rv->first.empty() && rv->second.empty())
+      throw UsageError("--nai or --serial: one is required");
     std::string serial = rv->second;
     for (auto& c : serial) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const auto n = must(ctx.backend().endpoints().revoke(rv->first, serial));

@@ -19,7 +19,9 @@ struct InitArgs {
 
 bool valid_realm(const std::string& r) {
   if (r.empty() || r.size() > 253 || r.front() == '.' || r.back() == '.') return false;
-  return std::all_of(r.begin(), r.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; });
+  return std::all_of(r.begin(), r.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+  });
 }
 
 void run_init(const InitArgs& a, Context& ctx) {
@@ -33,10 +35,17 @@ void run_init(const InitArgs& a, Context& ctx) {
 
   const std::string db = a.db.empty() ? (dir / "oag.db").string() : fs::absolute(a.db).string();
   const auto f = [&](const char* name) { return (dir / name).string(); };
-  const std::vector<std::string> files = {f("master.key"),     f("endpoint-ca.pem"), f("endpoint-ca.key"),
-                                          f("federation-ca.pem"), f("federation-ca.key"), f("server.pem"),
-                                          f("server.key"),     f("federation.pem"),   f("federation.key"),
-                                          f("oagd.json"),      db};
+  const std::vector<std::string> files = {f("master.key"),
+                                          f("endpoint-ca.pem"),
+                                          f("endpoint-ca.key"),
+                                          f("federation-ca.pem"),
+                                          f("federation-ca.key"),
+                                          f("server.pem"),
+                                          f("server.key"),
+                                          f("federation.pem"),
+                                          f("federation.key"),
+                                          f("oagd.json"),
+                                          db};
   std::vector<std::string> existing;
   for (const auto& p : files)
     if (fs::exists(p)) existing.push_back(p);
@@ -98,11 +107,18 @@ void run_init(const InitArgs& a, Context& ctx) {
 
   nlohmann::ordered_json conf;
   conf["realm"] = a.realm;
-  conf["store"] = {{"backend", "sqlite"}, {"path", db}, {"master_key_file", f("master.key")}, {"ind_slot", a.ind_slot}};
-  conf["pki"] = {{"endpoint_ca_cert", f("endpoint-ca.pem")},     {"endpoint_ca_key", f("endpoint-ca.key")},
-                 {"federation_ca_cert", f("federation-ca.pem")}, {"federation_ca_key", f("federation-ca.key")},
-                 {"server_cert", f("server.pem")},               {"server_key", f("server.key")},
-                 {"federation_cert", f("federation.pem")},       {"federation_key", f("federation.key")}};
+  conf["store"] = {{"backend", "sqlite"},
+                   {"path", db},
+                   {"master_key_file", f("master.key")},
+                   {"ind_slot", a.ind_slot}};
+  conf["pki"] = {{"endpoint_ca_cert", f("endpoint-ca.pem")},
+                 {"endpoint_ca_key", f("endpoint-ca.key")},
+                 {"federation_ca_cert", f("federation-ca.pem")},
+                 {"federation_ca_key", f("federation-ca.key")},
+                 {"server_cert", f("server.pem")},
+                 {"server_key", f("server.key")},
+                 {"federation_cert", f("federation.pem")},
+                 {"federation_key", f("federation.key")}};
   {
     std::ofstream out(f("oagd.json"));
     out << conf.dump(2) << '\n';
@@ -119,21 +135,26 @@ void run_init(const InitArgs& a, Context& ctx) {
   j["endpoint_ca"] = f("endpoint-ca.pem");
   j["federation_ca"] = f("federation-ca.pem");
   ctx.print(j, "initialised " + a.realm + " in " + dir.string() + "\n  config   " + f("oagd.json") +
-                   "\n  database " + db + "\n  CAs      " + f("endpoint-ca.pem") + ", " + f("federation-ca.pem") +
-                   "\n  (give " + f("federation-ca.pem") + " to peer operators for their agreements)\n");
+                   "\n  database " + db + "\n  CAs      " + f("endpoint-ca.pem") + ", " +
+                   f("federation-ca.pem") + "\n  (give " + f("federation-ca.pem") +
+                   " to peer operators for their agreements)\n");
 }
 
 }  // namespace
 
 void add_init_command(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<InitArgs>();
-  auto* cmd = app.add_subcommand("init", "Create a new operator: database, master key (0600), CAs and certificates");
+  auto* cmd = app.add_subcommand(
+      "init", "Create a new operator: database, master key (0600), CAs and certificates");
   cmd->add_option("--realm", a->realm, "Operator realm, e.g. op-a.example")->required();
-  cmd->add_option("--dir", a->dir, "Directory for keys, certificates, config (and the database)")->required();
+  cmd->add_option("--dir", a->dir, "Directory for keys, certificates, config (and the database)")
+      ->required();
   cmd->add_option("--db", a->db, "Database file (default DIR/oag.db)");
   cmd->add_option("--ind-slot", a->ind_slot, "IND slot of the first gateway instance")
-      ->check(CLI::Range(0u, 31u))->capture_default_str();
-  cmd->add_flag("--force", a->force, "Overwrite an existing set-up (destroys its database and keys)");
+      ->check(CLI::Range(0u, 31u))
+      ->capture_default_str();
+  cmd->add_flag("--force", a->force,
+                "Overwrite an existing set-up (destroys its database and keys)");
   cmd->callback([a, &ctx] { run_init(*a, ctx); });
 }
 

@@ -5,14 +5,15 @@
 #include <iostream>
 
 #include "tools/oagctl/args.hpp"
-#include "tools/oagctl/context.hpp"
 #include "tools/oagctl/commands.hpp"
+#include "tools/oagctl/context.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"oagctl: administer an OAG authentication gateway"};
   app.require_subcommand(1);
   oag::tools::Context ctx;
-  app.add_option("--config", ctx.config_file, "oagd.json written by `oagctl init` (store and PKI paths)");
+  app.add_option("--config", ctx.config_file,
+                 "oagd.json written by `oagctl init` (store and PKI paths)");
   app.add_option("--db", ctx.db_path, "Database file (instead of --config)");
   app.add_option("--master-key", ctx.master_key, "Master key file (instead of --config)");
   app.add_flag("--json", ctx.json, "Machine-readable JSON output");

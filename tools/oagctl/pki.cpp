@@ -16,7 +16,9 @@ namespace oag::tools::pki {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("OpenSSL: " + what); }
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error("OpenSSL: " + what);
+}
 
 void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509V3_CTX ctx;
@@ -29,7 +31,8 @@ void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
 }
 
 FILE* open_private(const std::string& path, mode_t mode, bool overwrite) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL), mode);
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL), mode);
   if (fd < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
   if (fchmod(fd, mode) != 0) {
     ::close(fd);
@@ -68,9 +71,11 @@ Cert issue(const Spec& spec, EVP_PKEY* subject_key, X509* issuer, EVP_PKEY* issu
   X509_NAME* name = X509_get_subject_name(cert.get());
   if (!spec.organization.empty())
     X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                               reinterpret_cast<const unsigned char*>(spec.organization.c_str()), -1, -1, 0);
+                               reinterpret_cast<const unsigned char*>(spec.organization.c_str()),
+                               -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
 
   add_ext(cert.get(), issuer, NID_subject_key_identifier, "hash");
@@ -92,7 +97,8 @@ Cert issue(const Spec& spec, EVP_PKEY* subject_key, X509* issuer, EVP_PKEY* issu
   for (const auto& u : spec.uris) san += (san.empty() ? "" : ",") + std::string("URI:") + u;
   if (!san.empty()) add_ext(cert.get(), issuer, NID_subject_alt_name, san);
 
-  if (X509_sign(cert.get(), issuer_key ? issuer_key : subject_key, EVP_sha256()) == 0) fail("signing");
+  if (X509_sign(cert.get(), issuer_key ? issuer_key : subject_key, EVP_sha256()) == 0)
+    fail("signing");
   return cert;
 }
 

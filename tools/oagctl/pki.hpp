@@ -23,15 +23,15 @@ using Cert = std::unique_ptr<X509, CertFree>;
 
 /// What a certificate says.
 struct Spec {
-  std::string common_name;              ///< subject CN
-  std::string organization;             ///< subject O (the operator realm)
-  bool ca = false;                      ///< basicConstraints CA:TRUE, keyCertSign
-  int days = 365;                       ///< validity from now
-  std::vector<std::string> dns;         ///< SAN DNS names
-  std::vector<std::string> ips;         ///< SAN IP addresses
-  std::vector<std::string> uris;        ///< SAN URIs (sip:NAI for endpoints)
-  bool server_auth = false;             ///< extendedKeyUsage serverAuth
-  bool client_auth = false;             ///< extendedKeyUsage clientAuth
+  std::string common_name;        ///< subject CN
+  std::string organization;       ///< subject O (the operator realm)
+  bool ca = false;                ///< basicConstraints CA:TRUE, keyCertSign
+  int days = 365;                 ///< validity from now
+  std::vector<std::string> dns;   ///< SAN DNS names
+  std::vector<std::string> ips;   ///< SAN IP addresses
+  std::vector<std::string> uris;  ///< SAN URIs (sip:NAI for endpoints)
+  bool server_auth = false;       ///< extendedKeyUsage serverAuth
+  bool client_auth = false;       ///< extendedKeyUsage clientAuth
 };
 
 /// A fresh EC P-256 key.

@@ -14,7 +14,8 @@ namespace {
 
 /// A subscriber as typed: every field a string, as on the command line or in a CSV column.
 struct RawSubscriber {
-  std::string nai, imsi, algo = "milenage", k, op, opc, amf = "8000", sqn = "0", ind_len = "5", kinds = "sim,aka";
+  std::string nai, imsi, algo = "milenage", k, op, opc, amf = "8000", sqn = "0", ind_len = "5",
+                         kinds = "sim,aka";
 };
 
 /// A bad field: which one and why.
@@ -22,7 +23,8 @@ struct FieldError {
   std::string field, message;
 };
 
-std::vector<std::uint8_t> hex_field(const std::string& field, const std::string& v, std::initializer_list<std::size_t> n) {
+std::vector<std::uint8_t> hex_field(const std::string& field, const std::string& v,
+                                    std::initializer_list<std::size_t> n) {
   try {
     return parse_hex_arg(field, v, n);
   } catch (const UsageError& e) {
@@ -35,23 +37,29 @@ storage::SubscriberInput build(const RawSubscriber& r) {
   in.nai = r.nai;
   in.imsi = r.imsi;
   const auto at = r.nai.find('@');
-  if (r.nai.empty() || at == std::string::npos || at == 0 || at + 1 == r.nai.size()) throw FieldError{"nai", "expected user@realm"};
-  if (r.imsi.size() < 6 || r.imsi.size() > 15 || r.imsi.find_first_not_of("0123456789") != std::string::npos)
+  if (r.nai.empty() || at == std::string::npos || at == 0 || at + 1 == r.nai.size())
+    throw FieldError{"nai", "expected user@realm"};
+  if (r.imsi.size() < 6 || r.imsi.size() > 15 ||
+      r.imsi.find_first_not_of("0123456789") != std::string::npos)
     throw FieldError{"imsi", "expected 6 to 15 digits"};
   const auto algo = aka::parse_algorithm(r.algo);
   if (!algo) throw FieldError{"algo", "expected milenage, xor or tuak"};
   if (!r.op.empty() && !r.opc.empty()) throw FieldError{"op", "give op or opc, not both"};
   try {
     if (*algo == aka::Algorithm::xor_test) {
-      if (!r.op.empty() || !r.opc.empty()) throw FieldError{r.op.empty() ? "opc" : "op", "not used by xor"};
+      if (!r.op.empty() || !r.opc.empty())
+        throw FieldError{r.op.empty() ? "opc" : "op", "not used by xor"};
       in.keys = aka::SubscriberKeys::from_opc(*algo, hex_field("k", r.k, {16}), {});
     } else {
       const std::size_t op_len = *algo == aka::Algorithm::tuak ? 32 : 16;
-      const auto k = hex_field("k", r.k, *algo == aka::Algorithm::tuak ? std::initializer_list<std::size_t>{16, 32}
-                                                                        : std::initializer_list<std::size_t>{16});
+      const auto k =
+          hex_field("k", r.k,
+                    *algo == aka::Algorithm::tuak ? std::initializer_list<std::size_t>{16, 32}
+                                                  : std::initializer_list<std::size_t>{16});
       if (r.op.empty() && r.opc.empty()) throw FieldError{"opc", "op or opc is required"};
-      in.keys = r.op.empty() ? aka::SubscriberKeys::from_opc(*algo, k, hex_field("opc", r.opc, {op_len}))
-                             : aka::SubscriberKeys::from_op(*algo, k, hex_field("op", r.op, {op_len}));
+      in.keys = r.op.empty()
+                    ? aka::SubscriberKeys::from_opc(*algo, k, hex_field("opc", r.opc, {op_len}))
+                    : aka::SubscriberKeys::from_op(*algo, k, hex_field("op", r.op, {op_len}));
     }
   } catch (const std::invalid_argument& e) {
     throw FieldError{"k", e.what()};
@@ -63,7 +71,8 @@ storage::SubscriberInput build(const RawSubscriber& r) {
   } catch (...) {
     throw FieldError{"ind_len", "expected a number"};
   }
-  if (in.ind_len > aka::kMaxIndLen || r.ind_len.find_first_not_of("0123456789") != std::string::npos)
+  if (in.ind_len > aka::kMaxIndLen ||
+      r.ind_len.find_first_not_of("0123456789") != std::string::npos)
     throw FieldError{"ind_len", "expected 0.." + std::to_string(aka::kMaxIndLen)};
   try {
     // The stored value is SEQ_HE, the SEQ of the last vector issued; sqn is given as SEQ.
@@ -71,7 +80,8 @@ storage::SubscriberInput build(const RawSubscriber& r) {
   } catch (const UsageError& e) {
     throw FieldError{"sqn", std::string(e.what()).substr(5)};
   }
-  if (in.seq_he > (aka::Sqn::kMax >> in.ind_len)) throw FieldError{"sqn", "SEQ does not fit 48 bits with this IND length"};
+  if (in.seq_he > (aka::Sqn::kMax >> in.ind_len))
+    throw FieldError{"sqn", "SEQ does not fit 48 bits with this IND length"};
   try {
     in.kinds = parse_kinds_arg("kinds", r.kinds);
   } catch (const UsageError& e) {
@@ -94,7 +104,8 @@ nlohmann::ordered_json to_json(const storage::Subscriber& s) {
 
 std::string to_text(const storage::Subscriber& s) {
   return s.nai + "  imsi " + s.imsi + "  " + std::string(aka::to_string(s.algorithm)) + "  sqn " +
-         std::to_string(s.seq_he) + "  " + format_kinds(s.kinds) + "  " + storage::to_string(s.state) + "\n";
+         std::to_string(s.seq_he) + "  " + format_kinds(s.kinds) + "  " +
+         storage::to_string(s.state) + "\n";
 }
 
 // --- CSV import ---
@@ -135,9 +146,12 @@ void run_import(const ImportArgs& a, Context& ctx) {
     ++line_no;
     if (!line.empty() && line[0] != '#') header = split_csv(line);
   }
-  static const std::set<std::string> known = {"nai", "imsi", "algo", "k", "op", "opc", "amf", "sqn", "ind_len", "kinds"};
+  static const std::set<std::string> known = {"nai", "imsi", "algo", "k",       "op",
+                                              "opc", "amf",  "sqn",  "ind_len", "kinds"};
   for (const auto& h : header)
-    if (!known.count(h)) throw CommandFailed(a.file + ": line " + std::to_string(line_no) + ": unknown column \"" + h + "\"");
+    if (!known.count(h))
+      throw CommandFailed(a.file + ": line " + std::to_string(line_no) + ": unknown column \"" + h +
+                          "\"");
   for (const char* need : {"nai", "imsi", "k"})
     if (std::find(header.begin(), header.end(), need) == header.end())
       throw CommandFailed(a.file + ": header: missing column \"" + std::string(need) + "\"");
@@ -152,19 +166,22 @@ void run_import(const ImportArgs& a, Context& ctx) {
     const auto fields = split_csv(line);
     const std::string where = "line " + std::to_string(line_no);
     if (fields.size() != header.size()) {
-      errors.push_back(where + ": expected " + std::to_string(header.size()) + " fields, got " + std::to_string(fields.size()));
+      errors.push_back(where + ": expected " + std::to_string(header.size()) + " fields, got " +
+                       std::to_string(fields.size()));
       continue;
     }
     RawSubscriber r;
-    std::map<std::string, std::string*> slot = {{"nai", &r.nai}, {"imsi", &r.imsi}, {"algo", &r.algo}, {"k", &r.k},
-                                                {"op", &r.op},   {"opc", &r.opc},   {"amf", &r.amf},   {"sqn", &r.sqn},
-                                                {"ind_len", &r.ind_len}, {"kinds", &r.kinds}};
+    std::map<std::string, std::string*> slot = {
+        {"nai", &r.nai},         {"imsi", &r.imsi},  {"algo", &r.algo}, {"k", &r.k},
+        {"op", &r.op},           {"opc", &r.opc},    {"amf", &r.amf},   {"sqn", &r.sqn},
+        {"ind_len", &r.ind_len}, {"kinds", &r.kinds}};
     for (std::size_t i = 0; i < header.size(); ++i)
       if (!fields[i].empty()) *slot[header[i]] = fields[i];
     try {
       auto s = build(r);
       if (!nais.insert(s.nai).second) throw FieldError{"nai", s.nai + " appears twice in the file"};
-      if (!imsis.insert(s.imsi).second) throw FieldError{"imsi", s.imsi + " appears twice in the file"};
+      if (!imsis.insert(s.imsi).second)
+        throw FieldError{"imsi", s.imsi + " appears twice in the file"};
       rows.push_back(std::move(s));
       row_lines.push_back(line_no);
     } catch (const FieldError& e) {
@@ -174,7 +191,8 @@ void run_import(const ImportArgs& a, Context& ctx) {
   if (!errors.empty() && !a.skip_bad) {
     std::string all;
     for (const auto& e : errors) all += "\n  " + a.file + ": " + e;
-    throw CommandFailed(std::to_string(errors.size()) + " bad line(s), nothing imported (or use --skip-bad):" + all);
+    throw CommandFailed(std::to_string(errors.size()) +
+                        " bad line(s), nothing imported (or use --skip-bad):" + all);
   }
   // Conflicts with rows already in the database surface from the store as "entry N: ...".
   auto& subs = ctx.backend().subscribers();
@@ -192,9 +210,11 @@ void run_import(const ImportArgs& a, Context& ctx) {
     row_lines.erase(row_lines.begin() + static_cast<std::ptrdiff_t>(entry - 1));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  nlohmann::ordered_json j{{"imported", rows.size()}, {"skipped", errors.size()}, {"seconds", secs}};
+  nlohmann::ordered_json j{
+      {"imported", rows.size()}, {"skipped", errors.size()}, {"seconds", secs}};
   for (const auto& e : errors) j["skipped_lines"].push_back(e);
-  std::string text = "imported " + std::to_string(rows.size()) + " subscriber(s) in " + std::to_string(secs) + " s";
+  std::string text = "imported " + std::to_string(rows.size()) + " subscriber(s) in " +
+                     std::to_string(secs) + " s";
   if (!errors.empty()) text += ", skipped " + std::to_string(errors.size()) + ":";
   for (const auto& e : errors) text += "\n  " + a.file + ": " + e;
   ctx.print(j, text + "\n");
@@ -208,7 +228,8 @@ void add_raw_options(CLI::App* cmd, RawSubscriber& r) {
   cmd->add_option("--op", r.op, "OP (TOP for tuak), hex; the store keeps only OPc");
   cmd->add_option("--opc", r.opc, "OPc (TOPc for tuak), hex");
   cmd->add_option("--amf", r.amf, "AMF, 4 hex digits")->capture_default_str();
-  cmd->add_option("--sqn", r.sqn, "SEQ of the last vector the SIM accepted (decimal or 0x hex)")->capture_default_str();
+  cmd->add_option("--sqn", r.sqn, "SEQ of the last vector the SIM accepted (decimal or 0x hex)")
+      ->capture_default_str();
   cmd->add_option("--ind-len", r.ind_len, "IND length in bits")->capture_default_str();
   cmd->add_option("--kinds", r.kinds, "sim, aka or sim,aka")->capture_default_str();
 }
@@ -216,7 +237,8 @@ void add_raw_options(CLI::App* cmd, RawSubscriber& r) {
 }  // namespace
 
 void add_subscriber_commands(CLI::App& app, Context& ctx) {
-  auto* sub = app.add_subcommand("subscriber", "Provision subscribers (K/OPc are stored encrypted)");
+  auto* sub =
+      app.add_subcommand("subscriber", "Provision subscribers (K/OPc are stored encrypted)");
   sub->require_subcommand(1);
 
   auto raw = std::make_shared<RawSubscriber>();
@@ -227,16 +249,19 @@ void add_subscriber_commands(CLI::App& app, Context& ctx) {
     try {
       in = build(*raw);
     } catch (const FieldError& e) {
-      throw UsageError("--" + (e.field == "ind_len" ? std::string("ind-len") : e.field) + ": " + e.message);
+      throw UsageError("--" + (e.field == "ind_len" ? std::string("ind-len") : e.field) + ": " +
+                       e.message);
     }
     const auto s = must(ctx.backend().subscribers().add(in));
     ctx.print(to_json(s), "added " + to_text(s));
   });
 
   auto ia = std::make_shared<ImportArgs>();
-  auto* imp = sub->add_subcommand("import", "Import a CSV file in one transaction: all lines or none");
+  auto* imp =
+      sub->add_subcommand("import", "Import a CSV file in one transaction: all lines or none");
   imp->add_option("FILE", ia->file,
-                  "CSV with a header row; columns nai,imsi,k and op or opc; optional algo,amf,sqn,ind_len,kinds")
+                  "CSV with a header row; columns nai,imsi,k and op or opc; optional "
+                  "algo,amf,sqn,ind_len,kinds")
       ->required();
   imp->add_flag("--skip-bad", ia->skip_bad, "Import the good lines and report the bad ones");
   imp->callback([ia, &ctx] { run_import(*ia, ctx); });
@@ -272,7 +297,8 @@ void add_subscriber_commands(CLI::App& app, Context& ctx) {
   set->callback([nai, seq, &ctx] {
     const auto v = parse_sqn_arg("--sqn", *seq);
     must(ctx.backend().subscribers().set_seq(*nai, v.value));
-    ctx.print({{"nai", *nai}, {"sqn", v.value}}, "set sqn of " + *nai + " to " + std::to_string(v.value) + "\n");
+    ctx.print({{"nai", *nai}, {"sqn", v.value}},
+              "set sqn of " + *nai + " to " + std::to_string(v.value) + "\n");
   });
   with_nai("disable", "Stop issuing vectors for a subscriber")->callback([nai, &ctx] {
     must(ctx.backend().subscribers().set_state(*nai, storage::State::suspended));

@@ -1,13 +1,13 @@
 // Crash safety with real processes: a child issues vectors from several threads and is killed
 // with SIGKILL at random moments; after every kill the database must hold every vector the
 // child reported, each with its billing record, and never a SQN or RAND twice.
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <map>
@@ -49,7 +49,8 @@ std::pair<std::vector<Printed>, bool> run_and_kill(const std::vector<std::string
   char buf[65536];
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{fds[0], POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -81,11 +82,13 @@ std::pair<std::vector<Printed>, bool> run_and_kill(const std::vector<std::string
 
 }  // namespace
 
-TEST_CASE("SIGKILL at random moments loses no committed vector or billing record", "[storage][crash]") {
+TEST_CASE("SIGKILL at random moments loses no committed vector or billing record",
+          "[storage][crash]") {
   test::TempDir dir;
   const auto db_path = dir.file("oag.db");
   const auto key_path = dir.file("master.key");
-  const std::vector<std::string> subjects = {"s1@op-a.example", "s2@op-a.example", "s3@op-a.example"};
+  const std::vector<std::string> subjects = {"s1@op-a.example", "s2@op-a.example",
+                                             "s3@op-a.example"};
   {
     BackendConfig cfg;
     cfg.path = db_path;
@@ -96,7 +99,8 @@ TEST_CASE("SIGKILL at random moments loses no committed vector or billing record
       SubscriberInput in;
       in.nai = subjects[i];
       in.imsi = "00101000000000" + std::to_string(i);
-      in.keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, test::unhex("465b5ce8b199b49faa5f0a2ee238a6bc"),
+      in.keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage,
+                                              test::unhex("465b5ce8b199b49faa5f0a2ee238a6bc"),
                                               test::unhex("cd63cb71954a9f4e48a5994e37a02baf"));
       REQUIRE(b->subscribers().add(in).ok());
     }
@@ -121,7 +125,8 @@ TEST_CASE("SIGKILL at random moments loses no committed vector or billing record
       CHECK(seq > max_seq_before[p.subject]);
     }
     for (const auto& p : lines)
-      if (p.kind == "aka") max_seq_before[p.subject] = std::max(max_seq_before[p.subject], p.sqn >> 5);
+      if (p.kind == "aka")
+        max_seq_before[p.subject] = std::max(max_seq_before[p.subject], p.sqn >> 5);
     all.insert(all.end(), lines.begin(), lines.end());
   }
   CHECK(kills >= 20);
@@ -131,11 +136,12 @@ TEST_CASE("SIGKILL at random moments loses no committed vector or billing record
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_stmt* q = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db,
-                             "SELECT v.sqn, hex(v.rand), b.request_id = v.request_id, s.nai FROM vectors v "
-                             "JOIN subscribers s ON s.id = v.subscriber_id "
-                             "LEFT JOIN billing b ON b.seq = ?2 WHERE v.id = ?1",
-                             -1, &q, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(
+              db,
+              "SELECT v.sqn, hex(v.rand), b.request_id = v.request_id, s.nai FROM vectors v "
+              "JOIN subscribers s ON s.id = v.subscriber_id "
+              "LEFT JOIN billing b ON b.seq = ?2 WHERE v.id = ?1",
+              -1, &q, nullptr) == SQLITE_OK);
   std::size_t missing = 0, mismatched = 0;
   std::set<std::pair<std::string, std::uint64_t>> sqns;
   std::set<std::pair<std::string, std::string>> rands;
@@ -147,9 +153,10 @@ TEST_CASE("SIGKILL at random moments loses no committed vector or billing record
     } else {
       std::string rand_hex = reinterpret_cast<const char*>(sqlite3_column_text(q, 1));
       for (auto& c : rand_hex) c = static_cast<char>(std::tolower(c));
-      const bool same = rand_hex == p.rand && sqlite3_column_int(q, 2) == 1 &&
-                        reinterpret_cast<const char*>(sqlite3_column_text(q, 3)) == p.subject &&
-                        (p.kind != "aka" || static_cast<std::uint64_t>(sqlite3_column_int64(q, 0)) == p.sqn);
+      const bool same =
+          rand_hex == p.rand && sqlite3_column_int(q, 2) == 1 &&
+          reinterpret_cast<const char*>(sqlite3_column_text(q, 3)) == p.subject &&
+          (p.kind != "aka" || static_cast<std::uint64_t>(sqlite3_column_int64(q, 0)) == p.sqn);
       mismatched += !same;
     }
     sqlite3_reset(q);
@@ -168,9 +175,11 @@ TEST_CASE("SIGKILL at random moments loses no committed vector or billing record
   CHECK(missing == 0);
   CHECK(mismatched == 0);
   // Nothing in the database repeats a SQN or RAND per subscriber, and SEQ_HE covers every SQN.
-  CHECK(scalar("SELECT count(*) FROM (SELECT 1 FROM vectors WHERE sqn IS NOT NULL GROUP BY subscriber_id, sqn "
+  CHECK(scalar("SELECT count(*) FROM (SELECT 1 FROM vectors WHERE sqn IS NOT NULL GROUP BY "
+               "subscriber_id, sqn "
                "HAVING count(*) > 1)") == 0);
-  CHECK(scalar("SELECT count(*) FROM (SELECT 1 FROM vectors GROUP BY subscriber_id, rand HAVING count(*) > 1)") == 0);
+  CHECK(scalar("SELECT count(*) FROM (SELECT 1 FROM vectors GROUP BY subscriber_id, rand HAVING "
+               "count(*) > 1)") == 0);
   CHECK(scalar("SELECT count(*) FROM vectors v JOIN subscribers s ON s.id = v.subscriber_id "
                "WHERE v.sqn IS NOT NULL AND (v.sqn >> s.ind_len) > s.seq_he") == 0);
   sqlite3_close(db);
@@ -183,6 +192,6 @@ TEST_CASE("SIGKILL at random moments loses no committed vector or billing record
   CHECK_FALSE(chain.first_bad.has_value());
   INFO(chain.reason);
   CHECK(chain.records >= all.size() / 3);
-  WARN("crash test: " << kills << " SIGKILLs survived, " << all.size() << " vectors reported, " << chain.records
-                      << " billing records verified");
+  WARN("crash test: " << kills << " SIGKILLs survived, " << all.size() << " vectors reported, "
+                      << chain.records << " billing records verified");
 }

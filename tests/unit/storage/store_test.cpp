@@ -1,8 +1,8 @@
 // The generic storage suite: written against the interfaces of storage/store.hpp and run for
 // every backend the factory knows (Kea's pattern). Backend-specific checks are marked.
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <catch2/catch.hpp>
 
 #include <fstream>
 #include <iterator>
@@ -23,12 +23,13 @@ namespace {
 const std::string kK = "465b5ce8b199b49faa5f0a2ee238a6bc";
 const std::string kOpc = "cd63cb71954a9f4e48a5994e37a02baf";
 
-SubscriberInput subscriber(const std::string& nai, const std::string& imsi, const std::string& k = kK,
-                           const std::string& opc = kOpc) {
+SubscriberInput subscriber(const std::string& nai, const std::string& imsi,
+                           const std::string& k = kK, const std::string& opc = kOpc) {
   SubscriberInput in;
   in.nai = nai;
   in.imsi = imsi;
-  in.keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, test::unhex(k), test::unhex(opc));
+  in.keys =
+      aka::SubscriberKeys::from_opc(aka::Algorithm::milenage, test::unhex(k), test::unhex(opc));
   return in;
 }
 
@@ -63,7 +64,8 @@ struct Fixture {
   void open(bool create = false) { b = open_backend(config(create)); }
   std::uint64_t billing_count() {
     std::uint64_t n = 0;
-    REQUIRE(b->billing().for_each(0, INT64_MAX, [&](const BillingRecord&) { return ++n, true; }).ok());
+    REQUIRE(
+        b->billing().for_each(0, INT64_MAX, [&](const BillingRecord&) { return ++n, true; }).ok());
     return n;
   }
   std::uint64_t seq_of(const std::string& nai) { return b->subscribers().get(nai).value().seq_he; }
@@ -186,7 +188,8 @@ TEST_CASE("import is all or nothing and names the bad entry", "[storage]") {
   Fixture f(backend_name);
   std::vector<SubscriberInput> batch;
   for (int i = 0; i < 50; ++i)
-    batch.push_back(subscriber("u" + std::to_string(i) + "@op-a.example", "0010100000" + std::to_string(10000 + i)));
+    batch.push_back(subscriber("u" + std::to_string(i) + "@op-a.example",
+                               "0010100000" + std::to_string(10000 + i)));
   batch.push_back(subscriber("u7@op-a.example", "001019999999999"));  // duplicate NAI, entry 51
   const auto r = f.b->subscribers().import(batch);
   REQUIRE_FALSE(r.ok());
@@ -198,12 +201,16 @@ TEST_CASE("import is all or nothing and names the bad entry", "[storage]") {
   CHECK(f.b->subscribers().list(0, 100).value().size() == 50);
 }
 
-TEST_CASE("keys at rest: the database file holds no K or OPc; a moved row does not decrypt", "[storage][keys]") {
+TEST_CASE("keys at rest: the database file holds no K or OPc; a moved row does not decrypt",
+          "[storage][keys]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
   REQUIRE(f.b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
-  REQUIRE(f.b->subscribers().add(subscriber("bob@op-a.example", "001010000000002", "fec86ba6eb707ed08905757b1bb44b8f",
-                                            "1006020f0a478bf6b699f15c062e42b3")).ok());
+  REQUIRE(
+      f.b->subscribers()
+          .add(subscriber("bob@op-a.example", "001010000000002", "fec86ba6eb707ed08905757b1bb44b8f",
+                          "1006020f0a478bf6b699f15c062e42b3"))
+          .ok());
   REQUIRE(f.b->issuance().issue(request("alice@op-a.example")).ok());
   if (backend_name != "sqlite") return;
   f.b.reset();  // checkpoint the WAL into the file
@@ -229,9 +236,11 @@ TEST_CASE("keys at rest: the database file holds no K or OPc; a moved row does n
     CHECK(dump.find(upper) == std::string::npos);  // .dump writes blobs as X'..' in upper case
   }
   // Give bob alice's sealed keys: the NAI bound into GCM makes them useless there.
-  raw_sql(f.db_path, "UPDATE subscribers SET k_enc = (SELECT k_enc FROM subscribers WHERE nai = 'alice@op-a.example'), "
-                     "opc_enc = (SELECT opc_enc FROM subscribers WHERE nai = 'alice@op-a.example') "
-                     "WHERE nai = 'bob@op-a.example'");
+  raw_sql(f.db_path,
+          "UPDATE subscribers SET k_enc = (SELECT k_enc FROM subscribers WHERE nai = "
+          "'alice@op-a.example'), "
+          "opc_enc = (SELECT opc_enc FROM subscribers WHERE nai = 'alice@op-a.example') "
+          "WHERE nai = 'bob@op-a.example'");
   f.open();
   const auto before = f.billing_count();
   const auto r = f.b->issuance().issue(request("bob@op-a.example"));
@@ -241,7 +250,8 @@ TEST_CASE("keys at rest: the database file holds no K or OPc; a moved row does n
   CHECK(f.billing_count() == before);
 }
 
-TEST_CASE("issue aka: vectors verify against K; SQN = SEQ+1 with this instance's IND", "[storage][issue]") {
+TEST_CASE("issue aka: vectors verify against K; SQN = SEQ+1 with this instance's IND",
+          "[storage][issue]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
   auto in = subscriber("alice@op-a.example", "001010000000001");
@@ -268,7 +278,10 @@ TEST_CASE("issue aka: vectors verify against K; SQN = SEQ+1 with this instance's
   }
   CHECK(f.seq_of("alice@op-a.example") == 44);
   std::vector<BillingRecord> bill;
-  REQUIRE(f.b->billing().for_each(0, INT64_MAX, [&](const BillingRecord& b) { return bill.push_back(b), true; }).ok());
+  REQUIRE(
+      f.b->billing()
+          .for_each(0, INT64_MAX, [&](const BillingRecord& b) { return bill.push_back(b), true; })
+          .ok());
   REQUIRE(bill.size() == 1);
   CHECK(bill[0].seq == res.billing_seq);
   CHECK(bill[0].count == 3);
@@ -311,8 +324,10 @@ TEST_CASE("issue refusals are typed and write nothing", "[storage][issue]") {
   const auto sim = iss.issue(request("alice@op-a.example", Kind::sim));
   CHECK(sim.error().code == Errc::not_allowed);
   CHECK_THAT(sim.error().detail, Catch::StartsWith("kind:"));
-  CHECK(iss.issue(request("alice@op-a.example", Kind::aka, 0)).error().detail.rfind("count:", 0) == 0);
-  CHECK(iss.issue(request("alice@op-a.example", Kind::aka, kMaxCount + 1)).error().code == Errc::invalid);
+  CHECK(iss.issue(request("alice@op-a.example", Kind::aka, 0)).error().detail.rfind("count:", 0) ==
+        0);
+  CHECK(iss.issue(request("alice@op-a.example", Kind::aka, kMaxCount + 1)).error().code ==
+        Errc::invalid);
   auto no_id = request("alice@op-a.example");
   no_id.request_id.clear();
   CHECK(iss.issue(no_id).error().detail.rfind("request_id:", 0) == 0);
@@ -332,7 +347,8 @@ TEST_CASE("SEQ exhaustion is refused without a step", "[storage][issue]") {
   CHECK(f.billing_count() == 1);
 }
 
-TEST_CASE("idempotent retries: same (peer, request_id) returns the stored answer, bills nothing", "[storage][issue]") {
+TEST_CASE("idempotent retries: same (peer, request_id) returns the stored answer, bills nothing",
+          "[storage][issue]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
   REQUIRE(f.b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
@@ -363,19 +379,24 @@ TEST_CASE("idempotent retries: same (peer, request_id) returns the stored answer
   CHECK_FALSE(f.b->issuance().issue(other_peer).value().replayed);  // keys are per peer
 }
 
-TEST_CASE("results: recorded once, only by the requester, billed as a result event", "[storage][issue]") {
+TEST_CASE("results: recorded once, only by the requester, billed as a result event",
+          "[storage][issue]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
   REQUIRE(f.b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
   const auto v = f.b->issuance().issue(request("alice@op-a.example")).value().vectors.at(0);
   auto& iss = f.b->issuance();
   CHECK(iss.report_result(v.id, "mallory@op-b.example", true).error().code == Errc::not_found);
-  CHECK(iss.report_result("00000000-0000-4000-8000-000000000000", "bob@op-b.example", true).error().code ==
-        Errc::not_found);
+  CHECK(iss.report_result("00000000-0000-4000-8000-000000000000", "bob@op-b.example", true)
+            .error()
+            .code == Errc::not_found);
   REQUIRE(iss.report_result(v.id, "bob@op-b.example", false).ok());
   CHECK(iss.report_result(v.id, "bob@op-b.example", true).error().code == Errc::conflict);
   std::vector<BillingRecord> bill;
-  REQUIRE(f.b->billing().for_each(0, INT64_MAX, [&](const BillingRecord& b) { return bill.push_back(b), true; }).ok());
+  REQUIRE(
+      f.b->billing()
+          .for_each(0, INT64_MAX, [&](const BillingRecord& b) { return bill.push_back(b), true; })
+          .ok());
   REQUIRE(bill.size() == 2);
   CHECK(bill[1].event == "result");
   CHECK(bill[1].outcome == "failure");
@@ -383,7 +404,8 @@ TEST_CASE("results: recorded once, only by the requester, billed as a result eve
   CHECK(bill[1].request_id == bill[0].request_id);
 }
 
-TEST_CASE("resync: a good AUTS moves SEQ_HE past SQN_MS, a bad one changes nothing", "[storage][resync]") {
+TEST_CASE("resync: a good AUTS moves SEQ_HE past SQN_MS, a bad one changes nothing",
+          "[storage][resync]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
   const auto in = subscriber("alice@op-a.example", "001010000000001");
@@ -397,8 +419,12 @@ TEST_CASE("resync: a good AUTS moves SEQ_HE past SQN_MS, a bad one changes nothi
   CHECK(f.b->issuance().resync("alice@op-a.example", v.rand, bad).error().code == Errc::bad_auts);
   CHECK(f.seq_of("alice@op-a.example") == 1);
   aka::Bytes<16> unknown_rand{};
-  CHECK(f.b->issuance().resync("alice@op-a.example", unknown_rand, auts).error().detail.rfind("rand:", 0) == 0);
-  CHECK(f.b->issuance().resync("nobody@op-a.example", v.rand, auts).error().code == Errc::not_found);
+  CHECK(f.b->issuance()
+            .resync("alice@op-a.example", unknown_rand, auts)
+            .error()
+            .detail.rfind("rand:", 0) == 0);
+  CHECK(f.b->issuance().resync("nobody@op-a.example", v.rand, auts).error().code ==
+        Errc::not_found);
 
   const auto r = f.b->issuance().resync("alice@op-a.example", v.rand, auts);
   REQUIRE(r.ok());
@@ -407,11 +433,14 @@ TEST_CASE("resync: a good AUTS moves SEQ_HE past SQN_MS, a bad one changes nothi
   const auto next = f.b->issuance().issue(request("alice@op-a.example")).value().vectors.at(0);
   CHECK(next.sqn.seq(5) == 501);
   // An old AUTS (SQN_MS below SEQ_HE) never moves SEQ back.
-  REQUIRE(f.b->issuance().resync("alice@op-a.example", v.rand, aka::build_auts(in.keys, v.rand, aka::Sqn{32})).ok());
+  REQUIRE(f.b->issuance()
+              .resync("alice@op-a.example", v.rand, aka::build_auts(in.keys, v.rand, aka::Sqn{32}))
+              .ok());
   CHECK(f.seq_of("alice@op-a.example") == 501);
 }
 
-TEST_CASE("group commit: 16 concurrent callers, batched commits, no SQN or RAND twice", "[storage][group]") {
+TEST_CASE("group commit: 16 concurrent callers, batched commits, no SQN or RAND twice",
+          "[storage][group]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
   auto cfg = f.config();
@@ -427,8 +456,10 @@ TEST_CASE("group commit: 16 concurrent callers, batched commits, no SQN or RAND 
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
         auto r = f.b->issuance().issue(request("alice@op-a.example"));
-        if (!r.ok()) ++failures;
-        else got[t].push_back(std::move(r.value().vectors.at(0)));
+        if (!r.ok())
+          ++failures;
+        else
+          got[t].push_back(std::move(r.value().vectors.at(0)));
       }
     });
   for (auto& th : threads) th.join();
@@ -462,9 +493,10 @@ TEST_CASE("a failing request inside a batch fails alone (savepoint)", "[storage]
       for (int i = 0; i < 50; ++i) {
         if (i % 10 == t) {
           // Writes one row, then hits a duplicate: its first row must vanish with it.
-          std::vector<SubscriberInput> b{subscriber("x" + std::to_string(t * 100 + i) + "@op-a.example",
-                                                    "00102" + std::to_string(1000000000 + t * 100 + i)),
-                                         subscriber("alice@op-a.example", "001039999999999")};
+          std::vector<SubscriberInput> b{
+              subscriber("x" + std::to_string(t * 100 + i) + "@op-a.example",
+                         "00102" + std::to_string(1000000000 + t * 100 + i)),
+              subscriber("alice@op-a.example", "001039999999999")};
           if (!f.b->subscribers().import(b).ok()) ++import_failed;
         }
         if (f.b->issuance().issue(request("alice@op-a.example")).ok()) ++issued;
@@ -477,7 +509,8 @@ TEST_CASE("a failing request inside a batch fails alone (savepoint)", "[storage]
   CHECK(f.b->billing().verify().value().records == 200);
 }
 
-TEST_CASE("billing verify: intact chain, then a tampered record and a gap are named", "[storage][billing]") {
+TEST_CASE("billing verify: intact chain, then a tampered record and a gap are named",
+          "[storage][billing]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
   REQUIRE(f.b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
@@ -495,7 +528,8 @@ TEST_CASE("billing verify: intact chain, then a tampered record and a gap are na
   CHECK(*rep.first_bad == 3);
   CHECK_THAT(rep.reason, Catch::Contains("hash"));
   f.b.reset();
-  raw_sql(f.db_path, "UPDATE billing SET count = 1 WHERE seq = 3; DELETE FROM billing WHERE seq = 4");
+  raw_sql(f.db_path,
+          "UPDATE billing SET count = 1 WHERE seq = 3; DELETE FROM billing WHERE seq = 4");
   f.open();
   rep = f.b->billing().verify().value();
   REQUIRE(rep.first_bad.has_value());
@@ -503,7 +537,8 @@ TEST_CASE("billing verify: intact chain, then a tampered record and a gap are na
   CHECK_THAT(rep.reason, Catch::Contains("gap"));
 }
 
-TEST_CASE("master key rotation re-encrypts every row; the old key no longer opens", "[storage][keys]") {
+TEST_CASE("master key rotation re-encrypts every row; the old key no longer opens",
+          "[storage][keys]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
   const auto in = subscriber("alice@op-a.example", "001010000000001");
@@ -566,7 +601,9 @@ TEST_CASE("endpoint certificates: record, list, revoke by NAI or serial", "[stor
   REQUIRE(ep.record({"0a02", "alice@op-a.example", f.now + 1000, f.now + 1, std::nullopt}).ok());
   REQUIRE(ep.record({"0b01", "bob@op-a.example", f.now + 1000, f.now, std::nullopt}).ok());
   CHECK(ep.record({"0b01", "bob@op-a.example", 0, 0, std::nullopt}).error().code == Errc::conflict);
-  CHECK(ep.record({"zz", "bob@op-a.example", 0, 0, std::nullopt}).error().detail.rfind("serial:", 0) == 0);
+  CHECK(ep.record({"zz", "bob@op-a.example", 0, 0, std::nullopt})
+            .error()
+            .detail.rfind("serial:", 0) == 0);
   CHECK(ep.list("alice@op-a.example").value().size() == 2);
   CHECK(ep.list("").value().size() == 3);
   CHECK_FALSE(ep.is_revoked("0a01").value());
@@ -580,14 +617,16 @@ TEST_CASE("endpoint certificates: record, list, revoke by NAI or serial", "[stor
   CHECK_FALSE(ep.is_revoked("ffff").value());  // unknown serial: not revoked here (the CA decides)
 }
 
-TEST_CASE("migrations: an older database is refused until upgraded, then keeps its data", "[storage][schema]") {
+TEST_CASE("migrations: an older database is refused until upgraded, then keeps its data",
+          "[storage][schema]") {
   test::TempDir dir;
   const auto db = dir.file("old.db");
   std::ifstream in(std::string(OAG_SOURCE_DIR) + "/storage/schema/sqlite/0001_initial.sql");
   const std::string v1((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   REQUIRE(v1.size() > 100);
-  raw_sql(db, v1 + "; PRAGMA user_version = 1; INSERT INTO agreements VALUES ('old', ',op-b.example,', "
-                   "'https://b', '/ca.pem', '', 3, 1.0, 1, 0, 'month', 0, 'EUR', 0, 0, 'active');");
+  raw_sql(db,
+          v1 + "; PRAGMA user_version = 1; INSERT INTO agreements VALUES ('old', ',op-b.example,', "
+               "'https://b', '/ca.pem', '', 3, 1.0, 1, 0, 'month', 0, 'EUR', 0, 0, 'active');");
   BackendConfig cfg;
   cfg.path = db;
   cfg.master_key = std::make_shared<MasterKey>(MasterKey::generate(dir.file("k")));

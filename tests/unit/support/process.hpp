@@ -7,9 +7,9 @@ namespace oag::test {
 
 /// What a finished command left.
 struct RunResult {
-  int status = -1;   ///< exit status (-1 when killed by a signal)
-  std::string out;   ///< standard output
-  std::string err;   ///< standard error
+  int status = -1;  ///< exit status (-1 when killed by a signal)
+  std::string out;  ///< standard output
+  std::string err;  ///< standard error
 };
 
 /// Runs `command` (a shell command line) and waits for it.

@@ -77,8 +77,8 @@ HttpReply read_response(std::string& buf, ReadSome read_some) {
   return r;
 }
 
-std::string format_request(const std::string& method, const std::string& path, const std::string& body,
-                           const std::string& content_type) {
+std::string format_request(const std::string& method, const std::string& path,
+                           const std::string& body, const std::string& content_type) {
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\n";
   if (!body.empty() || method == "POST") {
     if (!content_type.empty()) req += "Content-Type: " + content_type + "\r\n";
@@ -106,7 +106,8 @@ struct TlsClient::Impl {
   }
 };
 
-TlsClient::TlsClient(unsigned short port, const std::string& ca_file, const std::string& cert, const std::string& key)
+TlsClient::TlsClient(unsigned short port, const std::string& ca_file, const std::string& cert,
+                     const std::string& key)
     : impl_(std::make_unique<Impl>()) {
   impl_->port = port;
   impl_->ca = ca_file;
@@ -147,8 +148,8 @@ bool TlsClient::connect() {
   return true;
 }
 
-HttpReply TlsClient::request(const std::string& method, const std::string& path, const std::string& body,
-                             const std::string& content_type) {
+HttpReply TlsClient::request(const std::string& method, const std::string& path,
+                             const std::string& body, const std::string& content_type) {
   if (!impl_->ssl && !connect()) return {};
   const std::string req = format_request(method, path, body, content_type);
   if (SSL_write(impl_->ssl, req.data(), static_cast<int>(req.size())) <= 0) {
@@ -166,16 +167,32 @@ HttpReply TlsClient::request(const std::string& method, const std::string& path,
   return r;
 }
 
+bool TlsClient::send_raw(const std::string& bytes) {
+  if (!impl_->ssl && !connect()) return false;
+  return SSL_write(impl_->ssl, bytes.data(), static_cast<int>(bytes.size())) > 0;
+}
+
+bool TlsClient::wait_closed() {
+  if (!impl_->ssl) return true;
+  char tmp[4096];
+  const int n = SSL_read(impl_->ssl, tmp, sizeof tmp);
+  impl_->close();
+  return n <= 0;
+}
+
 HttpReply http_get(unsigned short port, const std::string& path) {
   const int fd = tcp_connect(port);
   if (fd < 0) return {};
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  const std::string req =
+      "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
   if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
     ::close(fd);
     return {};
   }
   std::string buf;
-  auto r = read_response(buf, [fd](char* p, int n) { return static_cast<int>(::read(fd, p, static_cast<std::size_t>(n))); });
+  auto r = read_response(buf, [fd](char* p, int n) {
+    return static_cast<int>(::read(fd, p, static_cast<std::size_t>(n)));
+  });
   ::close(fd);
   return r;
 }

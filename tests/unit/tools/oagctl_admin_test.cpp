@@ -1,10 +1,10 @@
 // oagctl's administrative verbs as a real process against a real database: init, subscribers,
 // agreements, endpoint certificates, billing export/verify/reconcile, schema upgrade.
-#include <catch2/catch.hpp>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -35,12 +35,15 @@ struct Operator {
     return test::run_command(std::string(OAGCTL_PATH) + " " + args);
   }
   // With this operator's --config.
-  test::RunResult ctl(const std::string& args) const { return run("--config " + config() + " " + args); }
+  test::RunResult ctl(const std::string& args) const {
+    return run("--config " + config() + " " + args);
+  }
   std::string config() const { return shell_quote(dir.file("oagd.json")); }
   std::unique_ptr<storage::Backend> open() const {
     storage::BackendConfig cfg;
     cfg.path = dir.file("oag.db");
-    cfg.master_key = std::make_shared<storage::MasterKey>(storage::MasterKey::load(dir.file("master.key")));
+    cfg.master_key =
+        std::make_shared<storage::MasterKey>(storage::MasterKey::load(dir.file("master.key")));
     return storage::open_backend(cfg);
   }
   std::string realm;
@@ -66,12 +69,14 @@ void expect_usage(const test::RunResult& r, const std::string& names) {
 
 }  // namespace
 
-TEST_CASE("init writes database, master key and PKI with safe modes and never overwrites", "[oagctl][init]") {
+TEST_CASE("init writes database, master key and PKI with safe modes and never overwrites",
+          "[oagctl][init]") {
   Operator a("op-a.example");
   const auto& d = a.dir;
   CHECK(mode_of(d.file("master.key")) == 0600);
   CHECK(mode_of(d.file("oag.db")) == 0600);
-  for (const char* k : {"endpoint-ca.key", "federation-ca.key", "server.key", "federation.key"}) CHECK(mode_of(d.file(k)) == 0600);
+  for (const char* k : {"endpoint-ca.key", "federation-ca.key", "server.key", "federation.key"})
+    CHECK(mode_of(d.file(k)) == 0600);
   CHECK(mode_of(d.file("server.pem")) == 0644);
   const auto conf = json::parse(read_file(d.file("oagd.json")));
   CHECK(conf.at("realm") == "op-a.example");
@@ -82,16 +87,19 @@ TEST_CASE("init writes database, master key and PKI with safe modes and never ov
   CHECK(again.status == 1);
   CHECK(again.err.find("--force") != std::string::npos);
   CHECK(read_file(d.file("master.key")) == key_before);
-  CHECK(a.run("init --realm op-a.example --dir " + shell_quote(d.path().string()) + " --force").status == 0);
+  CHECK(a.run("init --realm op-a.example --dir " + shell_quote(d.path().string()) + " --force")
+            .status == 0);
   CHECK(read_file(d.file("master.key")) != key_before);
 
   expect_usage(a.run("init --realm 'bad realm' --dir " + shell_quote(d.file("x"))), "--realm");
   expect_usage(a.run("init --dir /tmp/nowhere"), "--realm");
 }
 
-TEST_CASE("subscriber verbs: add, show (no keys), list, set, disable, enable, delete", "[oagctl][subscriber]") {
+TEST_CASE("subscriber verbs: add, show (no keys), list, set, disable, enable, delete",
+          "[oagctl][subscriber]") {
   Operator a("op-a.example");
-  auto r = a.ctl("subscriber add --nai alice@op-a.example --imsi 001010000000001 --k " + kK + " --op " + kOp);
+  auto r = a.ctl("subscriber add --nai alice@op-a.example --imsi 001010000000001 --k " + kK +
+                 " --op " + kOp);
   INFO(r.err);
   REQUIRE(r.status == 0);
   r = a.ctl("--json subscriber show --nai alice@op-a.example");
@@ -104,11 +112,14 @@ TEST_CASE("subscriber verbs: add, show (no keys), list, set, disable, enable, de
   CHECK(r.out.find(kK) == std::string::npos);
   CHECK(r.out.find("cd63cb71954a9f4e48a5994e37a02baf") == std::string::npos);  // OPc
 
-  CHECK(a.ctl("subscriber add --nai alice@op-a.example --imsi 001010000000002 --k " + kK + " --op " + kOp).status == 1);
+  CHECK(a.ctl("subscriber add --nai alice@op-a.example --imsi 001010000000002 --k " + kK +
+              " --op " + kOp)
+            .status == 1);
   CHECK(a.ctl("subscriber set --nai alice@op-a.example --sqn 77").status == 0);
   CHECK(json::parse(a.ctl("--json subscriber show --nai alice@op-a.example").out).at("sqn") == 77);
   CHECK(a.ctl("subscriber disable --nai alice@op-a.example").status == 0);
-  CHECK(json::parse(a.ctl("--json subscriber show --nai alice@op-a.example").out).at("state") == "suspended");
+  CHECK(json::parse(a.ctl("--json subscriber show --nai alice@op-a.example").out).at("state") ==
+        "suspended");
   CHECK(a.ctl("subscriber enable --nai alice@op-a.example").status == 0);
   CHECK(json::parse(a.ctl("--json subscriber list").out).size() == 1);
   CHECK(a.ctl("subscriber delete --nai alice@op-a.example").status == 0);
@@ -123,19 +134,24 @@ TEST_CASE("subscriber verbs: add, show (no keys), list, set, disable, enable, de
   expect_usage(a.ctl(base + "--k " + kK + " --op " + kOp + " --kinds gsm"), "--kinds");
   expect_usage(a.ctl(base + "--k " + kK + " --op " + kOp + " --sqn x1"), "--sqn");
   expect_usage(a.ctl(base + "--k " + kK + " --op " + kOp + " --ind-len 12"), "--ind-len");
-  expect_usage(a.ctl("subscriber add --nai bob@op-a.example --imsi 12 --k " + kK + " --op " + kOp), "--imsi");
-  expect_usage(a.ctl("subscriber add --nai bob --imsi 001010000000003 --k " + kK + " --op " + kOp), "--nai");
+  expect_usage(a.ctl("subscriber add --nai bob@op-a.example --imsi 12 --k " + kK + " --op " + kOp),
+               "--imsi");
+  expect_usage(a.ctl("subscriber add --nai bob --imsi 001010000000003 --k " + kK + " --op " + kOp),
+               "--nai");
   expect_usage(a.ctl("subscriber show"), "--nai");
   CHECK(json::parse(a.ctl("--json subscriber list").out).empty());  // nothing written by bad input
 }
 
-TEST_CASE("subscriber import: all or nothing with line and field, --skip-bad, 1000 rows", "[oagctl][subscriber]") {
+TEST_CASE("subscriber import: all or nothing with line and field, --skip-bad, 1000 rows",
+          "[oagctl][subscriber]") {
   Operator a("op-a.example");
   const auto csv = a.dir.file("subs.csv");
   {
     std::ofstream out(csv);
     out << "nai,imsi,k,op,sqn\n";
-    for (int i = 0; i < 1000; ++i) out << "u" << i << "@op-a.example,00101" << 1000000000 + i << "," << kK << "," << kOp << ",5\n";
+    for (int i = 0; i < 1000; ++i)
+      out << "u" << i << "@op-a.example,00101" << 1000000000 + i << "," << kK << "," << kOp
+          << ",5\n";
   }
   auto r = a.ctl("subscriber import " + shell_quote(csv));
   INFO(r.err);
@@ -146,10 +162,11 @@ TEST_CASE("subscriber import: all or nothing with line and field, --skip-bad, 10
   {
     std::ofstream out(bad);
     out << "nai,imsi,k,opc\n"
-        << "x@op-a.example,001020000000001," << kK << ",cd63cb71954a9f4e48a5994e37a02baf\n"   // good
-        << "y@op-a.example,001020000000002,zz,cd63cb71954a9f4e48a5994e37a02baf\n"            // line 3: k
-        << "z@op-a.example,001020000000003," << kK << "\n"                                   // line 4: fields
-        << "u5@op-a.example,001020000000004," << kK << ",cd63cb71954a9f4e48a5994e37a02baf\n";  // line 5: exists
+        << "x@op-a.example,001020000000001," << kK << ",cd63cb71954a9f4e48a5994e37a02baf\n"  // good
+        << "y@op-a.example,001020000000002,zz,cd63cb71954a9f4e48a5994e37a02baf\n"  // line 3: k
+        << "z@op-a.example,001020000000003," << kK << "\n"                         // line 4: fields
+        << "u5@op-a.example,001020000000004," << kK
+        << ",cd63cb71954a9f4e48a5994e37a02baf\n";  // line 5: exists
   }
   r = a.ctl("subscriber import " + shell_quote(bad));
   CHECK(r.status == 1);
@@ -175,10 +192,14 @@ TEST_CASE("subscriber import: all or nothing with line and field, --skip-bad, 10
   expect_usage(a.ctl("subscriber import /nonexistent.csv"), "FILE");
 }
 
-TEST_CASE("agreement verbs: add, list, show, suspend, resume, revoke (final), bad input", "[oagctl][agreement]") {
+TEST_CASE("agreement verbs: add, list, show, suspend, resume, revoke (final), bad input",
+          "[oagctl][agreement]") {
   Operator a("op-a.example");
-  const std::string add = "agreement add --id a-b --realm op-b.example --url https://ag.op-b.example:8444 --ca-file /x.pem ";
-  auto r = a.ctl(add + "--price 0.015 --currency EUR --quota 1000 --period day --valid-until 2030-01-01");
+  const std::string add =
+      "agreement add --id a-b --realm op-b.example --url https://ag.op-b.example:8444 --ca-file "
+      "/x.pem ";
+  auto r = a.ctl(add +
+                 "--price 0.015 --currency EUR --quota 1000 --period day --valid-until 2030-01-01");
   INFO(r.err);
   REQUIRE(r.status == 0);
   auto j = json::parse(a.ctl("--json agreement show --id a-b").out);
@@ -202,16 +223,21 @@ TEST_CASE("agreement verbs: add, list, show, suspend, resume, revoke (final), ba
   expect_usage(a.ctl(add2 + "--url https://c --price 1.2345678"), "--price");
   expect_usage(a.ctl(add2 + "--url https://c --kinds gsm"), "--kinds");
   expect_usage(a.ctl(add2 + "--url https://c --valid-until 2030-13-01"), "--valid-until");
-  expect_usage(a.ctl("agreement add --id a-c --realm op-c.example --url https://c"), "--ca-file/--spki-pin");
+  expect_usage(a.ctl("agreement add --id a-c --realm op-c.example --url https://c"),
+               "--ca-file/--spki-pin");
   expect_usage(a.ctl("agreement add --id a-c --url https://c --ca-file /x.pem"), "--realm");
   CHECK(json::parse(a.ctl("--json agreement list").out).size() == 1);
 }
 
-TEST_CASE("endpoint issue-cert: SAN URI sip:NAI chained to the endpoint CA; revoke marks it", "[oagctl][endpoint]") {
+TEST_CASE("endpoint issue-cert: SAN URI sip:NAI chained to the endpoint CA; revoke marks it",
+          "[oagctl][endpoint]") {
   Operator a("op-a.example");
-  REQUIRE(a.ctl("subscriber add --nai alice@op-a.example --imsi 001010000000001 --k " + kK + " --op " + kOp).status == 0);
+  REQUIRE(a.ctl("subscriber add --nai alice@op-a.example --imsi 001010000000001 --k " + kK +
+                " --op " + kOp)
+              .status == 0);
   const auto out_dir = a.dir.file("certs");
-  auto r = a.ctl("--json endpoint issue-cert --nai alice@op-a.example --out-dir " + shell_quote(out_dir));
+  auto r = a.ctl("--json endpoint issue-cert --nai alice@op-a.example --out-dir " +
+                 shell_quote(out_dir));
   INFO(r.err);
   REQUIRE(r.status == 0);
   const auto serial = json::parse(r.out).at("serial").get<std::string>();
@@ -227,38 +253,51 @@ TEST_CASE("endpoint issue-cert: SAN URI sip:NAI chained to the endpoint CA; revo
   REQUIRE(cert != nullptr);
   REQUIRE(ca != nullptr);
   CHECK(X509_verify(cert, X509_get0_pubkey(ca)) == 1);
-  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* sans =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   REQUIRE(sans != nullptr);
   REQUIRE(sk_GENERAL_NAME_num(sans) == 1);
   const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, 0);
   REQUIRE(gn->type == GEN_URI);
-  CHECK(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier))) ==
-        "sip:alice@op-a.example");
+  CHECK(std::string(reinterpret_cast<const char*>(
+            ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier))) == "sip:alice@op-a.example");
   GENERAL_NAMES_free(sans);
   X509_free(cert);
   X509_free(ca);
 
-  CHECK(a.ctl("endpoint issue-cert --nai nobody@op-a.example --out-dir " + shell_quote(out_dir)).status == 1);
-  expect_usage(a.ctl("endpoint issue-cert --nai bob@op-b.example --out-dir " + shell_quote(out_dir)), "--nai");
-  expect_usage(a.run("--db " + shell_quote(a.dir.file("oag.db")) + " --master-key " + shell_quote(a.dir.file("master.key")) +
+  CHECK(a.ctl("endpoint issue-cert --nai nobody@op-a.example --out-dir " + shell_quote(out_dir))
+            .status == 1);
+  expect_usage(
+      a.ctl("endpoint issue-cert --nai bob@op-b.example --out-dir " + shell_quote(out_dir)),
+      "--nai");
+  expect_usage(a.run("--db " + shell_quote(a.dir.file("oag.db")) + " --master-key " +
+                     shell_quote(a.dir.file("master.key")) +
                      " endpoint issue-cert --nai alice@op-a.example"),
                "--config");
-  CHECK(a.ctl("endpoint issue-cert --nai alice@op-a.example --out-dir " + shell_quote(out_dir)).status == 1);  // exists
+  CHECK(a.ctl("endpoint issue-cert --nai alice@op-a.example --out-dir " + shell_quote(out_dir))
+            .status == 1);  // exists
 
   CHECK_FALSE(a.open()->endpoints().is_revoked(serial).value());
   r = a.ctl("endpoint revoke --nai alice@op-a.example");
   INFO(r.err);
   CHECK(r.status == 0);
   CHECK(a.open()->endpoints().is_revoked(serial).value());
-  CHECK(json::parse(a.ctl("--json endpoint list --nai alice@op-a.example").out).at(0).at("revoked").is_string());
+  CHECK(json::parse(a.ctl("--json endpoint list --nai alice@op-a.example").out)
+            .at(0)
+            .at("revoked")
+            .is_string());
   CHECK(a.ctl("endpoint revoke --nai alice@op-a.example").status == 1);  // nothing left to revoke
   expect_usage(a.ctl("endpoint revoke"), "--nai or --serial");
 }
 
-TEST_CASE("billing round trip: two operators, export csv/jsonl, verify, reconcile, differences found", "[oagctl][billing]") {
+TEST_CASE(
+    "billing round trip: two operators, export csv/jsonl, verify, reconcile, differences found",
+    "[oagctl][billing]") {
   Operator a("op-a.example");
   Operator b("op-b.example");
-  REQUIRE(b.ctl("subscriber add --nai bob@op-b.example --imsi 001020000000001 --k " + kK + " --op " + kOp).status == 0);
+  REQUIRE(b.ctl("subscriber add --nai bob@op-b.example --imsi 001020000000001 --k " + kK +
+                " --op " + kOp)
+              .status == 0);
   {
     // The federation flow's two halves, through the same store code oagd uses: op-b sells
     // vectors of bob to op-a (role sold), op-a records what it bought under the same request_id.
@@ -278,7 +317,8 @@ TEST_CASE("billing round trip: two operators, export csv/jsonl, verify, reconcil
       REQUIRE(sb->issuance().issue(sold).ok());
     }
   }
-  auto r = b.ctl("billing export --format jsonl --role sold --output " + shell_quote(b.dir.file("sold.jsonl")));
+  auto r = b.ctl("billing export --format jsonl --role sold --output " +
+                 shell_quote(b.dir.file("sold.jsonl")));
   INFO(r.err);
   REQUIRE(r.status == 0);
   const auto sold = read_file(b.dir.file("sold.jsonl"));
@@ -299,27 +339,34 @@ TEST_CASE("billing round trip: two operators, export csv/jsonl, verify, reconcil
 
   // Our side: op-a's "bought" export. The broker path that writes those records comes with the
   // federation issue; until then the export is written here in the format oagctl exports.
-  std::string ours = "seq,time,role,event,requester,subject,requester_realm,subject_realm,agreement,kind,count,"
-                     "unit_price,currency,request_id,rand_sha256,outcome,prev_hash,hash\n";
+  std::string ours =
+      "seq,time,role,event,requester,subject,requester_realm,subject_realm,agreement,kind,count,"
+      "unit_price,currency,request_id,rand_sha256,outcome,prev_hash,hash\n";
   for (int i = 0; i < 5; ++i)
-    ours += std::to_string(i + 1) + ",2026-11-22T10:00:00.000Z,bought,issue,alice@op-a.example,bob@op-b.example,"
-            "op-a.example,op-b.example,a-b," + std::string(i % 2 ? "sim" : "aka") + "," + std::to_string(1 + i % 2) +
+    ours += std::to_string(i + 1) +
+            ",2026-11-22T10:00:00.000Z,bought,issue,alice@op-a.example,bob@op-b.example,"
+            "op-a.example,op-b.example,a-b," +
+            std::string(i % 2 ? "sim" : "aka") + "," + std::to_string(1 + i % 2) +
             ",0.015,EUR,fed-" + std::to_string(i) + ",x,issued,y,z\n";
   const auto ours_file = a.dir.file("ours.csv");
   std::ofstream(ours_file) << ours;
-  r = a.ctl("--json billing reconcile " + shell_quote(ours_file) + " " + shell_quote(b.dir.file("sold.jsonl")));
+  r = a.ctl("--json billing reconcile " + shell_quote(ours_file) + " " +
+            shell_quote(b.dir.file("sold.jsonl")));
   INFO(r.out << r.err);
   CHECK(r.status == 0);
   CHECK(json::parse(r.out).at("matched") == 5);
-  CHECK(a.ctl("billing reconcile " + shell_quote(ours_file) + " " + shell_quote(csv_file)).status == 0);
+  CHECK(a.ctl("billing reconcile " + shell_quote(ours_file) + " " + shell_quote(csv_file)).status ==
+        0);
 
   // A price that differs and a record they do not have.
   std::string tampered = ours;
   tampered.replace(tampered.find(",0.015,EUR,fed-3"), 16, ",0.020,EUR,fed-3");
-  tampered += "6,2026-11-22T10:00:00.000Z,bought,issue,alice@op-a.example,bob@op-b.example,op-a.example,"
-              "op-b.example,a-b,aka,1,0.015,EUR,fed-9,x,issued,y,z\n";
+  tampered +=
+      "6,2026-11-22T10:00:00.000Z,bought,issue,alice@op-a.example,bob@op-b.example,op-a.example,"
+      "op-b.example,a-b,aka,1,0.015,EUR,fed-9,x,issued,y,z\n";
   std::ofstream(ours_file) << tampered;
-  r = a.ctl("--json billing reconcile " + shell_quote(ours_file) + " " + shell_quote(b.dir.file("sold.jsonl")));
+  r = a.ctl("--json billing reconcile " + shell_quote(ours_file) + " " +
+            shell_quote(b.dir.file("sold.jsonl")));
   CHECK(r.status == 1);
   const auto rep = json::parse(r.out);
   CHECK(rep.at("mismatched").size() == 1);
@@ -331,7 +378,8 @@ TEST_CASE("billing round trip: two operators, export csv/jsonl, verify, reconcil
   // A tampered database fails verify with exit 1 and names the record.
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(b.dir.file("oag.db").c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "UPDATE billing SET unit_price_micros = 1 WHERE seq = 2", nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE billing SET unit_price_micros = 1 WHERE seq = 2", nullptr,
+                       nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   r = b.ctl("billing verify");
   CHECK(r.status == 1);
@@ -347,10 +395,12 @@ TEST_CASE("db version and upgrade; global options are checked", "[oagctl][db]") 
   const std::string v1((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   sqlite3* h = nullptr;
   REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(h, (v1 + "; PRAGMA user_version = 1;").c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(h, (v1 + "; PRAGMA user_version = 1;").c_str(), nullptr, nullptr, nullptr) ==
+          SQLITE_OK);
   sqlite3_close(h);
   storage::MasterKey::generate(dir.file("k"));
-  const std::string g = std::string(OAGCTL_PATH) + " --db " + shell_quote(db) + " --master-key " + shell_quote(dir.file("k"));
+  const std::string g = std::string(OAGCTL_PATH) + " --db " + shell_quote(db) + " --master-key " +
+                        shell_quote(dir.file("k"));
   auto r = test::run_command(g + " --json db version");
   REQUIRE(r.status == 0);
   CHECK(json::parse(r.out).at("database") == 1);
@@ -364,11 +414,15 @@ TEST_CASE("db version and upgrade; global options are checked", "[oagctl][db]") 
   CHECK(json::parse(r.out).at("to") == storage::latest_schema_version("sqlite"));
   CHECK(test::run_command(g + " subscriber list").status == 0);
 
-  expect_usage(test::run_command(std::string(OAGCTL_PATH) + " --db " + shell_quote(db) + " subscriber list"), "--master-key");
+  expect_usage(
+      test::run_command(std::string(OAGCTL_PATH) + " --db " + shell_quote(db) + " subscriber list"),
+      "--master-key");
   expect_usage(test::run_command(std::string(OAGCTL_PATH) + " subscriber list"), "--db");
-  expect_usage(test::run_command(std::string(OAGCTL_PATH) + " --config /nope.json subscriber list"), "--config");
-  for (const char* help : {"--help", "subscriber --help", "agreement add --help", "billing export --help", "db --help",
-                           "endpoint issue-cert --help", "init --help"})
+  expect_usage(test::run_command(std::string(OAGCTL_PATH) + " --config /nope.json subscriber list"),
+               "--config");
+  for (const char* help :
+       {"--help", "subscriber --help", "agreement add --help", "billing export --help", "db --help",
+        "endpoint issue-cert --help", "init --help"})
     CHECK(test::run_command(std::string(OAGCTL_PATH) + " " + help).status == 0);
   chmod(dir.file("k").c_str(), 0644);
   r = test::run_command(g + " subscriber list");
