@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <chrono>
+
 #include "proto/aka/hex.hpp"
 #include "proto/wire/messages.hpp"
 
@@ -19,6 +21,11 @@ std::string new_request_id() {
   const auto h = aka::to_hex(aka::ByteView(b, 16));
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
          "-" + h.substr(20);
+}
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 bool is_json(const std::string& content_type) {
@@ -111,8 +118,13 @@ void Api::endpoint(Request req, Reply reply) {
                           "content-type: got \"" + req.content_type + "\""},
                          route));
   // 3. Authorisation of the certificate's identity: an active subscriber of ours, certificate not
-  //    revoked. Store reads block, so they run on a store thread.
-  offload_([this, req = std::move(req), route, vector_id, reply = std::move(reply)]() mutable {
+  //    revoked. Store reads block, so they run on a store thread. A connection reuses its last
+  //    authorisation for limits.authorization_cache_ms: issuing then never leaves the I/O thread
+  //    but to enqueue the (non-blocking) issue.
+  const std::int64_t now = steady_ms();
+  if (route == "vectors" && req.authorized_until && now < req.authorized_until->load(std::memory_order_relaxed))
+    return issue(std::move(req), std::move(reply));
+  offload_([this, req = std::move(req), route, vector_id, reply = std::move(reply), now]() mutable {
     const auto revoked = store_.endpoints().is_revoked(req.cert_serial);
     if (!revoked.ok()) return reply(store_problem(revoked.error(), route));
     if (revoked.value())
@@ -127,6 +139,8 @@ void Api::endpoint(Request req, Reply reply) {
                             "The requester is not an active subscriber of this operator",
                             "requester: " + req.identity},
                            route));
+    if (req.authorized_until && cfg_.limits.authorization_cache_ms > 0)
+      req.authorized_until->store(now + cfg_.limits.authorization_cache_ms, std::memory_order_relaxed);
     // 4. Handler (validates its body first).
     if (route == "vectors") return issue(std::move(req), std::move(reply));
     if (route == "result") return result(std::move(req), vector_id, std::move(reply));

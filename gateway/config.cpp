@@ -150,6 +150,7 @@ Config load_config(const std::string& path) {
       l.integer("handshake_timeout_ms", c.limits.handshake_timeout_ms, 100, 600'000);
       l.integer("header_timeout_ms", c.limits.header_timeout_ms, 100, 600'000);
       l.integer("idle_timeout_ms", c.limits.idle_timeout_ms, 100, 3'600'000);
+      l.integer("authorization_cache_ms", c.limits.authorization_cache_ms, 0, 60'000);
     });
     top.object("threads", [&](Object& t) {
       t.integer("io", c.io_threads, 1, 64);

@@ -38,6 +38,9 @@ struct Limits {
   unsigned handshake_timeout_ms = 10000;  ///< TLS handshake
   unsigned header_timeout_ms = 10000;     ///< to receive a whole request once it started
   unsigned idle_timeout_ms = 60000;       ///< keep-alive wait for the next request
+  /// How long a connection's authorisation (certificate not revoked, subscriber active) is
+  /// reused before the store is asked again; 0 asks on every request.
+  unsigned authorization_cache_ms = 1000;
 };
 
 /// The whole configuration.

@@ -2,7 +2,10 @@
 // The request and response the handlers see: plain structs, so that handlers, routing and checks
 // compile without Beast (which stays in server.cpp).
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +20,8 @@ struct Request {
   std::string body;          ///< body (already within limits)
   std::string identity;      ///< NAI from the client certificate (empty on the ops listener)
   std::string cert_serial;   ///< lower-case hex serial of the client certificate
+  /// Per connection: until when (steady ms) its identity's last authorisation holds.
+  std::shared_ptr<std::atomic<std::int64_t>> authorized_until;
 };
 
 /// A response.

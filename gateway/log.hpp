@@ -28,6 +28,8 @@ using Fields = std::initializer_list<std::pair<const char*, std::string>>;
 
 /// Sets level ("trace".."error") and format (JSON lines or text) of the process logger (stderr).
 void setup(const std::string& level, bool json);
+/// True when info messages are written (to skip building fields that would be dropped).
+bool enabled_info();
 /// Logs at info.
 void info(const char* event_id, const std::string& msg, Fields fields = {});
 /// Logs at warn.

@@ -181,6 +181,7 @@ struct Server::Impl {
                         const std::string& serial) {
     beast::flat_buffer buf;
     bool first = true;
+    auto authorized_until = std::make_shared<std::atomic<std::int64_t>>(0);
     for (;;) {
       const auto lim = current_limits();
       http::request_parser<http::string_body> parser;
@@ -228,6 +229,7 @@ struct Server::Impl {
         req.body = std::move(msg.body());
         req.identity = identity;
         req.cert_serial = serial;
+        req.authorized_until = authorized_until;
         close = !msg.keep_alive();
         const bool ops = listener == "ops";
         res = co_await async_api(stream.get_executor(), dispatcher(api, ops, std::move(req)),
@@ -247,7 +249,7 @@ struct Server::Impl {
       co_await http::async_write(stream, out, asio::redirect_error(use_awaitable, wec));
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       metrics.request(listener, res.route, res.status, secs);
-      if (listener != "ops") {
+      if (listener != "ops" && log::enabled_info()) {
         log::info(log::event::kAccess, "request",
                   {{"requester", identity},
                    {"route", res.route},
