@@ -24,7 +24,8 @@ std::string new_request_id() {
 }
 
 std::int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -122,7 +123,8 @@ void Api::endpoint(Request req, Reply reply) {
   //    authorisation for limits.authorization_cache_ms: issuing then never leaves the I/O thread
   //    but to enqueue the (non-blocking) issue.
   const std::int64_t now = steady_ms();
-  if (route == "vectors" && req.authorized_until && now < req.authorized_until->load(std::memory_order_relaxed))
+  if (route == "vectors" && req.authorized_until &&
+      now < req.authorized_until->load(std::memory_order_relaxed))
     return issue(std::move(req), std::move(reply));
   offload_([this, req = std::move(req), route, vector_id, reply = std::move(reply), now]() mutable {
     const auto revoked = store_.endpoints().is_revoked(req.cert_serial);
@@ -140,7 +142,8 @@ void Api::endpoint(Request req, Reply reply) {
                             "requester: " + req.identity},
                            route));
     if (req.authorized_until && cfg_.limits.authorization_cache_ms > 0)
-      req.authorized_until->store(now + cfg_.limits.authorization_cache_ms, std::memory_order_relaxed);
+      req.authorized_until->store(now + cfg_.limits.authorization_cache_ms,
+                                  std::memory_order_relaxed);
     // 4. Handler (validates its body first).
     if (route == "vectors") return issue(std::move(req), std::move(reply));
     if (route == "result") return result(std::move(req), vector_id, std::move(reply));

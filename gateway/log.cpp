@@ -53,7 +53,9 @@ void setup(const std::string& level, bool json) {
     l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
 }
 
-bool enabled_info() { return logger()->should_log(spdlog::level::info); }
+bool enabled_info() {
+  return logger()->should_log(spdlog::level::info);
+}
 
 void info(const char* id, const std::string& msg, Fields f) {
   write(spdlog::level::info, id, msg, f);

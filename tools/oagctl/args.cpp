@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "proto/aka/hex.hpp"
+#include "proto/wire/messages.hpp"
 
 namespace oag::tools {
 
@@ -91,14 +92,7 @@ std::int64_t parse_time_arg(const std::string& arg, const std::string& value) {
 }
 
 std::string format_time(std::int64_t ms) {
-  const time_t s = static_cast<time_t>(ms / 1000);
-  struct tm t {};
-  gmtime_r(&s, &t);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900,
-                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
+  return wire::rfc3339(ms);
 }
 
 std::int64_t parse_price_arg(const std::string& arg, const std::string& value) {

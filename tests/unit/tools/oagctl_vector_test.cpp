@@ -1,6 +1,5 @@
 // oagctl vector compute|resync as a real process: agrees with every shipped vector, and every
 // bad argument gets exit status 2 and a message naming it.
-#include <sys/wait.h>
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -9,6 +8,7 @@
 
 #include "proto/aka/hex.hpp"
 #include "proto/aka/vector.hpp"
+#include "tests/unit/support/process.hpp"
 #include "tests/unit/support/vectors.hpp"
 
 using namespace oag;
@@ -16,33 +16,12 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
+struct Run : test::RunResult {
   json j() const { return json::parse(out); }
 };
 
 Run oagctl(const std::string& args) {
-  char tmpl[] = "/tmp/oagctl-test-XXXXXX";
-  const int fd = mkstemp(tmpl);
-  REQUIRE(fd >= 0);
-  close(fd);
-  const std::string cmd = std::string(OAGCTL_PATH) + " " + args + " 2>" + tmpl;
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(tmpl);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  std::remove(tmpl);
-  return r;
+  return {test::run_command(std::string(OAGCTL_PATH) + " " + args)};
 }
 
 std::string s(const json& j, const char* key) {
