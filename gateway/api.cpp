@@ -72,6 +72,8 @@ wire::Problem problem_of(const storage::Error& e) {
       return {400, "bad-auts", "AUTS does not verify", e.detail};
     case Errc::exhausted:
       return {409, "sqn-exhausted", "The subscriber's sequence numbers are exhausted", e.detail};
+    case Errc::quota_exhausted:
+      return {429, "quota-exhausted", "The agreement's quota for this period is used up", e.detail};
     case Errc::unavailable:
       return {503, "store-unavailable", "The store is unavailable", "try again later"};
   }

@@ -11,14 +11,15 @@ namespace oag::storage {
 
 /// Why an operation did not succeed.
 enum class Errc {
-  not_found,    ///< no such subscriber / vector / agreement (404)
-  disabled,     ///< the subscriber or agreement exists but is not active (403)
-  not_allowed,  ///< the kind is not enabled for this subscriber (422)
-  conflict,     ///< unique key taken, or an idempotency key reused for another request (409)
-  invalid,      ///< a value out of range (400)
-  bad_auts,     ///< MAC-S of AUTS did not verify (400)
-  exhausted,    ///< SEQ would pass 48 bits (409)
-  unavailable,  ///< the backend failed: disk, lock, corrupt data (503)
+  not_found,        ///< no such subscriber / vector / agreement (404)
+  disabled,         ///< the subscriber or agreement exists but is not active (403)
+  not_allowed,      ///< the kind is not enabled for this subscriber (422)
+  conflict,         ///< unique key taken, or an idempotency key reused for another request (409)
+  invalid,          ///< a value out of range (400)
+  bad_auts,         ///< MAC-S of AUTS did not verify (400)
+  exhausted,        ///< SEQ would pass 48 bits (409)
+  quota_exhausted,  ///< the agreement's quota for this period is used up (429)
+  unavailable,      ///< the backend failed: disk, lock, corrupt data (503)
 };
 
 /// Stable lower-case name of an error code ("not-found", ...), used in problem types and logs.

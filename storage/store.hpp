@@ -64,6 +64,9 @@ class IssuanceStore {
   virtual void issue_async(IssueRequest req, IssueCallback done) = 0;
   /// Issues vectors and waits for the commit.
   Result<IssueResult> issue(IssueRequest req);
+  /// Records a purchase from a peer as a `bought` billing record; `done` runs after the commit.
+  virtual void record_purchase_async(PurchaseRecord p,
+                                     std::function<void(Result<std::uint64_t>)> done) = 0;
   /// Records an endpoint's success/failure report for one vector it was issued.
   virtual Result<Done> report_result(const std::string& vector_id, const std::string& requester,
                                      bool success) = 0;

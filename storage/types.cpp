@@ -20,6 +20,8 @@ const char* to_string(Errc e) noexcept {
       return "bad-auts";
     case Errc::exhausted:
       return "sqn-exhausted";
+    case Errc::quota_exhausted:
+      return "quota-exhausted";
     case Errc::unavailable:
       return "store-unavailable";
   }

@@ -95,6 +95,22 @@ struct IssueRequest {
   std::string peer;               ///< peer identity for idempotent retries, empty for local
   std::int64_t price_micros = 0;  ///< unit price
   std::string currency;           ///< currency of the price
+  std::uint64_t quota = 0;        ///< vectors allowed per period under `agreement`, 0 = no limit
+  std::int64_t quota_period_start_ms = 0;  ///< start of the current quota period (UTC ms)
+};
+
+/// A purchase from a peer (the broker's side of a federation request): billing only, since
+/// the vectors are the peer's.
+struct PurchaseRecord {
+  std::string requester;              ///< our endpoint's NAI
+  std::string subject;                ///< the peer's subscriber
+  Kind kind = Kind::aka;              ///< kind
+  unsigned count = 0;                 ///< vectors received
+  std::string agreement;              ///< our agreement id
+  std::int64_t price_micros = 0;      ///< unit price under our agreement
+  std::string currency;               ///< its currency
+  std::string request_id;             ///< the id sent to the peer (their `sold` record has it)
+  std::vector<aka::Bytes<16>> rands;  ///< RANDs received, for the hash
 };
 
 /// Most vectors one request may ask for.

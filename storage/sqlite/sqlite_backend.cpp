@@ -81,7 +81,9 @@ struct WriteStatements {
         fed_put(db, sql::kFedPut),
         cert_insert(db, sql::kCertInsert),
         cert_revoke_nai(db, sql::kCertRevokeNai),
-        cert_revoke_serial(db, sql::kCertRevokeSerial) {}
+        cert_revoke_serial(db, sql::kCertRevokeSerial),
+        quota_get(db, sql::kQuotaGet),
+        quota_add(db, sql::kQuotaAdd) {}
   Stmt begin, commit, rollback, savepoint, release, rollback_to, meta_put;
   Stmt sub_insert, sub_keys, sub_set_state, sub_set_seq, sub_step_seq, sub_delete, sub_all_keys,
       sub_set_keys, sub_by_nai;
@@ -90,6 +92,7 @@ struct WriteStatements {
   Stmt bill_insert, bill_head;
   Stmt fed_get, fed_put;
   Stmt cert_insert, cert_revoke_nai, cert_revoke_serial;
+  Stmt quota_get, quota_add;
 };
 
 struct Reader {
@@ -563,6 +566,37 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     submit<IssueResult>([this, shared]() { return do_issue(*shared); }, std::move(done));
   }
 
+  void record_purchase_async(PurchaseRecord purchase,
+                             std::function<void(Result<std::uint64_t>)> done) override {
+    auto shared = std::make_shared<PurchaseRecord>(std::move(purchase));
+    submit<std::uint64_t>(
+        [this, shared]() -> Result<std::uint64_t> {
+          const auto& p = *shared;
+          if (p.count < 1 || p.count > kMaxCount)
+            return Error{Errc::invalid, "count: must be 1.." + std::to_string(kMaxCount)};
+          if (p.request_id.empty()) return Error{Errc::invalid, "request_id: required"};
+          if (p.rands.size() != p.count) return Error{Errc::invalid, "rands: one per vector"};
+          BillingRecord b;
+          b.time_ms = now_();
+          b.role = Role::bought;
+          b.event = "issue";
+          b.requester = p.requester;
+          b.subject = p.subject;
+          b.requester_realm = realm_of(p.requester);
+          b.subject_realm = realm_of(p.subject);
+          b.agreement = p.agreement;
+          b.kind = p.kind;
+          b.count = p.count;
+          b.unit_price_micros = p.price_micros;
+          b.currency = p.currency;
+          b.request_id = p.request_id;
+          b.rand_sha256 = rand_digest(p.rands);
+          b.outcome = "issued";
+          return append_billing(b);
+        },
+        std::move(done));
+  }
+
   Result<Done> report_result(const std::string& vector_id, const std::string& requester,
                              bool success) override {
     return call<Done>([&]() -> Result<Done> {
@@ -965,6 +999,15 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
 
     if (req.kind == Kind::aka && s.seq_he + req.count > (aka::Sqn::kMax >> s.ind_len))
       return Error{Errc::exhausted, "subscriber " + req.subject + ": SEQ exhausted"};
+    if (req.quota > 0) {
+      auto u = ws_->quota_get.use();
+      u.bind(1, req.agreement).bind(2, req.quota_period_start_ms);
+      const std::uint64_t used = u.step() ? static_cast<std::uint64_t>(u.int64(0)) : 0;
+      if (used + req.count > req.quota)
+        return Error{Errc::quota_exhausted,
+                     "agreement " + req.agreement + ": " + std::to_string(used) + " of " +
+                         std::to_string(req.quota) + " vectors used this period"};
+    }
 
     // From here on the request writes: failures are thrown (see RunOutcome).
     const std::int64_t now = now_();
@@ -1038,6 +1081,13 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     b.rand_sha256 = rand_digest(rands);
     b.outcome = "issued";
     res.billing_seq = append_billing(b);
+    if (req.quota > 0) {
+      auto u = ws_->quota_add.use();
+      u.bind(1, req.agreement)
+          .bind(2, req.quota_period_start_ms)
+          .bind(3, static_cast<std::int64_t>(req.count));
+      u.run();
+    }
 
     if (!req.peer.empty()) {
       std::string plain = serialize(res);

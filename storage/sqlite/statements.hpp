@@ -119,4 +119,10 @@ inline constexpr const char* kCertList =
     "nai = ?1 "
     "ORDER BY issued_ms DESC, serial";
 
+inline constexpr const char* kQuotaGet =
+    "SELECT used FROM quota_usage WHERE agreement = ?1 AND period_start_ms = ?2";
+inline constexpr const char* kQuotaAdd =
+    "INSERT INTO quota_usage (agreement, period_start_ms, used) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (agreement, period_start_ms) DO UPDATE SET used = used + excluded.used";
+
 }  // namespace oag::storage::sqlite::sql

@@ -5,12 +5,14 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <set>
 #include <thread>
 
 #include "proto/aka/hex.hpp"
 #include "proto/aka/usim.hpp"
+#include "storage/billing_chain.hpp"
 #include "storage/store.hpp"
 #include "tests/unit/support/temp_dir.hpp"
 #include "tests/unit/support/vectors.hpp"
@@ -640,4 +642,69 @@ TEST_CASE("migrations: an older database is refused until upgraded, then keeps i
   CHECK(b->endpoints().list("").value().empty());
   cfg.path = dir.file("absent.db");
   CHECK(read_schema_version(cfg) == 0);
+}
+
+TEST_CASE("quota per agreement and period is exact and refuses without writing",
+          "[storage][quota]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  REQUIRE(f.b->subscribers().add(subscriber("bob@op-b.example", "001020000000001")).ok());
+  const auto sold = [&](unsigned count, std::int64_t period) {
+    auto r = request("bob@op-b.example", Kind::aka, count);
+    r.role = Role::sold;
+    r.agreement = "b-a";
+    r.peer = "op-a.example";
+    r.quota = 5;
+    r.quota_period_start_ms = period;
+    return f.b->issuance().issue(r);
+  };
+  CHECK(sold(3, 1000).ok());
+  const auto second = sold(2, 1000);
+  INFO((second.ok() ? std::string() : second.error().detail));
+  CHECK(second.ok());
+  const auto over = sold(1, 1000);
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.error().code == Errc::quota_exhausted);
+  CHECK(f.billing_count() == 2);
+  CHECK(f.seq_of("bob@op-b.example") == 5);
+  CHECK(sold(5, 2000).ok());  // a new period starts from zero
+  CHECK(sold(1, 2000).error().code == Errc::quota_exhausted);
+}
+
+TEST_CASE("purchases are bought billing records in the chain", "[storage][billing]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  PurchaseRecord p;
+  p.requester = "alice@op-a.example";
+  p.subject = "bob@op-b.example";
+  p.kind = Kind::sim;
+  p.count = 2;
+  p.agreement = "a-b";
+  p.price_micros = 15'000;
+  p.currency = "EUR";
+  p.request_id = "0b5f3f0c-7f1a-4c53-9a55-7d7b6a0b9f01";
+  p.rands = {aka::Bytes<16>{1}, aka::Bytes<16>{2}};
+  std::promise<Result<std::uint64_t>> done;
+  f.b->issuance().record_purchase_async(
+      p, [&](Result<std::uint64_t> r) { done.set_value(std::move(r)); });
+  const auto seq = done.get_future().get();
+  REQUIRE(seq.ok());
+  std::vector<BillingRecord> bill;
+  REQUIRE(
+      f.b->billing()
+          .for_each(0, INT64_MAX, [&](const BillingRecord& b) { return bill.push_back(b), true; })
+          .ok());
+  REQUIRE(bill.size() == 1);
+  CHECK(bill[0].seq == seq.value());
+  CHECK(bill[0].role == Role::bought);
+  CHECK(bill[0].count == 2);
+  CHECK(bill[0].subject_realm == "op-b.example");
+  CHECK(bill[0].rand_sha256 == rand_digest(p.rands));
+  CHECK_FALSE(f.b->billing().verify().value().first_bad.has_value());
+  p.rands.pop_back();
+  std::promise<Result<std::uint64_t>> bad;
+  f.b->issuance().record_purchase_async(
+      p, [&](Result<std::uint64_t> r) { bad.set_value(std::move(r)); });
+  CHECK(bad.get_future().get().error().detail.rfind("rands:", 0) == 0);
+  CHECK(f.billing_count() == 1);
 }
