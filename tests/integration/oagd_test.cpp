@@ -10,6 +10,7 @@
 #include <atomic>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "proto/aka/hex.hpp"
@@ -468,4 +469,39 @@ TEST_CASE("config: unknown keys and wrong types are named by JSON path; --check-
   c = base;
   c["logging"] = {{"format", "xml"}};
   CHECK(check(c).err.find("logging.format") != std::string::npos);
+}
+
+TEST_CASE("round trip: oagctl import, oagd issues, oagctl exports and verifies the billing",
+          "[oagd][oagctl]") {
+  Gateway g;
+  const auto csv = g.dir.file("more.csv");
+  {
+    std::ofstream out(csv);
+    out << "nai,imsi,k,op\n";
+    for (int i = 0; i < 50; ++i)
+      out << "s" << i << "@op-a.example,00101" << 2000000000 + i << "," << kK << "," << kOp << "\n";
+  }
+  CHECK(g.ctl_json("subscriber import " + shell_quote(csv)).at("imported") == 50);
+  auto c = g.client("alice@op-a.example");
+  for (int i = 0; i < 10; ++i) {
+    const auto body = json{{"nai", "s" + std::to_string(i) + "@op-a.example"},
+                           {"kind", i % 2 ? "sim" : "aka"},
+                           {"count", 2}};
+    REQUIRE(c->request("POST", "/v1/vectors", body.dump()).status == 200);
+  }
+  const auto r = test::run_command(std::string(OAGCTL_PATH) + " --config " + g.cfg +
+                                   " billing export --format jsonl --role local");
+  REQUIRE(r.status == 0);
+  std::vector<json> lines;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  REQUIRE(lines.size() == 11);
+  CHECK(lines.back().at("summary").at("records") == 10);
+  CHECK(lines.front().at("requester") == "alice@op-a.example");
+  CHECK(lines.front().at("count") == 2);
+  CHECK(r.out.find(kK) == std::string::npos);
+  const auto v = g.ctl_json("billing verify");
+  CHECK(v.at("ok") == true);
+  CHECK(v.at("records") == 10);
+  CHECK(v.at("head_hash") == lines.back().at("summary").at("head_hash"));
 }
