@@ -4,8 +4,14 @@
 
 #include <chrono>
 
+#include "gateway/trust.hpp"
 #include "proto/aka/hex.hpp"
 #include "proto/wire/messages.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <ctime>
 
 namespace oag::gateway {
 
@@ -92,8 +98,9 @@ Response Api::store_problem(const storage::Error& e, std::string route) {
   return r;
 }
 
-Api::Api(const Config& cfg, storage::Backend& store, Metrics& metrics, Offload offload)
-    : cfg_(cfg), store_(store), metrics_(metrics), offload_(std::move(offload)) {}
+Api::Api(const Config& cfg, storage::Backend& store, Metrics& metrics, Offload offload,
+         PeerClient* peers)
+    : cfg_(cfg), store_(store), metrics_(metrics), offload_(std::move(offload)), peers_(peers) {}
 
 void Api::endpoint(Request req, Reply reply) {
   // 1. Route: known path, allowed method.
@@ -194,6 +201,266 @@ void Api::issue(Request req, Reply reply) {
     resp.vectors = static_cast<unsigned>(out.size());
     reply(std::move(resp));
   });
+}
+
+namespace {
+
+bool agreement_current(const storage::Agreement& a, std::int64_t now) {
+  return a.state == storage::State::active && now >= a.valid_from_ms &&
+         (a.valid_until_ms == 0 || now < a.valid_until_ms);
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Start of the quota period that contains `now` (UTC midnight, or the first of the month).
+std::int64_t period_start(const std::string& period, std::int64_t now) {
+  const time_t s = static_cast<time_t>(now / 1000);
+  struct tm t {};
+  gmtime_r(&s, &t);
+  t.tm_hour = t.tm_min = t.tm_sec = 0;
+  if (period == "month") t.tm_mday = 1;
+  return static_cast<std::int64_t>(timegm(&t)) * 1000;
+}
+
+}  // namespace
+
+bool Api::take_tokens(const storage::Agreement& a, unsigned n, double& retry_after_s) {
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  std::lock_guard lk(mu_);
+  auto [it, fresh] = buckets_.try_emplace(a.id);
+  Bucket& b = it->second;
+  if (fresh) b.tokens = a.burst;
+  b.tokens = std::min<double>(a.burst, b.tokens + (now_us - b.last_us) / 1e6 * a.rate_per_s);
+  if (fresh) b.tokens = a.burst;
+  b.last_us = now_us;
+  if (b.tokens >= n) {
+    b.tokens -= n;
+    return true;
+  }
+  retry_after_s = (n - b.tokens) / a.rate_per_s;
+  return false;
+}
+
+bool Api::breaker_allows(const std::string& agreement) {
+  std::lock_guard lk(mu_);
+  Breaker& b = breakers_[agreement];
+  if (b.failures < cfg_.peers.breaker_failures) return true;
+  if (wall_ms() < b.open_until_ms || b.probing) return false;
+  b.probing = true;  // half open: one request probes the peer
+  return true;
+}
+
+void Api::breaker_record(const std::string& agreement, bool failure) {
+  std::lock_guard lk(mu_);
+  Breaker& b = breakers_[agreement];
+  b.probing = false;
+  if (!failure) {
+    b.failures = 0;
+    return;
+  }
+  if (++b.failures >= cfg_.peers.breaker_failures)
+    b.open_until_ms = wall_ms() + cfg_.peers.breaker_open_ms;
+}
+
+// The issuing side of federation: a peer AG asks for vectors of our subscriber.
+void Api::federation(Request req, Reply reply) {
+  const std::string path = req.target.substr(0, req.target.find('?'));
+  if (path != "/v1/federation/vectors")
+    return reply(problem({404, "not-found", "No such resource", "path: " + path}, "federation"));
+  if (req.method != "POST")
+    return reply(problem({405, "method-not-allowed", "Method not allowed", "method: use POST"},
+                         "federation"));
+  if (!is_json(req.content_type))
+    return reply(problem({415, "unsupported-media-type", "Expected application/json",
+                          "content-type: got \"" + req.content_type + "\""},
+                         "federation"));
+  offload_([this, req = std::move(req), reply = std::move(reply)]() mutable {
+    auto parsed = wire::parse_vector_request(req.body, true);
+    if (auto* p = std::get_if<Problem>(&parsed)) return reply(problem(*p, "federation"));
+    const auto v = std::get<wire::VectorRequest>(std::move(parsed));
+    // Which agreement does this certificate satisfy, for the requester's realm?
+    const auto all = store_.agreements().list();
+    if (!all.ok()) return reply(store_problem(all.error(), "federation"));
+    const std::int64_t now = wall_ms();
+    const std::string requester_realm = storage::realm_of(v.requester);
+    const storage::Agreement* match = nullptr;
+    bool trusted_somewhere = false;
+    for (const auto& a : all.value()) {
+      if (!peer_trusted(a, req.peer_chain, false)) continue;
+      trusted_somewhere = true;
+      if (std::find(a.peer_realms.begin(), a.peer_realms.end(), requester_realm) ==
+          a.peer_realms.end())
+        continue;
+      if (!agreement_current(a, now)) continue;
+      match = &a;
+      break;
+    }
+    if (match == nullptr)
+      return reply(problem(
+          {403, "no-agreement", "No active agreement covers this peer and realm",
+           trusted_somewhere ? "requester: no current agreement for realm " + requester_realm
+                             : "certificate: not trusted by any agreement"},
+          "federation"));
+    const auto& a = *match;
+    if (storage::realm_of(v.nai) != cfg_.realm)
+      return reply(problem({403, "not-our-subscriber", "This gateway serves only its own realm",
+                            "nai: realm " + storage::realm_of(v.nai) + " is not " + cfg_.realm},
+                           "federation"));
+    const auto kind = v.kind == "sim" ? storage::Kind::sim : storage::Kind::aka;
+    if ((a.kinds & storage::mask_of(kind)) == 0)
+      return reply(problem({403, "kind-not-agreed", "The agreement does not cover this kind",
+                            "kind: " + v.kind + " is not in agreement " + a.id},
+                           "federation"));
+    double retry_after = 0;
+    if (!take_tokens(a, v.count, retry_after)) {
+      auto r = problem(
+          {429, "rate-limited", "The agreement's rate is exceeded", "agreement " + a.id + ": rate"},
+          "federation");
+      r.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(retry_after) + 1));
+      return reply(std::move(r));
+    }
+    storage::IssueRequest ir;
+    ir.subject = v.nai;
+    ir.kind = kind;
+    ir.count = v.count;
+    ir.requester = v.requester;
+    ir.request_id = v.request_id;
+    ir.role = storage::Role::sold;
+    ir.agreement = a.id;
+    ir.peer = a.id;  // idempotency keys are per peer (the agreement identifies it)
+    ir.price_micros = a.price_micros;
+    ir.currency = a.currency;
+    ir.quota = a.quota;
+    ir.quota_period_start_ms = period_start(a.quota_period, now);
+    store_.issuance().issue_async(std::move(ir), [this, reply = std::move(reply), kind = v.kind](
+                                                     storage::Result<storage::IssueResult> r) {
+      if (!r.ok()) return reply(store_problem(r.error(), "federation"));
+      std::vector<wire::WireVector> out;
+      for (const auto& iv : r.value().vectors) {
+        wire::WireVector w;
+        w.id = iv.id;
+        w.kind = kind;
+        w.rand = iv.rand;
+        w.expires = wire::rfc3339(iv.expires_ms);
+        w.autn = iv.autn;
+        w.xres = iv.xres;
+        w.ck = iv.ck;
+        w.ik = iv.ik;
+        w.kc = iv.kc;
+        out.push_back(std::move(w));
+      }
+      if (!r.value().replayed) metrics_.vectors(kind, "sold", static_cast<unsigned>(out.size()));
+      Response resp = json_response(200, wire::vectors_response(r.value().subject, cfg_.realm, out),
+                                    "federation");
+      resp.vectors = static_cast<unsigned>(out.size());
+      reply(std::move(resp));
+    });
+  });
+}
+
+// The requesting side: our endpoint asks for another operator's subscriber (on a store thread).
+void Api::broker(Request req, std::string nai, std::string kind, unsigned count, Reply reply) {
+  const std::string realm = storage::realm_of(nai);
+  const auto found = store_.agreements().for_realm(realm);
+  if (!found.ok()) return reply(store_problem(found.error(), "vectors"));
+  const std::int64_t now = wall_ms();
+  const auto k = kind == "sim" ? storage::Kind::sim : storage::Kind::aka;
+  const storage::Agreement* a = nullptr;
+  for (const auto& g : found.value())
+    if (agreement_current(g, now) && (g.kinds & storage::mask_of(k))) {
+      a = &g;
+      break;
+    }
+  if (a == nullptr || peers_ == nullptr)
+    return reply(problem({403, "no-agreement", "No agreement covers that realm",
+                          "nai: no current agreement for realm " + realm + " and kind " + kind},
+                         "vectors"));
+  if (!breaker_allows(a->id))
+    return reply(problem({503, "peer-unavailable", "The peer gateway is unavailable",
+                          "peer: " + realm + " failed repeatedly; retrying later"},
+                         "vectors"));
+  const std::string request_id = new_request_id();
+  nlohmann::ordered_json body{{"nai", nai},
+                              {"kind", kind},
+                              {"count", count},
+                              {"requester", req.identity},
+                              {"request_id", request_id}};
+  peers_->post(
+      *a, "/v1/federation/vectors", body.dump(),
+      [this, agreement = *a, nai, kind, count, request_id, requester = req.identity,
+       reply = std::move(reply)](PeerReply pr) mutable {
+        const bool transport = pr.failure != PeerReply::Failure::none;
+        breaker_record(agreement.id, transport || pr.status >= 500);
+        if (pr.failure == PeerReply::Failure::connect)
+          return reply(problem(
+              {503, "peer-unavailable", "The peer gateway is unavailable", "peer: cannot connect"},
+              "vectors"));
+        if (pr.failure == PeerReply::Failure::timeout)
+          return reply(problem(
+              {504, "peer-timeout", "The peer gateway did not answer in time", "peer: timeout"},
+              "vectors"));
+        if (transport || pr.status != 200) {
+          Response r;
+          if (pr.status == 404)
+            r = problem({404, "not-found", "No such subscriber", "nai: " + nai}, "vectors");
+          else if (pr.status == 429) {
+            r = problem(
+                {503, "peer-busy", "The peer gateway asks to retry later", "peer: rate or quota"},
+                "vectors");
+            if (!pr.retry_after.empty()) r.headers.emplace_back("Retry-After", pr.retry_after);
+          } else {
+            r = problem({502, "peer-error", "The peer gateway answered badly",
+                         "peer: status " + std::to_string(pr.status)},
+                        "vectors");
+          }
+          r.internal = "peer " + agreement.peer_url + " answered " + std::to_string(pr.status) +
+                       ": " + pr.body.substr(0, 300) + pr.error;
+          return reply(std::move(r));
+        }
+        auto parsed = wire::parse_vectors_response(pr.body);
+        if (auto* p = std::get_if<Problem>(&parsed)) {
+          Response r = problem(
+              {502, "peer-error", "The peer gateway answered badly", "peer: malformed answer"},
+              "vectors");
+          r.internal = "peer " + agreement.peer_url + ": " + p->detail;
+          return reply(std::move(r));
+        }
+        auto vectors = std::make_shared<std::vector<wire::WireVector>>(
+            std::get<std::vector<wire::WireVector>>(std::move(parsed)));
+        if (vectors->size() != count) {
+          Response r =
+              problem({502, "peer-error", "The peer gateway answered badly", "peer: wrong count"},
+                      "vectors");
+          return reply(std::move(r));
+        }
+        // Bought, committed before the endpoint sees the vectors.
+        storage::PurchaseRecord p;
+        p.requester = requester;
+        p.subject = nai;
+        p.kind = kind == "sim" ? storage::Kind::sim : storage::Kind::aka;
+        p.count = count;
+        p.agreement = agreement.id;
+        p.price_micros = agreement.price_micros;
+        p.currency = agreement.currency;
+        p.request_id = request_id;
+        for (const auto& w : *vectors) p.rands.push_back(w.rand);
+        store_.issuance().record_purchase_async(
+            std::move(p), [this, vectors, nai, kind, realm = storage::realm_of(nai),
+                           reply = std::move(reply)](storage::Result<std::uint64_t> r) {
+              if (!r.ok()) return reply(store_problem(r.error(), "vectors"));
+              metrics_.vectors(kind, "bought", static_cast<unsigned>(vectors->size()));
+              Response resp =
+                  json_response(200, wire::vectors_response(nai, realm, *vectors), "vectors");
+              resp.vectors = static_cast<unsigned>(vectors->size());
+              reply(std::move(resp));
+            });
+      });
 }
 
 void Api::result(Request req, std::string vector_id, Reply reply) {

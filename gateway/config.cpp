@@ -112,7 +112,7 @@ Config load_config(const std::string& path) {
   }
   Config c;
   c.file = path;
-  std::string server_cert, server_key, endpoint_ca;
+  std::string server_cert, server_key, endpoint_ca, fed_cert, fed_key;
   {
     Object top(j, "");
     top.string("realm", c.realm, true);
@@ -131,12 +131,23 @@ Config load_config(const std::string& path) {
       server_cert = pki->value("server_cert", "");
       server_key = pki->value("server_key", "");
       endpoint_ca = pki->value("endpoint_ca_cert", "");
+      fed_cert = pki->value("federation_cert", "");
+      fed_key = pki->value("federation_key", "");
     }
+    c.federation.port = 8444;
+    c.federation.cert = fed_cert;
+    c.federation.key = fed_key;
     c.endpoint.cert = server_cert;
     c.endpoint.key = server_key;
     c.endpoint.client_ca = endpoint_ca;
     top.object("listeners", [&](Object& l) {
       l.object("endpoint", [&](Object& e) { tls_listener(e, c.endpoint); });
+      l.object("federation", [&](Object& f) {
+        f.string("address", c.federation.address);
+        f.integer("port", c.federation.port, 0, 65535);
+        f.string("cert", c.federation.cert);
+        f.string("key", c.federation.key);
+      });
       l.object("ops", [&](Object& o) {
         o.string("address", c.ops.address);
         o.integer("port", c.ops.port, 0, 65535);
@@ -151,6 +162,12 @@ Config load_config(const std::string& path) {
       l.integer("header_timeout_ms", c.limits.header_timeout_ms, 100, 600'000);
       l.integer("idle_timeout_ms", c.limits.idle_timeout_ms, 100, 3'600'000);
       l.integer("authorization_cache_ms", c.limits.authorization_cache_ms, 0, 60'000);
+    });
+    top.object("federation", [&](Object& f) {
+      f.integer("connect_timeout_ms", c.peers.connect_timeout_ms, 10, 60'000);
+      f.integer("total_timeout_ms", c.peers.total_timeout_ms, 10, 600'000);
+      f.integer("breaker_failures", c.peers.breaker_failures, 1, 1000);
+      f.integer("breaker_open_ms", c.peers.breaker_open_ms, 10, 3'600'000);
     });
     top.object("threads", [&](Object& t) {
       t.integer("io", c.io_threads, 1, 64);
@@ -173,6 +190,10 @@ Config load_config(const std::string& path) {
   if (c.endpoint.cert.empty()) throw ConfigError("listeners.endpoint.cert: required");
   if (c.endpoint.key.empty()) throw ConfigError("listeners.endpoint.key: required");
   if (c.endpoint.client_ca.empty()) throw ConfigError("listeners.endpoint.client_ca: required");
+  c.federation_enabled = !c.federation.cert.empty() || !c.federation.key.empty();
+  if (c.federation_enabled && (c.federation.cert.empty() || c.federation.key.empty()))
+    throw ConfigError(std::string("listeners.federation.") +
+                      (c.federation.cert.empty() ? "cert" : "key") + ": required");
   return c;
 }
 
@@ -197,6 +218,17 @@ void check_config(const Config& c) {
   }
   if (SSL_CTX_check_private_key(ctx.get()) != 1)
     throw ConfigError("listeners.endpoint.key: does not match listeners.endpoint.cert");
+  if (c.federation_enabled) {
+    readable(c.federation.cert, "listeners.federation.cert");
+    readable(c.federation.key, "listeners.federation.key");
+    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> fed(SSL_CTX_new(TLS_method()), &SSL_CTX_free);
+    if (SSL_CTX_use_certificate_chain_file(fed.get(), c.federation.cert.c_str()) != 1)
+      throw ConfigError("listeners.federation.cert: " + c.federation.cert +
+                        " is not a PEM certificate chain");
+    if (SSL_CTX_use_PrivateKey_file(fed.get(), c.federation.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(fed.get()) != 1)
+      throw ConfigError("listeners.federation.key: does not match listeners.federation.cert");
+  }
   if (SSL_CTX_load_verify_locations(ctx.get(), c.endpoint.client_ca.c_str(), nullptr) != 1)
     throw ConfigError("listeners.endpoint.client_ca: " + c.endpoint.client_ca +
                       " holds no CA certificate");

@@ -30,6 +30,14 @@ struct OpsListener {
   bool enabled = true;                ///< off: no ops listener
 };
 
+/// Calls to peer gateways.
+struct FederationClient {
+  unsigned connect_timeout_ms = 1000;  ///< TCP connect + TLS handshake
+  unsigned total_timeout_ms = 5000;    ///< whole request, retry included
+  unsigned breaker_failures = 5;       ///< consecutive failures that open the circuit
+  unsigned breaker_open_ms = 10000;    ///< how long it stays open before one probe
+};
+
 /// Protection against slow or greedy clients.
 struct Limits {
   unsigned max_connections = 10000;       ///< per listener; more are closed at once
@@ -54,6 +62,9 @@ struct Config {
   unsigned vector_ttl_s = 600;           ///< store.vector_ttl_s
   TlsListener endpoint;                  ///< listeners.endpoint
   OpsListener ops;                       ///< listeners.ops
+  TlsListener federation;                ///< listeners.federation (peer AGs; client_ca unused)
+  bool federation_enabled = false;       ///< a federation certificate is configured
+  FederationClient peers;                ///< federation: calls to peers
   Limits limits;                         ///< limits
   unsigned io_threads = 1;               ///< threads.io
   unsigned store_threads = 2;            ///< threads.store (blocking reads)

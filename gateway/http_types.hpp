@@ -20,6 +20,8 @@ struct Request {
   std::string body;          ///< body (already within limits)
   std::string identity;      ///< NAI from the client certificate (empty on the ops listener)
   std::string cert_serial;   ///< lower-case hex serial of the client certificate
+  /// Federation listener: the peer's certificate chain, DER, leaf first.
+  std::vector<std::string> peer_chain;
   /// Per connection: until when (steady ms) its identity's last authorisation holds.
   std::shared_ptr<std::atomic<std::int64_t>> authorized_until;
 };

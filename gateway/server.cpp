@@ -18,6 +18,8 @@
 
 #include "gateway/api.hpp"
 #include "gateway/log.hpp"
+#include "gateway/peer_client.hpp"
+#include "gateway/trust.hpp"
 
 namespace oag::gateway {
 
@@ -97,15 +99,189 @@ auto async_api(asio::any_io_executor ex, std::function<void(Reply)> start, Token
 
 // Built outside the coroutine: g++ 12 mis-copies init-captured objects of lambdas created in a
 // coroutine body (a string's small buffer ended up pointing into the coroutine frame).
-std::function<void(Reply)> dispatcher(Api& api, bool ops, Request req) {
+std::function<void(Reply)> dispatcher(Api& api, const std::string& listener, Request req) {
   auto shared = std::make_shared<Request>(std::move(req));
-  return [&api, ops, shared](Reply reply) {
-    if (ops)
+  const int which = listener == "ops" ? 0 : listener == "federation" ? 1 : 2;
+  return [&api, which, shared](Reply reply) {
+    if (which == 0)
       api.ops(std::move(*shared), std::move(reply));
+    else if (which == 1)
+      api.federation(std::move(*shared), std::move(reply));
     else
       api.endpoint(std::move(*shared), std::move(reply));
   };
 }
+
+// The federation listener's TLS: a client certificate is required, but which CA or pin it must
+// match depends on the agreement, so the handshake accepts any and Api::federation decides.
+std::shared_ptr<ssl::context> make_federation_tls(const TlsListener& l) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* h = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION);
+  SSL_CTX_set_options(h, SSL_OP_NO_RENEGOTIATION);
+  ctx->use_certificate_chain_file(l.cert);
+  ctx->use_private_key_file(l.key, ssl::context::pem);
+  SSL_CTX_set_verify(h, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                     [](int, X509_STORE_CTX*) { return 1; });
+  return ctx;
+}
+
+CertChain peer_chain_of(SSL* s) {
+  CertChain out;
+  const auto add = [&out](X509* c) {
+    unsigned char* der = nullptr;
+    const int n = i2d_X509(c, &der);
+    if (n > 0) out.emplace_back(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+    OPENSSL_free(der);
+  };
+  if (X509* leaf = SSL_get0_peer_certificate(s)) add(leaf);
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(s))
+    for (int i = 0; i < sk_X509_num(chain); ++i)
+      if (i > 0 || out.empty())
+        add(sk_X509_value(chain, i));  // server side: the stack may repeat the leaf
+  return out;
+}
+
+// https://host[:port] -> host, port
+bool parse_url(const std::string& url, std::string& host, std::string& port) {
+  if (url.rfind("https://", 0) != 0) return false;
+  std::string rest = url.substr(8);
+  rest = rest.substr(0, rest.find('/'));
+  const auto colon = rest.rfind(':');
+  if (colon != std::string::npos && rest.find(']') == std::string::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  } else {
+    host = rest;
+    port = "443";
+  }
+  return !host.empty() && !port.empty();
+}
+
+// The pooled keep-alive mTLS client to peer AGs (one pool per agreement).
+class HttpsPeerClient final : public PeerClient {
+ public:
+  HttpsPeerClient(asio::io_context& ioc, const Config& cfg)
+      : cfg_(cfg), strand_(asio::make_strand(ioc)) {}
+
+  void post(const storage::Agreement& agreement, const std::string& path, std::string body,
+            std::function<void(PeerReply)> done) override {
+    asio::co_spawn(strand_, call(agreement, path, std::move(body)),
+                   [done = std::move(done)](std::exception_ptr e, PeerReply r) {
+                     if (e) {
+                       r = {};
+                       r.failure = PeerReply::Failure::protocol;
+                       r.error = "client failure";
+                     }
+                     done(std::move(r));
+                   });
+  }
+
+ private:
+  using Stream = beast::ssl_stream<beast::tcp_stream>;
+
+  std::shared_ptr<ssl::context> context_for(const storage::Agreement& a) {
+    auto& c = contexts_[a.id];
+    if (!c) {
+      c = std::make_shared<ssl::context>(ssl::context::tls_client);
+      SSL_CTX* h = c->native_handle();
+      SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION);
+      c->use_certificate_chain_file(cfg_.federation.cert);
+      c->use_private_key_file(cfg_.federation.key, ssl::context::pem);
+      // Trust is the agreement's (CA file or pin), checked after the handshake.
+      SSL_CTX_set_verify(h, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+    }
+    return c;
+  }
+
+  awaitable<PeerReply> call(storage::Agreement a, std::string path, std::string body) {
+    PeerReply out;
+    std::string host, port;
+    if (!parse_url(a.peer_url, host, port)) {
+      out.failure = PeerReply::Failure::connect;
+      out.error = "bad peer_url " + a.peer_url;
+      co_return out;
+    }
+    const auto deadline = Clock::now() + std::chrono::milliseconds(cfg_.peers.total_timeout_ms);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::unique_ptr<Stream> s;
+      auto& idle = pool_[a.id];
+      if (attempt == 0 && !idle.empty()) {
+        s = std::move(idle.back());
+        idle.pop_back();
+      } else {
+        s = std::make_unique<Stream>(strand_, *context_for(a));
+        auto& low = beast::get_lowest_layer(*s);
+        const auto connect_deadline = std::min(
+            deadline, Clock::now() + std::chrono::milliseconds(cfg_.peers.connect_timeout_ms));
+        low.expires_at(connect_deadline);
+        boost::system::error_code ec;
+        tcp::resolver resolver(strand_);
+        auto endpoints =
+            co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
+        if (!ec) co_await low.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
+        if (!ec) {
+          SSL_set_tlsext_host_name(s->native_handle(), host.c_str());
+          co_await s->async_handshake(ssl::stream_base::client,
+                                      asio::redirect_error(use_awaitable, ec));
+        }
+        if (ec) {
+          out.failure = ec == beast::error::timeout && Clock::now() >= deadline
+                            ? PeerReply::Failure::timeout
+                            : PeerReply::Failure::connect;
+          out.error = ec.message();
+          co_return out;
+        }
+        X509* leaf = SSL_get0_peer_certificate(s->native_handle());
+        const bool name_ok =
+            leaf != nullptr && (X509_check_host(leaf, host.c_str(), host.size(), 0, nullptr) == 1 ||
+                                X509_check_ip_asc(leaf, host.c_str(), 0) == 1);
+        if (!name_ok || !peer_trusted(a, peer_chain_of(s->native_handle()), true)) {
+          out.failure = PeerReply::Failure::connect;
+          out.error = name_ok ? "peer certificate not trusted by agreement " + a.id
+                              : "peer certificate does not name " + host;
+          co_return out;
+        }
+      }
+      auto& low = beast::get_lowest_layer(*s);
+      low.expires_at(deadline);
+      http::request<http::string_body> req{http::verb::post, path, 11};
+      req.set(http::field::host, host);
+      req.set(http::field::content_type, "application/json");
+      req.body() = body;
+      req.prepare_payload();
+      boost::system::error_code ec;
+      co_await http::async_write(*s, req, asio::redirect_error(use_awaitable, ec));
+      beast::flat_buffer buf;
+      http::response<http::string_body> res;
+      if (!ec) co_await http::async_read(*s, buf, res, asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (ec == beast::error::timeout || Clock::now() >= deadline) {
+          out.failure = PeerReply::Failure::timeout;
+          out.error = ec.message();
+          co_return out;
+        }
+        // Lost before the answer: once more on a fresh connection, same request_id (the peer
+        // answers a repeat from what it stored, and bills nothing twice).
+        out.failure = PeerReply::Failure::protocol;
+        out.error = ec.message();
+        continue;
+      }
+      out = {};
+      out.status = res.result_int();
+      out.body = std::move(res.body());
+      out.retry_after = std::string(res[http::field::retry_after]);
+      if (res.keep_alive()) pool_[a.id].push_back(std::move(s));
+      co_return out;
+    }
+    co_return out;
+  }
+
+  const Config& cfg_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  std::map<std::string, std::shared_ptr<ssl::context>> contexts_;     // strand only
+  std::map<std::string, std::vector<std::unique_ptr<Stream>>> pool_;  // strand only
+};
 
 }  // namespace
 
@@ -118,11 +294,19 @@ struct Server::Impl {
         api(cfg, store, m,
             [this](std::function<void()> fn) { asio::post(store_pool, std::move(fn)); }),
         endpoint_acceptor(ioc),
+        federation_acceptor(ioc),
         ops_acceptor(ioc),
         signals(ioc, SIGTERM, SIGINT, SIGHUP) {
     tls = make_tls(cfg.endpoint);
     limits = std::make_shared<Limits>(cfg.limits);
     bind(endpoint_acceptor, cfg.endpoint.address, cfg.endpoint.port, "listeners.endpoint");
+    if (cfg.federation_enabled) {
+      fed_tls = make_federation_tls(cfg.federation);
+      bind(federation_acceptor, cfg.federation.address, cfg.federation.port,
+           "listeners.federation");
+      peer_client = std::make_unique<HttpsPeerClient>(ioc, cfg);
+      api.set_peer_client(peer_client.get());
+    }
     if (cfg.ops.enabled) bind(ops_acceptor, cfg.ops.address, cfg.ops.port, "listeners.ops");
   }
 
@@ -144,6 +328,10 @@ struct Server::Impl {
   std::shared_ptr<ssl::context> current_tls() {
     std::lock_guard lk(mu);
     return tls;
+  }
+  std::shared_ptr<ssl::context> current_fed_tls() {
+    std::lock_guard lk(mu);
+    return fed_tls;
   }
   std::shared_ptr<const Limits> current_limits() {
     std::lock_guard lk(mu);
@@ -178,7 +366,7 @@ struct Server::Impl {
 
   template <typename Stream>
   awaitable<void> serve(Stream& stream, const std::string& listener, const std::string& identity,
-                        const std::string& serial) {
+                        const std::string& serial, CertChain chain = {}) {
     beast::flat_buffer buf;
     bool first = true;
     auto authorized_until = std::make_shared<std::atomic<std::int64_t>>(0);
@@ -230,9 +418,9 @@ struct Server::Impl {
         req.identity = identity;
         req.cert_serial = serial;
         req.authorized_until = authorized_until;
+        req.peer_chain = chain;
         close = !msg.keep_alive();
-        const bool ops = listener == "ops";
-        res = co_await async_api(stream.get_executor(), dispatcher(api, ops, std::move(req)),
+        res = co_await async_api(stream.get_executor(), dispatcher(api, listener, std::move(req)),
                                  use_awaitable);
       }
       if (draining) close = true;
@@ -263,14 +451,15 @@ struct Server::Impl {
     }
   }
 
-  awaitable<void> tls_session(tcp::socket socket) {
+  awaitable<void> tls_session(tcp::socket socket, bool federation) {
+    const std::string name = federation ? "federation" : "endpoint";
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)),
-                                                *current_tls());
+                                                federation ? *current_fed_tls() : *current_tls());
     auto conn = std::make_shared<Conn>();
     conn->ex = stream.get_executor();
     conn->cancel = [&stream] { beast::get_lowest_layer(stream).socket().cancel(); };
     const auto it = enroll(conn);
-    metrics.connection("endpoint", +1);
+    metrics.connection(name, +1);
     const auto lim = current_limits();
     beast::get_lowest_layer(stream).expires_after(
         std::chrono::milliseconds(lim->handshake_timeout_ms));
@@ -278,15 +467,20 @@ struct Server::Impl {
     co_await stream.async_handshake(ssl::stream_base::server,
                                     asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      metrics.handshake_failure("endpoint");
-      log::debug(log::event::kHandshakeFailed, "TLS handshake failed", {{"error", ec.message()}});
+      metrics.handshake_failure(name);
+      log::debug(log::event::kHandshakeFailed, "TLS handshake failed",
+                 {{"listener", name}, {"error", ec.message()}});
+    } else if (federation) {
+      co_await serve(stream, name, "", "", peer_chain_of(stream.native_handle()));
+      beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(500));
+      co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));
     } else {
       const auto [nai, serial] = identity_of(stream.native_handle());
       co_await serve(stream, "endpoint", nai, serial);
       beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(500));
       co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));
     }
-    metrics.connection("endpoint", -1);
+    metrics.connection(name, -1);
     leave(it);
   }
 
@@ -304,8 +498,10 @@ struct Server::Impl {
     leave(it);
   }
 
-  awaitable<void> accept_loop(tcp::acceptor& acceptor, bool tls_listener) {
-    const std::string name = tls_listener ? "endpoint" : "ops";
+  awaitable<void> accept_loop(tcp::acceptor& acceptor,
+                              int kind) {  // 0 endpoint, 1 federation, 2 ops
+    const std::string name = kind == 0 ? "endpoint" : kind == 1 ? "federation" : "ops";
+    const bool tls_listener = kind != 2;
     for (;;) {
       boost::system::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(ioc),
@@ -322,7 +518,7 @@ struct Server::Impl {
       socket.set_option(tcp::no_delay(true), ec);
       auto ex = socket.get_executor();
       if (tls_listener)
-        asio::co_spawn(ex, tls_session(std::move(socket)), asio::detached);
+        asio::co_spawn(ex, tls_session(std::move(socket), kind == 1), asio::detached);
       else
         asio::co_spawn(ex, ops_session(std::move(socket)), asio::detached);
     }
@@ -341,6 +537,7 @@ struct Server::Impl {
     draining = true;
     boost::system::error_code ignored;
     endpoint_acceptor.close(ignored);
+    federation_acceptor.close(ignored);
     ops_acceptor.close(ignored);
     // Idle keep-alive connections wake up and close; requests in flight finish first (their
     // socket is not in a read), then see `draining` and close after the response.
@@ -370,9 +567,13 @@ struct Server::Impl {
       Config next = load_config(cfg.file);
       check_config(next);
       auto next_tls = make_tls(next.endpoint);
+      auto next_fed = next.federation_enabled && cfg.federation_enabled
+                          ? make_federation_tls(next.federation)
+                          : fed_tls;
       {
         std::lock_guard lk(mu);
         tls = next_tls;
+        fed_tls = next_fed;
         limits = std::make_shared<Limits>(next.limits);
       }
       log::setup(next.log_level, next.log_json);
@@ -385,8 +586,10 @@ struct Server::Impl {
 
   void run() {
     signals.async_wait([this](auto e, int s) { on_signal(e, s); });
-    asio::co_spawn(ioc, accept_loop(endpoint_acceptor, true), asio::detached);
-    if (cfg.ops.enabled) asio::co_spawn(ioc, accept_loop(ops_acceptor, false), asio::detached);
+    asio::co_spawn(ioc, accept_loop(endpoint_acceptor, 0), asio::detached);
+    if (cfg.federation_enabled)
+      asio::co_spawn(ioc, accept_loop(federation_acceptor, 1), asio::detached);
+    if (cfg.ops.enabled) asio::co_spawn(ioc, accept_loop(ops_acceptor, 2), asio::detached);
     std::vector<std::thread> extra;
     for (unsigned i = 1; i < cfg.io_threads; ++i) extra.emplace_back([this] { ioc.run(); });
     ioc.run();
@@ -400,10 +603,13 @@ struct Server::Impl {
   asio::thread_pool store_pool;
   Api api;
   tcp::acceptor endpoint_acceptor;
+  tcp::acceptor federation_acceptor;
   tcp::acceptor ops_acceptor;
+  std::unique_ptr<HttpsPeerClient> peer_client;
   asio::signal_set signals;
   std::mutex mu;
   std::shared_ptr<ssl::context> tls;
+  std::shared_ptr<ssl::context> fed_tls;
   std::shared_ptr<const Limits> limits;
   std::list<std::weak_ptr<Conn>> conns;
   std::atomic<bool> draining{false};
@@ -416,6 +622,10 @@ Server::~Server() = default;
 
 std::uint16_t Server::endpoint_port() const {
   return impl_->endpoint_acceptor.local_endpoint().port();
+}
+
+std::uint16_t Server::federation_port() const {
+  return impl_->cfg.federation_enabled ? impl_->federation_acceptor.local_endpoint().port() : 0;
 }
 
 std::uint16_t Server::ops_port() const {

@@ -22,6 +22,8 @@ class Server {
 
   /// Bound port of the endpoint listener.
   std::uint16_t endpoint_port() const;
+  /// Bound port of the federation listener (0 when disabled).
+  std::uint16_t federation_port() const;
   /// Bound port of the ops listener (0 when disabled).
   std::uint16_t ops_port() const;
   /// Serves until SIGTERM/SIGINT (drain: stop accepting, finish in-flight requests); SIGHUP

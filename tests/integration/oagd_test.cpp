@@ -42,21 +42,26 @@ void ctl_ok(const std::string& args) {
 // An operator directory with alice (active) and dave (to be disabled), their certificates, and
 // a running oagd.
 struct Gateway {
-  Gateway() {
+  explicit Gateway(const std::string& realm_name = "op-a.example",
+                   const std::vector<std::string>& users = {"alice", "dave"})
+      : realm(realm_name) {
     const std::string d = shell_quote(dir.path().string());
-    ctl_ok("init --realm op-a.example --dir " + d);
+    ctl_ok("init --realm " + realm + " --dir " + d);
     cfg = shell_quote(dir.file("oagd.json"));
-    ctl_ok("--config " + cfg +
-           " subscriber add --nai alice@op-a.example --imsi 001010000000001 --k " + kK + " --op " +
-           kOp);
-    ctl_ok("--config " + cfg +
-           " subscriber add --nai dave@op-a.example --imsi 001010000000004 --k " + kK + " --op " +
-           kOp);
-    ctl_ok("--config " + cfg + " endpoint issue-cert --nai alice@op-a.example --out-dir " + d);
-    ctl_ok("--config " + cfg + " endpoint issue-cert --nai dave@op-a.example --out-dir " + d);
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      const std::string nai = users[i] + "@" + realm;
+      ctl_ok("--config " + cfg + " subscriber add --nai " + nai + " --imsi 00101000000000" +
+             std::to_string(i + 1) + " --k " + kK + " --op " + kOp);
+      ctl_ok("--config " + cfg + " endpoint issue-cert --nai " + nai + " --out-dir " + d);
+    }
     auto c = json::parse(std::ifstream(dir.file("oagd.json")));
     c["listeners"] = {{"endpoint", {{"address", "127.0.0.1"}, {"port", 0}}},
+                      {"federation", {{"address", "127.0.0.1"}, {"port", 0}}},
                       {"ops", {{"port", 0}}}};
+    c["federation"] = {{"connect_timeout_ms", 1000},
+                       {"total_timeout_ms", 1500},
+                       {"breaker_failures", 3},
+                       {"breaker_open_ms", 60000}};
     c["limits"] = {{"body_bytes", 1024}, {"header_timeout_ms", 500}};
     std::ofstream(dir.file("test.json")) << c.dump(2);
     start();
@@ -89,8 +94,9 @@ struct Gateway {
       char addr[64];
       unsigned port = 0;
       if (std::sscanf(got.c_str(), "listening %31s %63s %u", name, addr, &port) == 3)
-        (std::string(name) == "endpoint" ? endpoint_port : ops_port) =
-            static_cast<unsigned short>(port);
+        (std::string(name) == "endpoint"     ? endpoint_port
+         : std::string(name) == "federation" ? federation_port
+                                             : ops_port) = static_cast<unsigned short>(port);
       got.clear();
     }
     close(out[0]);
@@ -130,11 +136,12 @@ struct Gateway {
     return ctl_json("subscriber show --nai " + nai).at("sqn");
   }
 
+  std::string realm;
   test::TempDir dir;
   std::string cfg;
   pid_t pid = -1;
   int exit_status = -1;
-  unsigned short endpoint_port = 0, ops_port = 0;
+  unsigned short endpoint_port = 0, ops_port = 0, federation_port = 0;
 };
 
 void require_problem(const test::HttpReply& r, int status, const std::string& code,
