@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "gateway/log.hpp"
 #include "gateway/trust.hpp"
 #include "proto/aka/hex.hpp"
 #include "proto/wire/messages.hpp"
@@ -164,11 +165,13 @@ void Api::issue(Request req, Reply reply) {
   auto parsed = wire::parse_vector_request(req.body, false);
   if (auto* p = std::get_if<Problem>(&parsed)) return reply(problem(*p, "vectors"));
   auto v = std::get<wire::VectorRequest>(std::move(parsed));
-  if (storage::realm_of(v.nai) != cfg_.realm)
-    return reply(
-        problem({403, "no-agreement", "No agreement covers that realm",
-                 "nai: realm " + storage::realm_of(v.nai) + " is not served by " + cfg_.realm},
-                "vectors"));
+  if (storage::realm_of(v.nai) != cfg_.realm) {
+    // Another operator's subscriber: brokered under the agreement for that realm. Reading the
+    // agreements blocks, so the rest runs on a store thread.
+    return offload_([this, req = std::move(req), v, reply = std::move(reply)]() mutable {
+      broker(std::move(req), v.nai, v.kind, v.count, std::move(reply));
+    });
+  }
   storage::IssueRequest ir;
   ir.subject = v.nai;
   ir.kind = v.kind == "sim" ? storage::Kind::sim : storage::Kind::aka;
@@ -397,6 +400,10 @@ void Api::broker(Request req, std::string nai, std::string kind, unsigned count,
        reply = std::move(reply)](PeerReply pr) mutable {
         const bool transport = pr.failure != PeerReply::Failure::none;
         breaker_record(agreement.id, transport || pr.status >= 500);
+        if (transport)
+          log::warn(
+              log::event::kPeerFailed, "peer call failed",
+              {{"agreement", agreement.id}, {"peer", agreement.peer_url}, {"error", pr.error}});
         if (pr.failure == PeerReply::Failure::connect)
           return reply(problem(
               {503, "peer-unavailable", "The peer gateway is unavailable", "peer: cannot connect"},

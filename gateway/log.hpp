@@ -21,6 +21,7 @@ inline constexpr const char* kAccess = "OAG2001";
 inline constexpr const char* kHandshakeFailed = "OAG2002";
 inline constexpr const char* kConnectionRefused = "OAG2003";
 inline constexpr const char* kStoreError = "OAG3001";
+inline constexpr const char* kPeerFailed = "OAG4001";
 }  // namespace event
 
 /// Fields after the message: key=value (text) or JSON members.

@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
     // One line per listener on stdout, so that supervisors and tests learn the bound ports.
     std::cout << "listening endpoint " << cfg.endpoint.address << " " << server.endpoint_port()
               << "\n";
+    if (cfg.federation_enabled)
+      std::cout << "listening federation " << cfg.federation.address << " "
+                << server.federation_port() << "\n";
     if (cfg.ops.enabled)
       std::cout << "listening ops " << cfg.ops.address << " " << server.ops_port() << "\n";
     std::cout << std::flush;

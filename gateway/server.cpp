@@ -220,16 +220,19 @@ class HttpsPeerClient final : public PeerClient {
         auto endpoints =
             co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
         if (!ec) co_await low.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
-        if (!ec) {
-          SSL_set_tlsext_host_name(s->native_handle(), host.c_str());
-          co_await s->async_handshake(ssl::stream_base::client,
-                                      asio::redirect_error(use_awaitable, ec));
-        }
         if (ec) {
-          out.failure = ec == beast::error::timeout && Clock::now() >= deadline
-                            ? PeerReply::Failure::timeout
-                            : PeerReply::Failure::connect;
+          out.failure = PeerReply::Failure::connect;  // nobody there: unavailable
           out.error = ec.message();
+          co_return out;
+        }
+        SSL_set_tlsext_host_name(s->native_handle(), host.c_str());
+        co_await s->async_handshake(ssl::stream_base::client,
+                                    asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+          // Connected but no handshake in time: the peer stalls (504); otherwise it refused us.
+          out.failure = ec == beast::error::timeout ? PeerReply::Failure::timeout
+                                                    : PeerReply::Failure::connect;
+          out.error = "TLS handshake: " + ec.message();
           co_return out;
         }
         X509* leaf = SSL_get0_peer_certificate(s->native_handle());

@@ -15,6 +15,7 @@
 
 #include "proto/aka/hex.hpp"
 #include "proto/aka/usim.hpp"
+#include "tests/integration/gateway_process.hpp"
 #include "tests/unit/support/process.hpp"
 #include "tests/unit/support/temp_dir.hpp"
 #include "tests/unit/support/tls_client.hpp"
@@ -24,125 +25,12 @@ using namespace oag;
 using nlohmann::json;
 using test::shell_quote;
 
+using test::ctl_ok;
+using test::Gateway;
+using test::kK;
+using test::kOp;
+
 namespace {
-
-const std::string kK = "465b5ce8b199b49faa5f0a2ee238a6bc";
-const std::string kOp = "cdc202d5123e20f62b6d676ac72cb318";
-
-aka::SubscriberKeys alice_keys() {
-  return aka::SubscriberKeys::from_op(aka::Algorithm::milenage, test::unhex(kK), test::unhex(kOp));
-}
-
-void ctl_ok(const std::string& args) {
-  const auto r = test::run_command(std::string(OAGCTL_PATH) + " " + args);
-  INFO(args << "\n" << r.err);
-  REQUIRE(r.status == 0);
-}
-
-// An operator directory with alice (active) and dave (to be disabled), their certificates, and
-// a running oagd.
-struct Gateway {
-  explicit Gateway(const std::string& realm_name = "op-a.example",
-                   const std::vector<std::string>& users = {"alice", "dave"})
-      : realm(realm_name) {
-    const std::string d = shell_quote(dir.path().string());
-    ctl_ok("init --realm " + realm + " --dir " + d);
-    cfg = shell_quote(dir.file("oagd.json"));
-    for (std::size_t i = 0; i < users.size(); ++i) {
-      const std::string nai = users[i] + "@" + realm;
-      ctl_ok("--config " + cfg + " subscriber add --nai " + nai + " --imsi 00101000000000" +
-             std::to_string(i + 1) + " --k " + kK + " --op " + kOp);
-      ctl_ok("--config " + cfg + " endpoint issue-cert --nai " + nai + " --out-dir " + d);
-    }
-    auto c = json::parse(std::ifstream(dir.file("oagd.json")));
-    c["listeners"] = {{"endpoint", {{"address", "127.0.0.1"}, {"port", 0}}},
-                      {"federation", {{"address", "127.0.0.1"}, {"port", 0}}},
-                      {"ops", {{"port", 0}}}};
-    c["federation"] = {{"connect_timeout_ms", 1000},
-                       {"total_timeout_ms", 1500},
-                       {"breaker_failures", 3},
-                       {"breaker_open_ms", 60000}};
-    c["limits"] = {{"body_bytes", 1024}, {"header_timeout_ms", 500}};
-    std::ofstream(dir.file("test.json")) << c.dump(2);
-    start();
-  }
-  ~Gateway() { stop(); }
-
-  void start() {
-    int out[2];
-    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-    pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      dup2(out[1], 1);
-      const int err = ::open(dir.file("oagd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      dup2(err, 2);
-      execl(OAGD_PATH, OAGD_PATH, "--config", dir.file("test.json").c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(out[1]);
-    // The ports come on stdout once bound: no sleeping, no guessing.
-    std::string got;
-    char c;
-    while ((endpoint_port == 0 || ops_port == 0) && ::read(out[0], &c, 1) == 1) {
-      if (c != '\n') {
-        got += c;
-        continue;
-      }
-      char name[32];
-      char addr[64];
-      unsigned port = 0;
-      if (std::sscanf(got.c_str(), "listening %31s %63s %u", name, addr, &port) == 3)
-        (std::string(name) == "endpoint"     ? endpoint_port
-         : std::string(name) == "federation" ? federation_port
-                                             : ops_port) = static_cast<unsigned short>(port);
-      got.clear();
-    }
-    close(out[0]);
-    INFO(log());
-    REQUIRE(endpoint_port != 0);
-  }
-
-  int stop() {
-    if (pid <= 0) return exit_status;
-    kill(pid, SIGTERM);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    pid = -1;
-    exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return exit_status;
-  }
-
-  std::string log() const {
-    std::ifstream in(dir.file("oagd.log"));
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-  std::unique_ptr<test::TlsClient> client(const std::string& who) const {
-    return std::make_unique<test::TlsClient>(endpoint_port, dir.file("endpoint-ca.pem"),
-                                             dir.file(who + ".pem"), dir.file(who + ".key"));
-  }
-  json ctl_json(const std::string& args) const {
-    const auto r =
-        test::run_command(std::string(OAGCTL_PATH) + " --json --config " + cfg + " " + args);
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    return json::parse(r.out);
-  }
-  std::uint64_t billing_records() const {
-    return ctl_json("billing verify").at("records").get<std::uint64_t>();
-  }
-  std::uint64_t sqn_of(const std::string& nai) const {
-    return ctl_json("subscriber show --nai " + nai).at("sqn");
-  }
-
-  std::string realm;
-  test::TempDir dir;
-  std::string cfg;
-  pid_t pid = -1;
-  int exit_status = -1;
-  unsigned short endpoint_port = 0, ops_port = 0, federation_port = 0;
-};
 
 void require_problem(const test::HttpReply& r, int status, const std::string& code,
                      const std::string& detail_has = {}) {
@@ -170,9 +58,9 @@ TEST_CASE("good requests: aka and sim vectors verify against the subscriber's K"
   REQUIRE(j.at("vectors").size() == 3);
   aka::UsimSqnState usim;
   for (const auto& v : j.at("vectors")) {
-    const auto out =
-        aka::usim_run_aka(alice_keys(), *aka::from_hex_fixed<16>(v.at("rand").get<std::string>()),
-                          *aka::from_hex_fixed<16>(v.at("autn").get<std::string>()), usim);
+    const auto out = aka::usim_run_aka(
+        test::subscriber_keys(), *aka::from_hex_fixed<16>(v.at("rand").get<std::string>()),
+        *aka::from_hex_fixed<16>(v.at("autn").get<std::string>()), usim);
     REQUIRE(std::holds_alternative<aka::AkaSuccess>(out));
     const auto& ok = std::get<aka::AkaSuccess>(out);
     CHECK(aka::to_hex(ok.res.expose()) == v.at("xres"));
@@ -184,7 +72,7 @@ TEST_CASE("good requests: aka and sim vectors verify against the subscriber's K"
   REQUIRE(r.status == 200);
   j = json::parse(r.body);
   const auto& v = j.at("vectors").at(0);
-  const auto t = aka::generate_triplet(alice_keys(),
+  const auto t = aka::generate_triplet(test::subscriber_keys(),
                                        *aka::from_hex_fixed<16>(v.at("rand").get<std::string>()));
   CHECK(aka::to_hex(t.sres.expose()) == v.at("sres"));
   CHECK(aka::to_hex(t.kc.expose()) == v.at("kc"));
@@ -299,7 +187,7 @@ TEST_CASE("resync: a good AUTS moves SQN, a bad one is 400 bad-auts; results are
   REQUIRE(r.status == 200);
   const auto v = json::parse(r.body).at("vectors").at(0);
   const auto rand = *aka::from_hex_fixed<16>(v.at("rand").get<std::string>());
-  auto auts = aka::build_auts(alice_keys(), rand, aka::Sqn::from_seq_ind(900, 0, 5));
+  auto auts = aka::build_auts(test::subscriber_keys(), rand, aka::Sqn::from_seq_ind(900, 0, 5));
   auto bad = auts;
   bad[13] ^= 1;
   require_problem(c->request("POST", "/v1/resync",

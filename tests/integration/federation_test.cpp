@@ -1,0 +1,235 @@
+// Two real oagd processes (op-a, op-b), each with its own endpoint and federation CAs made at
+// test time: brokering under agreements, enforcement on the issuing side, failures of the peer.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "proto/aka/hex.hpp"
+#include "proto/aka/usim.hpp"
+#include "tests/integration/gateway_process.hpp"
+
+using namespace oag;
+using nlohmann::json;
+using test::Gateway;
+using test::shell_quote;
+
+namespace {
+
+std::string fed_url(const Gateway& g) {
+  return "https://127.0.0.1:" + std::to_string(g.federation_port);
+}
+
+void agree(const Gateway& at, const std::string& id, const Gateway& peer,
+           const std::string& extra = "") {
+  test::ctl_ok("--config " + at.cfg + " agreement add --id " + id + " --realm " + peer.realm +
+               " --url " + fed_url(peer) + " --ca-file " +
+               shell_quote(peer.dir.file("federation-ca.pem")) + " --price 0.015 " + extra);
+}
+
+// Calls the issuing side directly, as a peer AG would, with `as`'s federation certificate.
+test::HttpReply fed_call(const Gateway& issuer, const Gateway& as, const json& body) {
+  test::TlsClient c(issuer.federation_port, issuer.dir.file("federation-ca.pem"),
+                    as.dir.file("federation.pem"), as.dir.file("federation.key"));
+  return c.request("POST", "/v1/federation/vectors", body.dump());
+}
+
+json fed_body(const std::string& nai, unsigned count = 1, const std::string& id = "") {
+  static int n = 0;
+  char uuid[40];
+  std::snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012d", ++n);
+  return {{"nai", nai},
+          {"kind", "aka"},
+          {"count", count},
+          {"requester", "alice@op-a.example"},
+          {"request_id", id.empty() ? std::string(uuid) : id}};
+}
+
+std::string code_of(const test::HttpReply& r) {
+  try {
+    const auto t = json::parse(r.body).at("type").get<std::string>();
+    return t.substr(t.rfind('/') + 1);
+  } catch (...) {
+    return "";
+  }
+}
+
+}  // namespace
+
+TEST_CASE("alice gets bob's vector through both gateways and bob gets alice's; billing reconciles",
+          "[federation]") {
+  Gateway a("op-a.example", {"alice"});
+  Gateway b("op-b.example", {"bob"});
+  agree(a, "a-b", b);
+  agree(b, "b-a", a);
+
+  auto r =
+      a.client("alice@op-a.example")
+          ->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"aka","count":2})");
+  INFO(r.body << a.log() << b.log());
+  REQUIRE(r.status == 200);
+  auto j = json::parse(r.body);
+  CHECK(j.at("issuer") == "op-b.example");
+  aka::UsimSqnState usim;
+  for (const auto& v : j.at("vectors")) {
+    const auto out = aka::usim_run_aka(
+        test::subscriber_keys(), *aka::from_hex_fixed<16>(v.at("rand").get<std::string>()),
+        *aka::from_hex_fixed<16>(v.at("autn").get<std::string>()), usim);
+    REQUIRE(std::holds_alternative<aka::AkaSuccess>(out));
+    CHECK(aka::to_hex(std::get<aka::AkaSuccess>(out).res.expose()) == v.at("xres"));
+  }
+  r = b.client("bob@op-b.example")
+          ->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"sim"})");
+  REQUIRE(r.status == 200);
+  CHECK(json::parse(r.body).at("issuer") == "op-a.example");
+
+  // Each side: one sold and one bought record, the same request ids on both sides.
+  const auto export_of = [](const Gateway& g) {
+    const auto file = g.dir.file("bill.csv");
+    test::ctl_ok("--config " + g.cfg + " billing export --output " + shell_quote(file));
+    return file;
+  };
+  const auto ea = export_of(a), eb = export_of(b);
+  const auto rec =
+      test::run_command(std::string(OAGCTL_PATH) + " --json --config " + a.cfg +
+                        " billing reconcile " + shell_quote(ea) + " " + shell_quote(eb));
+  INFO(rec.out << rec.err);
+  CHECK(rec.status == 0);
+  CHECK(json::parse(rec.out).at("matched") == 2);
+  CHECK(a.ctl_json("billing verify").at("ok") == true);
+  CHECK(b.ctl_json("billing verify").at("ok") == true);
+  CHECK(a.log().find(json::parse(r.body).at("vectors").at(0).at("kc").get<std::string>()) ==
+        std::string::npos);
+}
+
+TEST_CASE("broker side: no agreement, revoked, expired or wrong kind is 403 no-agreement",
+          "[federation]") {
+  Gateway a("op-a.example", {"alice"});
+  Gateway b("op-b.example", {"bob"});
+  auto alice = a.client("alice@op-a.example");
+  const auto ask = [&](const std::string& kind) {
+    return alice->request("POST", "/v1/vectors",
+                          json{{"nai", "bob@op-b.example"}, {"kind", kind}}.dump());
+  };
+  CHECK(code_of(ask("aka")) == "no-agreement");
+  agree(a, "a-b", b, "--kinds sim");
+  agree(b, "b-a", a);
+  CHECK(ask("sim").status == 200);
+  CHECK(code_of(ask("aka")) == "no-agreement");  // kind not agreed
+  test::ctl_ok("--config " + a.cfg + " agreement revoke --id a-b");
+  CHECK(code_of(ask("sim")) == "no-agreement");
+  agree(a, "a-b-old", b, "--valid-from 2020-01-01 --valid-until 2021-01-01");
+  CHECK(code_of(ask("sim")) == "no-agreement");  // expired
+  CHECK(b.billing_records() == 1);
+}
+
+TEST_CASE("issuing side: untrusted peer, foreign realm, rate and quota", "[federation]") {
+  Gateway a("op-a.example", {"alice"});
+  Gateway b("op-b.example", {"bob"});
+  Gateway x("op-x.example", {"xavier"});
+  agree(b, "b-a", a, "--rate 1 --burst 2");
+
+  // A certificate no agreement trusts (op-x's federation CA) → 403 before anything is issued.
+  auto r = fed_call(b, x, fed_body("bob@op-b.example"));
+  CHECK(r.status == 403);
+  CHECK(code_of(r) == "no-agreement");
+  // The trusted peer asking for a subscriber of another realm.
+  r = fed_call(b, a, fed_body("carol@op-c.example"));
+  CHECK(r.status == 403);
+  CHECK(code_of(r) == "not-our-subscriber");
+  // Rate: a bucket of 2 vectors, refilled at 1 a second.
+  CHECK(fed_call(b, a, fed_body("bob@op-b.example")).status == 200);
+  CHECK(fed_call(b, a, fed_body("bob@op-b.example")).status == 200);
+  r = fed_call(b, a, fed_body("bob@op-b.example"));
+  CHECK(r.status == 429);
+  CHECK(code_of(r) == "rate-limited");
+  CHECK(r.headers.count("retry-after") == 1);
+  CHECK(b.billing_records() == 2);
+
+  // Quota: 4 a day under a fresh agreement.
+  test::ctl_ok("--config " + b.cfg + " agreement revoke --id b-a");
+  agree(b, "b-a-quota", a, "--rate 1000 --burst 1000 --quota 4 --period day");
+  CHECK(fed_call(b, a, fed_body("bob@op-b.example", 2)).status == 200);
+  CHECK(fed_call(b, a, fed_body("bob@op-b.example", 2)).status == 200);
+  r = fed_call(b, a, fed_body("bob@op-b.example", 1));
+  CHECK(r.status == 429);
+  CHECK(code_of(r) == "quota-exhausted");
+  CHECK(b.billing_records() == 4);
+
+  // A retry with the same request_id returns the stored answer and bills nothing.
+  test::ctl_ok("--config " + b.cfg + " agreement revoke --id b-a-quota");
+  agree(b, "b-a-open", a);
+  const auto body = fed_body("bob@op-b.example", 1, "11111111-2222-4333-8444-555555555555");
+  const auto first = fed_call(b, a, body);
+  const auto again = fed_call(b, a, body);
+  REQUIRE(first.status == 200);
+  CHECK(again.status == 200);
+  CHECK(json::parse(first.body).at("vectors") == json::parse(again.body).at("vectors"));
+  CHECK(b.billing_records() == 5);
+}
+
+TEST_CASE(
+    "peer down is 503 within the connect timeout, a stalled peer 504 within the total timeout",
+    "[federation]") {
+  Gateway a("op-a.example", {"alice"});
+  Gateway b("op-b.example", {"bob"});
+  const unsigned short down_port = b.federation_port;
+  b.stop();
+  test::ctl_ok("--config " + a.cfg +
+               " agreement add --id a-b --realm op-b.example --url https://127.0.0.1:" +
+               std::to_string(down_port) + " --ca-file " +
+               shell_quote(b.dir.file("federation-ca.pem")));
+  auto alice = a.client("alice@op-a.example");
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = alice->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"aka"})");
+  CHECK(r.status == 503);
+  CHECK(code_of(r) == "peer-unavailable");
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1500));
+
+  // A peer that accepts and never answers.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 16) == 0);
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  test::ctl_ok("--config " + a.cfg + " agreement revoke --id a-b");
+  test::ctl_ok("--config " + a.cfg +
+               " agreement add --id a-b-2 --realm op-b.example --url https://127.0.0.1:" +
+               std::to_string(ntohs(addr.sin_port)) + " --ca-file " +
+               shell_quote(b.dir.file("federation-ca.pem")));
+  t0 = std::chrono::steady_clock::now();
+  r = alice->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"aka"})");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  ::close(listener);
+  CHECK(r.status == 504);
+  CHECK(code_of(r) == "peer-timeout");
+  CHECK(took < std::chrono::milliseconds(3000));
+  CHECK(a.billing_records() == 0);
+}
+
+TEST_CASE("a peer with a certificate of another CA or a wrong pin is refused", "[federation]") {
+  Gateway a("op-a.example", {"alice"});
+  Gateway b("op-b.example", {"bob"});
+  agree(b, "b-a", a);
+  // A trusts the wrong CA for op-b (its own federation CA).
+  test::ctl_ok("--config " + a.cfg + " agreement add --id a-b --realm op-b.example --url " +
+               fed_url(b) + " --ca-file " + shell_quote(a.dir.file("federation-ca.pem")));
+  auto alice = a.client("alice@op-a.example");
+  auto r = alice->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"aka"})");
+  CHECK(r.status == 503);
+  CHECK(a.log().find("not trusted by agreement a-b") != std::string::npos);
+  test::ctl_ok("--config " + a.cfg + " agreement revoke --id a-b");
+  test::ctl_ok("--config " + a.cfg + " agreement add --id a-b-pin --realm op-b.example --url " +
+               fed_url(b) + " --spki-pin " + std::string(64, 'a'));
+  r = alice->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"aka"})");
+  CHECK(r.status == 503);
+  CHECK(b.billing_records() == 0);
+}

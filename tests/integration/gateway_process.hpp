@@ -1,0 +1,148 @@
+#pragma once
+// An operator for integration tests: `oagctl init` in a temporary directory, subscribers with
+// endpoint certificates, and a running oagd on port 0 (ports read from its stdout).
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proto/aka/vector.hpp"
+#include "tests/unit/support/process.hpp"
+#include "tests/unit/support/temp_dir.hpp"
+#include "tests/unit/support/tls_client.hpp"
+#include "tests/unit/support/vectors.hpp"
+
+namespace oag::test {
+
+using nlohmann::json;
+
+inline const std::string kK = "465b5ce8b199b49faa5f0a2ee238a6bc";
+inline const std::string kOp = "cdc202d5123e20f62b6d676ac72cb318";
+
+/// The K/OP every test subscriber gets.
+inline aka::SubscriberKeys subscriber_keys() {
+  return aka::SubscriberKeys::from_op(aka::Algorithm::milenage, test::unhex(kK), test::unhex(kOp));
+}
+
+/// Runs oagctl and requires exit 0.
+inline void ctl_ok(const std::string& args) {
+  const auto r = test::run_command(std::string(OAGCTL_PATH) + " " + args);
+  INFO(args << "\n" << r.err);
+  REQUIRE(r.status == 0);
+}
+
+// An operator directory with alice (active) and dave (to be disabled), their certificates, and
+// a running oagd.
+struct Gateway {
+  explicit Gateway(const std::string& realm_name = "op-a.example",
+                   const std::vector<std::string>& users = {"alice", "dave"})
+      : realm(realm_name) {
+    const std::string d = shell_quote(dir.path().string());
+    ctl_ok("init --realm " + realm + " --dir " + d);
+    cfg = shell_quote(dir.file("oagd.json"));
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      const std::string nai = users[i] + "@" + realm;
+      ctl_ok("--config " + cfg + " subscriber add --nai " + nai + " --imsi 00101000000000" +
+             std::to_string(i + 1) + " --k " + kK + " --op " + kOp);
+      ctl_ok("--config " + cfg + " endpoint issue-cert --nai " + nai + " --out-dir " + d);
+    }
+    auto c = json::parse(std::ifstream(dir.file("oagd.json")));
+    c["listeners"] = {{"endpoint", {{"address", "127.0.0.1"}, {"port", 0}}},
+                      {"federation", {{"address", "127.0.0.1"}, {"port", 0}}},
+                      {"ops", {{"port", 0}}}};
+    c["federation"] = {{"connect_timeout_ms", 1000},
+                       {"total_timeout_ms", 1500},
+                       {"breaker_failures", 3},
+                       {"breaker_open_ms", 60000}};
+    c["limits"] = {{"body_bytes", 1024}, {"header_timeout_ms", 500}};
+    std::ofstream(dir.file("test.json")) << c.dump(2);
+    start();
+  }
+  ~Gateway() { stop(); }
+
+  void start() {
+    endpoint_port = ops_port = federation_port = 0;
+    int out[2];
+    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      dup2(out[1], 1);
+      const int err = ::open(dir.file("oagd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      dup2(err, 2);
+      execl(OAGD_PATH, OAGD_PATH, "--config", dir.file("test.json").c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(out[1]);
+    // The ports come on stdout once bound: no sleeping, no guessing.
+    std::string got;
+    char c;
+    while ((endpoint_port == 0 || ops_port == 0) && ::read(out[0], &c, 1) == 1) {
+      if (c != '\n') {
+        got += c;
+        continue;
+      }
+      char name[32];
+      char addr[64];
+      unsigned port = 0;
+      if (std::sscanf(got.c_str(), "listening %31s %63s %u", name, addr, &port) == 3)
+        (std::string(name) == "endpoint"     ? endpoint_port
+         : std::string(name) == "federation" ? federation_port
+                                             : ops_port) = static_cast<unsigned short>(port);
+      got.clear();
+    }
+    close(out[0]);
+    INFO(log());
+    REQUIRE(endpoint_port != 0);
+  }
+
+  int stop() {
+    if (pid <= 0) return exit_status;
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    pid = -1;
+    exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return exit_status;
+  }
+
+  std::string log() const {
+    std::ifstream in(dir.file("oagd.log"));
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  std::unique_ptr<test::TlsClient> client(const std::string& who) const {
+    return std::make_unique<test::TlsClient>(endpoint_port, dir.file("endpoint-ca.pem"),
+                                             dir.file(who + ".pem"), dir.file(who + ".key"));
+  }
+  json ctl_json(const std::string& args) const {
+    const auto r =
+        test::run_command(std::string(OAGCTL_PATH) + " --json --config " + cfg + " " + args);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return json::parse(r.out);
+  }
+  std::uint64_t billing_records() const {
+    return ctl_json("billing verify").at("records").get<std::uint64_t>();
+  }
+  std::uint64_t sqn_of(const std::string& nai) const {
+    return ctl_json("subscriber show --nai " + nai).at("sqn");
+  }
+
+  std::string realm;
+  test::TempDir dir;
+  std::string cfg;
+  pid_t pid = -1;
+  int exit_status = -1;
+  unsigned short endpoint_port = 0, ops_port = 0, federation_port = 0;
+};
+
+}  // namespace oag::test
