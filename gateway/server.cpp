@@ -225,6 +225,7 @@ class HttpsPeerClient final : public PeerClient {
           out.error = ec.message();
           co_return out;
         }
+        low.socket().set_option(tcp::no_delay(true), ec);  // small request/response: no Nagle delay
         SSL_set_tlsext_host_name(s->native_handle(), host.c_str());
         co_await s->async_handshake(ssl::stream_base::client,
                                     asio::redirect_error(use_awaitable, ec));

@@ -6,13 +6,47 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <sys/stat.h>
+
+#include <cstdint>
 #include <cstdio>
+#include <map>
+#include <mutex>
 
 #include "proto/aka/hex.hpp"
 
 namespace oag::gateway {
 
 namespace {
+
+// Parsed CA files, by path and modification time: a federation request must not re-read and
+// re-parse a PEM file (it did, and that dominated the federation hop).
+X509_STORE* store_for(const std::string& path) {
+  struct Entry {
+    X509_STORE* store = nullptr;
+    std::int64_t mtime = -1;
+  };
+  static std::mutex mu;
+  static std::map<std::string, Entry> cache;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return nullptr;
+  const std::int64_t mtime =
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  std::lock_guard lk(mu);
+  Entry& e = cache[path];
+  if (e.store == nullptr || e.mtime != mtime) {
+    X509_STORE* fresh = X509_STORE_new();
+    if (X509_STORE_load_file(fresh, path.c_str()) != 1) {
+      X509_STORE_free(fresh);
+      return nullptr;
+    }
+    if (e.store) X509_STORE_free(e.store);
+    e.store = fresh;
+    e.mtime = mtime;
+  }
+  X509_STORE_up_ref(e.store);
+  return e.store;
+}
 
 X509* from_der(const std::string& der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
@@ -43,11 +77,8 @@ bool peer_trusted(const storage::Agreement& a, const CertChain& chain, bool as_s
   if (!a.trust_spki_sha256.empty() && spki_sha256(chain.front()) == a.trust_spki_sha256)
     return true;
   if (a.trust_ca_file.empty()) return false;
-  X509_STORE* store = X509_STORE_new();
-  if (X509_STORE_load_file(store, a.trust_ca_file.c_str()) != 1) {
-    X509_STORE_free(store);
-    return false;
-  }
+  X509_STORE* store = store_for(a.trust_ca_file);
+  if (store == nullptr) return false;
   X509* leaf = from_der(chain.front());
   STACK_OF(X509)* untrusted = sk_X509_new_null();
   for (std::size_t i = 1; i < chain.size(); ++i)

@@ -16,5 +16,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 build/tests/bench/bench_aka --benchmark_min_time=0.01 >/dev/null 2>&1
 build/tests/bench/bench_storage 0.2 >/dev/null
-tests/bench/bench_gateway.sh 1 16 >/dev/null  # oagd and nginx under oag-bench; fails on any error
+tests/bench/bench_gateway.sh 1 16 >/dev/null     # oagd and nginx under oag-bench; fails on any error
+tests/bench/bench_federation.sh 1 4 >/dev/null   # a brokered vector through two gateways
 echo "all tests passed"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# What a federation hop costs: oag-bench against op-a for a local subject (alice) and, in the
+# same run, for a foreign subject (bob@op-b, brokered from a second oagd over pooled mTLS).
+#   tests/bench/bench_federation.sh [SECONDS per run, default 10] [CONNECTIONS, default 16]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_PER_RUN=${1:-10}
+CONNS=${2:-16}
+BUILD=${OAG_BUILD_DIR:-build}
+ctl="$BUILD/tools/oagctl/oagctl"
+work=$(mktemp -d /tmp/oag-bench-fed-XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+start_operator() {  # realm user imsi
+  local dir="$work/$1"
+  $ctl init --realm "$1" --dir "$dir" >/dev/null
+  $ctl --config "$dir/oagd.json" subscriber add --nai "$2@$1" --imsi "$3" \
+    --k 465b5ce8b199b49faa5f0a2ee238a6bc --op cdc202d5123e20f62b6d676ac72cb318 >/dev/null
+  $ctl --config "$dir/oagd.json" endpoint issue-cert --nai "$2@$1" --out-dir "$dir" >/dev/null
+  python3 - "$dir/oagd.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["listeners"] = {"endpoint": {"address": "127.0.0.1", "port": 0}, "ops": {"port": 0},
+                  "federation": {"address": "127.0.0.1", "port": 0}}
+c["logging"] = {"level": "warn"}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+  "$BUILD/gateway/oagd" --config "$dir/oagd.json" > "$dir/out" 2> "$dir/err" &
+  pids+=($!)
+  for _ in $(seq 100); do grep -q "listening ops" "$dir/out" 2>/dev/null && break; sleep 0.05; done
+}
+port_of() { awk -v l="$2" '$1 == "listening" && $2 == l {print $4}' "$work/$1/out"; }
+
+start_operator op-a.example alice 001010000000001
+start_operator op-b.example bob 001010000000002
+$ctl --config "$work/op-a.example/oagd.json" agreement add --id a-b --realm op-b.example \
+  --url "https://127.0.0.1:$(port_of op-b.example federation)" --ca-file "$work/op-b.example/federation-ca.pem" \
+  --rate 1000000 --burst 1000000 >/dev/null
+$ctl --config "$work/op-b.example/oagd.json" agreement add --id b-a --realm op-a.example \
+  --url "https://127.0.0.1:$(port_of op-a.example federation)" --ca-file "$work/op-a.example/federation-ca.pem" \
+  --rate 1000000 --burst 1000000 >/dev/null
+
+bench() {
+  "$BUILD/tools/oag-bench/oag-bench" --json --port "$(port_of op-a.example endpoint)" \
+    --ca "$work/op-a.example/endpoint-ca.pem" --cert "$work/op-a.example/alice@op-a.example.pem" \
+    --key "$work/op-a.example/alice@op-a.example.key" --connections "$CONNS" --seconds "$SECONDS_PER_RUN" "$@"
+}
+local1=$(bench --nai alice@op-a.example --kind aka)
+foreign1=$(bench --nai bob@op-b.example --kind aka)
+local2=$(bench --nai alice@op-a.example --kind aka)
+foreign2=$(bench --nai bob@op-b.example --kind aka)
+python3 - <<PY
+import json, sys
+runs = {"local (round 1)": json.loads('''$local1'''), "brokered (round 1)": json.loads('''$foreign1'''),
+        "local (round 2)": json.loads('''$local2'''), "brokered (round 2)": json.loads('''$foreign2''')}
+print(f"oag-bench: $CONNS connections, $SECONDS_PER_RUN s per run, both gateways and the load on this machine's 2 cores")
+print(f"{'run':20} {'vectors/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+for k, v in runs.items():
+    print(f"{k:20} {v['vectors_per_s']:10.0f} {v['p50_ms']:8.3f} {v['p99_ms']:8.3f} {v['errors'] + v['non_200']:7d}")
+lp50 = min(runs["local (round 1)"]["p50_ms"], runs["local (round 2)"]["p50_ms"])
+fp50 = min(runs["brokered (round 1)"]["p50_ms"], runs["brokered (round 2)"]["p50_ms"])
+lp99 = min(runs["local (round 1)"]["p99_ms"], runs["local (round 2)"]["p99_ms"])
+fp99 = min(runs["brokered (round 1)"]["p99_ms"], runs["brokered (round 2)"]["p99_ms"])
+print(f"federation hop adds: p50 {fp50 - lp50:.3f} ms, p99 {fp99 - lp99:.3f} ms")
+bad = [k for k, v in runs.items() if v["errors"] + v["non_200"]]
+if bad: sys.exit("runs with errors or non-200 answers: " + ", ".join(bad))
+PY
