@@ -238,7 +238,6 @@ bool Api::take_tokens(const storage::Agreement& a, unsigned n, double& retry_aft
   std::lock_guard lk(mu_);
   auto [it, fresh] = buckets_.try_emplace(a.id);
   Bucket& b = it->second;
-  if (fresh) b.tokens = a.burst;
   b.tokens = std::min<double>(a.burst, b.tokens + (now_us - b.last_us) / 1e6 * a.rate_per_s);
   if (fresh) b.tokens = a.burst;
   b.last_us = now_us;
