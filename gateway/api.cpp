@@ -60,6 +60,30 @@ Response no_content(std::string route) {
   return r;
 }
 
+// The 200 answer for issued vectors: the only place store vectors become wire vectors.
+Response vectors_answer(const storage::IssueResult& res, const std::string& kind,
+                        const std::string& issuer, std::string route) {
+  std::vector<wire::WireVector> out;
+  out.reserve(res.vectors.size());
+  for (const auto& iv : res.vectors) {
+    wire::WireVector w;
+    w.id = iv.id;
+    w.kind = kind;
+    w.rand = iv.rand;
+    w.expires = wire::rfc3339(iv.expires_ms);
+    w.autn = iv.autn;
+    w.xres = iv.xres;
+    w.ck = iv.ck;
+    w.ik = iv.ik;
+    w.kc = iv.kc;
+    out.push_back(std::move(w));
+  }
+  Response resp =
+      json_response(200, wire::vectors_response(res.subject, issuer, out), std::move(route));
+  resp.vectors = static_cast<unsigned>(out.size());
+  return resp;
+}
+
 }  // namespace
 
 wire::Problem problem_of(const storage::Error& e) {
@@ -182,26 +206,8 @@ void Api::issue(Request req, Reply reply) {
   store_.issuance().issue_async(std::move(ir), [this, reply = std::move(reply), kind = v.kind](
                                                    storage::Result<storage::IssueResult> r) {
     if (!r.ok()) return reply(store_problem(r.error(), "vectors"));
-    const auto& res = r.value();
-    std::vector<wire::WireVector> out;
-    out.reserve(res.vectors.size());
-    for (const auto& iv : res.vectors) {
-      wire::WireVector w;
-      w.id = iv.id;
-      w.kind = kind;
-      w.rand = iv.rand;
-      w.expires = wire::rfc3339(iv.expires_ms);
-      w.autn = iv.autn;
-      w.xres = iv.xres;
-      w.ck = iv.ck;
-      w.ik = iv.ik;
-      w.kc = iv.kc;
-      out.push_back(std::move(w));
-    }
-    metrics_.vectors(kind, "local", static_cast<unsigned>(out.size()));
-    Response resp =
-        json_response(200, wire::vectors_response(res.subject, cfg_.realm, out), "vectors");
-    resp.vectors = static_cast<unsigned>(out.size());
+    Response resp = vectors_answer(r.value(), kind, cfg_.realm, "vectors");
+    metrics_.vectors(kind, "local", resp.vectors);
     reply(std::move(resp));
   });
 }
@@ -343,24 +349,8 @@ void Api::federation(Request req, Reply reply) {
     store_.issuance().issue_async(std::move(ir), [this, reply = std::move(reply), kind = v.kind](
                                                      storage::Result<storage::IssueResult> r) {
       if (!r.ok()) return reply(store_problem(r.error(), "federation"));
-      std::vector<wire::WireVector> out;
-      for (const auto& iv : r.value().vectors) {
-        wire::WireVector w;
-        w.id = iv.id;
-        w.kind = kind;
-        w.rand = iv.rand;
-        w.expires = wire::rfc3339(iv.expires_ms);
-        w.autn = iv.autn;
-        w.xres = iv.xres;
-        w.ck = iv.ck;
-        w.ik = iv.ik;
-        w.kc = iv.kc;
-        out.push_back(std::move(w));
-      }
-      if (!r.value().replayed) metrics_.vectors(kind, "sold", static_cast<unsigned>(out.size()));
-      Response resp = json_response(200, wire::vectors_response(r.value().subject, cfg_.realm, out),
-                                    "federation");
-      resp.vectors = static_cast<unsigned>(out.size());
+      Response resp = vectors_answer(r.value(), kind, cfg_.realm, "federation");
+      if (!r.value().replayed) metrics_.vectors(kind, "sold", resp.vectors);
       reply(std::move(resp));
     });
   });
