@@ -168,6 +168,11 @@ struct ChainReport {
   std::string reason;                      ///< why it is bad
 };
 
+/// A NAI as the store accepts it: user@realm, one '@', printable ASCII without spaces, quotes,
+/// backslash, ',', ';', '<', '>', at most 253 bytes. The same rule as wire::valid_nai (proto
+/// may not depend on storage, nor storage on proto/wire); a test holds the two together.
+bool valid_nai(std::string_view nai);
+
 /// The realm of a NAI (after the last '@'), or empty.
 std::string realm_of(std::string_view nai);
 

@@ -98,7 +98,6 @@ struct WriteStatements {
 struct Reader {
   explicit Reader(const std::string& path)
       : db(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX),
-        busy((db.exec("PRAGMA busy_timeout = 5000"), 0)),
         sub_by_nai(db, sql::kSubscriberByNai),
         sub_list(db, sql::kSubscriberList),
         agr_by_id(db, sql::kAgreementById),
@@ -107,9 +106,10 @@ struct Reader {
         bill_range(db, sql::kBillingRange),
         bill_all(db, sql::kBillingAll),
         cert_revoked(db, sql::kCertRevoked),
-        cert_list(db, sql::kCertList) {}
+        cert_list(db, sql::kCertList) {
+    db.exec("PRAGMA busy_timeout = 5000");
+  }
   Db db;
-  int busy;
   Stmt sub_by_nai, sub_list, agr_by_id, agr_list, agr_for_realm, bill_range, bill_all, cert_revoked,
       cert_list;
 };
@@ -201,10 +201,7 @@ std::optional<Error> check_subscriber(const SubscriberInput& in) {
   const auto bad = [](std::string field, std::string why) {
     return Error{Errc::invalid, field + ": " + why};
   };
-  const auto at = in.nai.find('@');
-  if (in.nai.empty() || at == std::string::npos || at == 0 || at + 1 == in.nai.size() ||
-      in.nai.find_first_of(" \t\r\n,;") != std::string::npos)
-    return bad("nai", "expected user@realm without spaces");
+  if (!valid_nai(in.nai)) return bad("nai", "expected user@realm without spaces or quotes");
   if (in.imsi.size() < 6 || in.imsi.size() > 15 ||
       in.imsi.find_first_not_of("0123456789") != std::string::npos)
     return bad("imsi", "expected 6 to 15 digits");
@@ -671,8 +668,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     return call<Done>([this, c]() -> Result<Done> {
       if (c.serial.empty() || !aka::from_hex(c.serial))
         return Error{Errc::invalid, "serial: hex expected"};
-      if (c.nai.find('@') == std::string::npos)
-        return Error{Errc::invalid, "nai: expected user@realm"};
+      if (!valid_nai(c.nai)) return Error{Errc::invalid, "nai: expected user@realm"};
       auto u = ws_->cert_insert.use();
       u.bind(1, c.serial)
           .bind(2, c.nai)

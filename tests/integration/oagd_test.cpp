@@ -176,7 +176,7 @@ TEST_CASE("bad input: right status and problem code, database unchanged", "[oagd
                   "not-found", "path");
   CHECK(g.billing_records() == 0);
   CHECK(g.sqn_of("alice@op-a.example") == 0);
-  CHECK(json::parse(g.ctl_json("subscriber list").dump()).size() == 2);
+  CHECK(g.ctl_json("subscriber list").size() == 2);
 }
 
 TEST_CASE("resync: a good AUTS moves SQN, a bad one is 400 bad-auts; results are recorded once",

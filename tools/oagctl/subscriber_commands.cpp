@@ -36,9 +36,7 @@ storage::SubscriberInput build(const RawSubscriber& r) {
   storage::SubscriberInput in;
   in.nai = r.nai;
   in.imsi = r.imsi;
-  const auto at = r.nai.find('@');
-  if (r.nai.empty() || at == std::string::npos || at == 0 || at + 1 == r.nai.size())
-    throw FieldError{"nai", "expected user@realm"};
+  if (!storage::valid_nai(r.nai)) throw FieldError{"nai", "expected user@realm"};
   if (r.imsi.size() < 6 || r.imsi.size() > 15 ||
       r.imsi.find_first_not_of("0123456789") != std::string::npos)
     throw FieldError{"imsi", "expected 6 to 15 digits"};

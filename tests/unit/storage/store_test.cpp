@@ -64,12 +64,15 @@ struct Fixture {
     return c;
   }
   void open(bool create = false) { b = open_backend(config(create)); }
-  std::uint64_t billing_count() {
-    std::uint64_t n = 0;
+  std::vector<BillingRecord> billing_records() {
+    std::vector<BillingRecord> v;
     REQUIRE(
-        b->billing().for_each(0, INT64_MAX, [&](const BillingRecord&) { return ++n, true; }).ok());
-    return n;
+        b->billing()
+            .for_each(0, INT64_MAX, [&](const BillingRecord& r) { return v.push_back(r), true; })
+            .ok());
+    return v;
   }
+  std::uint64_t billing_count() { return billing_records().size(); }
   std::uint64_t seq_of(const std::string& nai) { return b->subscribers().get(nai).value().seq_he; }
 
   std::string backend;
@@ -279,11 +282,7 @@ TEST_CASE("issue aka: vectors verify against K; SQN = SEQ+1 with this instance's
     CHECK(std::get<aka::AkaSuccess>(out).ck == v.ck);
   }
   CHECK(f.seq_of("alice@op-a.example") == 44);
-  std::vector<BillingRecord> bill;
-  REQUIRE(
-      f.b->billing()
-          .for_each(0, INT64_MAX, [&](const BillingRecord& b) { return bill.push_back(b), true; })
-          .ok());
+  const auto bill = f.billing_records();
   REQUIRE(bill.size() == 1);
   CHECK(bill[0].seq == res.billing_seq);
   CHECK(bill[0].count == 3);
@@ -394,11 +393,7 @@ TEST_CASE("results: recorded once, only by the requester, billed as a result eve
             .code == Errc::not_found);
   REQUIRE(iss.report_result(v.id, "bob@op-b.example", false).ok());
   CHECK(iss.report_result(v.id, "bob@op-b.example", true).error().code == Errc::conflict);
-  std::vector<BillingRecord> bill;
-  REQUIRE(
-      f.b->billing()
-          .for_each(0, INT64_MAX, [&](const BillingRecord& b) { return bill.push_back(b), true; })
-          .ok());
+  const auto bill = f.billing_records();
   REQUIRE(bill.size() == 2);
   CHECK(bill[1].event == "result");
   CHECK(bill[1].outcome == "failure");
@@ -689,11 +684,7 @@ TEST_CASE("purchases are bought billing records in the chain", "[storage][billin
       p, [&](Result<std::uint64_t> r) { done.set_value(std::move(r)); });
   const auto seq = done.get_future().get();
   REQUIRE(seq.ok());
-  std::vector<BillingRecord> bill;
-  REQUIRE(
-      f.b->billing()
-          .for_each(0, INT64_MAX, [&](const BillingRecord& b) { return bill.push_back(b), true; })
-          .ok());
+  const auto bill = f.billing_records();
   REQUIRE(bill.size() == 1);
   CHECK(bill[0].seq == seq.value());
   CHECK(bill[0].role == Role::bought);
