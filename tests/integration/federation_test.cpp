@@ -3,16 +3,19 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <openssl/sha.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "proto/aka/hex.hpp"
 #include "proto/aka/usim.hpp"
 #include "tests/integration/gateway_process.hpp"
+#include "tests/integration/tcp_proxy.hpp"
 
 using namespace oag;
 using nlohmann::json;
@@ -232,4 +235,92 @@ TEST_CASE("a peer with a certificate of another CA or a wrong pin is refused", "
   r = alice->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"aka"})");
   CHECK(r.status == 503);
   CHECK(b.billing_records() == 0);
+}
+
+TEST_CASE("a connection cut after the issuer committed: the retry gets the same vectors, billed once",
+          "[federation]") {
+  Gateway a("op-a.example", {"alice"});
+  Gateway b("op-b.example", {"bob"});
+  test::TcpProxy proxy(b.federation_port);
+  test::ctl_ok("--config " + a.cfg + " agreement add --id a-b --realm op-b.example --url " +
+               "https://127.0.0.1:" + std::to_string(proxy.port()) + " --ca-file " +
+               shell_quote(b.dir.file("federation-ca.pem")));
+  agree(b, "b-a", a);
+  auto alice = a.client("alice@op-a.example");
+  const std::string ask = R"({"nai":"bob@op-b.example","kind":"aka"})";
+  // The first call opens the pooled connection; the second goes over it and loses its answer.
+  REQUIRE(alice->request("POST", "/v1/vectors", ask).status == 200);
+  const auto sqn_before = b.sqn_of("bob@op-b.example");
+  proxy.set_mode(test::TcpProxy::Mode::cut_answer);
+  const auto r = alice->request("POST", "/v1/vectors", ask);
+  INFO(r.body << a.log() << b.log());
+  REQUIRE(r.status == 200);
+  CHECK(proxy.cuts() == 1);
+  CHECK(proxy.accepted() == 2);  // the retry came on a fresh connection
+  // The issuer issued once for that request (one SQN step), both sides billed once more.
+  CHECK(b.sqn_of("bob@op-b.example") - sqn_before == 1);  // one SEQ step
+  CHECK(a.billing_records() == 2);
+  CHECK(b.billing_records() == 2);
+  // The vector alice got is the one the issuer billed: its RAND hash is in op-b's export.
+  const auto v = json::parse(r.body).at("vectors").at(0);
+  const auto rand = *aka::from_hex_fixed<16>(v.at("rand").get<std::string>());
+  unsigned char h[32];
+  SHA256(rand.data(), rand.size(), h);
+  const auto file = b.dir.file("bill.jsonl");
+  test::ctl_ok("--config " + b.cfg + " billing export --format jsonl --output " +
+               shell_quote(file));
+  std::ifstream in(file);
+  std::stringstream all;
+  all << in.rdbuf();
+  CHECK(all.str().find(aka::to_hex(std::span<const std::uint8_t>(h, 32))) != std::string::npos);
+  aka::UsimSqnState usim;
+  const auto out = aka::usim_run_aka(test::subscriber_keys(), rand,
+                                     *aka::from_hex_fixed<16>(v.at("autn").get<std::string>()),
+                                     usim);
+  CHECK(std::holds_alternative<aka::AkaSuccess>(out));
+}
+
+TEST_CASE("a failing peer opens the circuit breaker; a successful probe closes it",
+          "[federation]") {
+  Gateway a("op-a.example", {"alice"}, 400);  // breaker: 3 failures, open for 400 ms
+  Gateway b("op-b.example", {"bob"});
+  test::TcpProxy proxy(b.federation_port);
+  test::ctl_ok("--config " + a.cfg + " agreement add --id a-b --realm op-b.example --url " +
+               "https://127.0.0.1:" + std::to_string(proxy.port()) + " --ca-file " +
+               shell_quote(b.dir.file("federation-ca.pem")));
+  agree(b, "b-a", a);
+  auto alice = a.client("alice@op-a.example");
+  const auto ask = [&] {
+    return alice->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"sim"})");
+  };
+  proxy.set_mode(test::TcpProxy::Mode::refuse);
+  for (int i = 0; i < 3; ++i) {
+    const auto r = ask();
+    CHECK(r.status == 503);
+    CHECK(json::parse(r.body).at("detail") == "peer: cannot connect");
+  }
+  const unsigned tried = proxy.accepted();
+  CHECK(tried == 3);
+  // Open: fails fast without calling the peer.
+  auto r = ask();
+  CHECK(r.status == 503);
+  CHECK(code_of(r) == "peer-unavailable");
+  CHECK(json::parse(r.body).at("detail").get<std::string>().find("failed repeatedly") !=
+        std::string::npos);
+  CHECK(proxy.accepted() == tried);
+  // After the open period one probe goes through; it fails, so the circuit opens again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the open period, not readiness
+  CHECK(ask().status == 503);
+  CHECK(proxy.accepted() == tried + 1);
+  CHECK(ask().status == 503);
+  CHECK(proxy.accepted() == tried + 1);
+  // The peer is back: the next probe succeeds and closes the circuit.
+  proxy.set_mode(test::TcpProxy::Mode::pass);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  r = ask();
+  INFO(r.body << a.log());
+  CHECK(r.status == 200);
+  CHECK(ask().status == 200);
+  CHECK(a.billing_records() == 2);
+  CHECK(b.billing_records() == 2);
 }

@@ -43,7 +43,8 @@ inline void ctl_ok(const std::string& args) {
 // a running oagd.
 struct Gateway {
   explicit Gateway(const std::string& realm_name = "op-a.example",
-                   const std::vector<std::string>& users = {"alice", "dave"})
+                   const std::vector<std::string>& users = {"alice", "dave"},
+                   unsigned breaker_open_ms = 60000)
       : realm(realm_name) {
     const std::string d = shell_quote(dir.path().string());
     ctl_ok("init --realm " + realm + " --dir " + d);
@@ -61,7 +62,7 @@ struct Gateway {
     c["federation"] = {{"connect_timeout_ms", 1000},
                        {"total_timeout_ms", 1500},
                        {"breaker_failures", 3},
-                       {"breaker_open_ms", 60000}};
+                       {"breaker_open_ms", breaker_open_ms}};
     c["limits"] = {{"body_bytes", 1024}, {"header_timeout_ms", 500}};
     std::ofstream(dir.file("test.json")) << c.dump(2);
     start();

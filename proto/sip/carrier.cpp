@@ -1,0 +1,143 @@
+#include "proto/sip/carrier.hpp"
+
+#include <openssl/rand.h>
+
+#include "proto/aka/hex.hpp"
+
+namespace oag::sip {
+
+namespace {
+
+constexpr std::string_view kVersion = "oag1";
+
+std::vector<std::string_view> split_dots(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (;;) {
+    const auto dot = s.find('.', start);
+    out.push_back(s.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (dot == std::string_view::npos) return out;
+    start = dot + 1;
+  }
+}
+
+bool fail(std::string* why, std::string text) {
+  if (why) *why = std::move(text);
+  return false;
+}
+
+bool valid_nonce(std::string_view n) {
+  return n.size() == 8 && aka::from_hex(n).has_value();
+}
+
+bool parse_kind(std::string_view s, Kind& k) {
+  if (s == "s") k = Kind::sim;
+  else if (s == "a") k = Kind::aka;
+  else return false;
+  return true;
+}
+
+std::string_view kind_letter(Kind k) { return k == Kind::sim ? "s" : "a"; }
+
+// RAND, or RAND‖AUTN for aka.
+bool parse_challenge(std::string_view hex, Kind k, aka::Bytes<16>& rand,
+                     std::optional<aka::Bytes<16>>& autn, std::string* why) {
+  const std::size_t want = k == Kind::sim ? 32 : 64;
+  if (hex.size() != want)
+    return fail(why, std::string("challenge: ") + std::to_string(want) + " hex digits expected for " +
+                         std::string(to_string(k)) + ", got " + std::to_string(hex.size()));
+  const auto r = aka::from_hex_fixed<16>(hex.substr(0, 32));
+  if (!r) return fail(why, "challenge: not hex");
+  rand = *r;
+  if (k == Kind::aka) {
+    const auto a = aka::from_hex_fixed<16>(hex.substr(32));
+    if (!a) return fail(why, "challenge: not hex");
+    autn = *a;
+  }
+  return true;
+}
+
+bool parse_res(std::string_view hex, Kind k, std::vector<std::uint8_t>& res, std::string* why) {
+  const bool ok_len = k == Kind::sim ? hex.size() == 8
+                                     : hex.size() >= 8 && hex.size() <= 32 && hex.size() % 2 == 0;
+  if (!ok_len) return fail(why, "response: wrong length " + std::to_string(hex.size()));
+  auto v = aka::from_hex(hex);
+  if (!v) return fail(why, "response: not hex");
+  res = std::move(*v);
+  return true;
+}
+
+}  // namespace
+
+std::string_view to_string(Kind k) noexcept { return k == Kind::sim ? "sim" : "aka"; }
+
+bool is_oag1(std::string_view tag) noexcept { return tag.starts_with("oag1."); }
+
+std::string new_nonce() {
+  aka::Bytes<4> b{};
+  RAND_bytes(b.data(), static_cast<int>(b.size()));
+  return aka::to_hex(b);
+}
+
+std::string encode(const InviteCarrier& c) {
+  std::string s(kVersion);
+  s += '.';
+  s += kind_letter(c.kind);
+  s += '.';
+  s += aka::to_hex(c.rand);
+  if (c.kind == Kind::aka && c.autn) s += aka::to_hex(*c.autn);
+  return s + '.' + c.nonce;
+}
+
+std::string encode(const AnswerCarrier& c) {
+  std::string s(kVersion);
+  s += '.';
+  s += kind_letter(c.kind);
+  s += '.';
+  s += aka::to_hex(c.res);
+  s += '.';
+  s += aka::to_hex(c.rand);
+  if (c.kind == Kind::aka && c.autn) s += aka::to_hex(*c.autn);
+  return s + '.' + c.nonce;
+}
+
+std::string encode(const AckCarrier& c) {
+  return std::string(kVersion) + '.' + aka::to_hex(c.res) + '.' + c.nonce;
+}
+
+std::optional<InviteCarrier> decode_invite(std::string_view tag, std::string* why) {
+  const auto p = split_dots(tag);
+  InviteCarrier c;
+  if (p.size() != 4 || p[0] != kVersion) return fail(why, "not an oag1 INVITE carrier"), std::nullopt;
+  if (!parse_kind(p[1], c.kind)) return fail(why, "kind: expected s or a"), std::nullopt;
+  if (!parse_challenge(p[2], c.kind, c.rand, c.autn, why)) return std::nullopt;
+  if (!valid_nonce(p[3])) return fail(why, "nonce: 8 hex digits expected"), std::nullopt;
+  c.nonce = p[3];
+  return c;
+}
+
+std::optional<AnswerCarrier> decode_answer(std::string_view tag, std::string* why) {
+  const auto p = split_dots(tag);
+  AnswerCarrier c;
+  if (p.size() != 5 || p[0] != kVersion) return fail(why, "not an oag1 answer carrier"), std::nullopt;
+  if (!parse_kind(p[1], c.kind)) return fail(why, "kind: expected s or a"), std::nullopt;
+  if (!parse_res(p[2], c.kind, c.res, why)) return std::nullopt;
+  if (!parse_challenge(p[3], c.kind, c.rand, c.autn, why)) return std::nullopt;
+  if (!valid_nonce(p[4])) return fail(why, "nonce: 8 hex digits expected"), std::nullopt;
+  c.nonce = p[4];
+  return c;
+}
+
+std::optional<AckCarrier> decode_ack(std::string_view value, std::string* why) {
+  if (value.starts_with(kMagicCookie)) value.remove_prefix(kMagicCookie.size());
+  const auto p = split_dots(value);
+  AckCarrier c;
+  if (p.size() != 3 || p[0] != kVersion) return fail(why, "not an oag1 ACK carrier"), std::nullopt;
+  // The kind is the dialog's; accept any response length either kind allows.
+  if (!parse_res(p[1], Kind::aka, c.res, why)) return std::nullopt;
+  if (!valid_nonce(p[2])) return fail(why, "nonce: 8 hex digits expected"), std::nullopt;
+  c.nonce = p[2];
+  return c;
+}
+
+}  // namespace oag::sip
