@@ -445,7 +445,10 @@ void Api::broker(Request req, std::string nai, std::string kind, unsigned count,
         p.price_micros = agreement.price_micros;
         p.currency = agreement.currency;
         p.request_id = request_id;
-        for (const auto& w : *vectors) p.rands.push_back(w.rand);
+        for (const auto& w : *vectors) {
+          p.rands.push_back(w.rand);
+          p.ids.push_back(w.id);
+        }
         store_.issuance().record_purchase_async(
             std::move(p), [this, vectors, nai, kind, realm = storage::realm_of(nai),
                            reply = std::move(reply)](storage::Result<std::uint64_t> r) {

@@ -111,6 +111,7 @@ struct PurchaseRecord {
   std::string currency;               ///< its currency
   std::string request_id;             ///< the id sent to the peer (their `sold` record has it)
   std::vector<aka::Bytes<16>> rands;  ///< RANDs received, for the hash
+  std::vector<std::string> ids;       ///< the issuer's vector ids (results are reported by id)
 };
 
 /// Most vectors one request may ask for.

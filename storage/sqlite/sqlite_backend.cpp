@@ -72,6 +72,9 @@ struct WriteStatements {
         vec_by_id(db, sql::kVectorById),
         vec_set_outcome(db, sql::kVectorSetOutcome),
         vec_rand_exists(db, sql::kVectorRandExists),
+        bought_insert(db, sql::kBoughtInsert),
+        bought_by_id(db, sql::kBoughtById),
+        bought_set_outcome(db, sql::kBoughtSetOutcome),
         agr_insert(db, sql::kAgreementInsert),
         agr_set_state(db, sql::kAgreementSetState),
         agr_by_id(db, sql::kAgreementById),
@@ -88,6 +91,7 @@ struct WriteStatements {
   Stmt sub_insert, sub_keys, sub_set_state, sub_set_seq, sub_step_seq, sub_delete, sub_all_keys,
       sub_set_keys, sub_by_nai;
   Stmt vec_insert, vec_by_id, vec_set_outcome, vec_rand_exists;
+  Stmt bought_insert, bought_by_id, bought_set_outcome;
   Stmt agr_insert, agr_set_state, agr_by_id;
   Stmt bill_insert, bill_head;
   Stmt fed_get, fed_put;
@@ -573,6 +577,25 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
             return Error{Errc::invalid, "count: must be 1.." + std::to_string(kMaxCount)};
           if (p.request_id.empty()) return Error{Errc::invalid, "request_id: required"};
           if (p.rands.size() != p.count) return Error{Errc::invalid, "rands: one per vector"};
+          if (p.ids.size() != p.count) return Error{Errc::invalid, "ids: one per vector"};
+          const auto now = now_();
+          for (std::size_t i = 0; i < p.count; ++i) {
+            auto u = ws_->bought_insert.use();
+            u.bind(1, p.ids[i])
+                .bind(2, p.agreement)
+                .bind(3, p.subject)
+                .bind(4, p.requester)
+                .bind(5, std::string(to_string(p.kind)))
+                .bind(6, aka::ByteView(p.rands[i]))
+                .bind(7, p.request_id)
+                .bind(8, now);
+            try {
+              u.run();
+            } catch (const SqliteError& e) {
+              if (!e.is_constraint()) throw;
+              return Error{Errc::conflict, "ids: vector " + p.ids[i] + " was bought already"};
+            }
+          }
           BillingRecord b;
           b.time_ms = now_();
           b.role = Role::bought;
@@ -599,25 +622,47 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     return call<Done>([&]() -> Result<Done> {
       std::string kind, req_id, role, agreement, subject, outcome;
       aka::Bytes<16> rand{};
+      bool local = false;
       {
         auto u = ws_->vec_by_id.use();
         u.bind(1, vector_id);
+        if (u.step() && u.text(2) == requester) {  // not theirs: as if not there
+          local = true;
+          if (!u.is_null(6))
+            return Error{Errc::conflict, "vector " + vector_id + ": result already reported"};
+          kind = u.text(0);
+          const auto r = u.blob(1);
+          std::copy_n(r.begin(), std::min<std::size_t>(16, r.size()), rand.begin());
+          req_id = u.text(3);
+          role = u.text(4);
+          agreement = u.text(5);
+          subject = u.text(7);
+        }
+      }
+      if (!local) {
+        // A vector this gateway bought from a peer for the requester.
+        auto u = ws_->bought_by_id.use();
+        u.bind(1, vector_id).bind(2, requester);
         if (!u.step()) return Error{Errc::not_found, "no vector " + vector_id};
-        if (u.text(2) != requester)
-          return Error{Errc::not_found, "no vector " + vector_id};  // not theirs: not found
-        if (!u.is_null(6))
+        if (!u.is_null(4))
           return Error{Errc::conflict, "vector " + vector_id + ": result already reported"};
         kind = u.text(0);
         const auto r = u.blob(1);
         std::copy_n(r.begin(), std::min<std::size_t>(16, r.size()), rand.begin());
-        req_id = u.text(3);
-        role = u.text(4);
-        agreement = u.text(5);
-        subject = u.text(7);
+        req_id = u.text(2);
+        role = "bought";
+        agreement = u.text(3);
+        subject = u.text(5);
       }
-      auto s = ws_->vec_set_outcome.use();
-      s.bind(1, vector_id).bind(2, success ? "success" : "failure");
-      s.run();
+      if (local) {
+        auto s = ws_->vec_set_outcome.use();
+        s.bind(1, vector_id).bind(2, success ? "success" : "failure");
+        s.run();
+      } else {
+        auto s = ws_->bought_set_outcome.use();
+        s.bind(1, vector_id).bind(2, requester).bind(3, success ? "success" : "failure");
+        s.run();
+      }
       BillingRecord b;
       b.time_ms = now_();
       b.role = role == "sold" ? Role::sold : role == "bought" ? Role::bought : Role::local;

@@ -53,6 +53,14 @@ inline constexpr const char* kVectorById =
     "FROM vectors v JOIN subscribers s ON s.id = v.subscriber_id WHERE v.id = ?1";
 inline constexpr const char* kVectorSetOutcome =
     "UPDATE vectors SET outcome = ?2 WHERE id = ?1 AND outcome IS NULL";
+inline constexpr const char* kBoughtInsert =
+    "INSERT INTO bought_vectors (id, agreement, subject, requester, kind, rand, request_id, "
+    "issued_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+inline constexpr const char* kBoughtById =
+    "SELECT kind, rand, request_id, agreement, outcome, subject FROM bought_vectors "
+    "WHERE id = ?1 AND requester = ?2";
+inline constexpr const char* kBoughtSetOutcome =
+    "UPDATE bought_vectors SET outcome = ?3 WHERE id = ?1 AND requester = ?2 AND outcome IS NULL";
 inline constexpr const char* kVectorRandExists =
     "SELECT 1 FROM vectors WHERE subscriber_id = ?1 AND rand = ?2";
 

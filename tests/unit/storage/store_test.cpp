@@ -679,6 +679,7 @@ TEST_CASE("purchases are bought billing records in the chain", "[storage][billin
   p.currency = "EUR";
   p.request_id = "0b5f3f0c-7f1a-4c53-9a55-7d7b6a0b9f01";
   p.rands = {aka::Bytes<16>{1}, aka::Bytes<16>{2}};
+  p.ids = {"01a204b6-0000-7000-8000-000000000001", "01a204b6-0000-7000-8000-000000000002"};
   std::promise<Result<std::uint64_t>> done;
   f.b->issuance().record_purchase_async(
       p, [&](Result<std::uint64_t> r) { done.set_value(std::move(r)); });
@@ -698,4 +699,17 @@ TEST_CASE("purchases are bought billing records in the chain", "[storage][billin
       p, [&](Result<std::uint64_t> r) { bad.set_value(std::move(r)); });
   CHECK(bad.get_future().get().error().detail.rfind("rands:", 0) == 0);
   CHECK(f.billing_count() == 1);
+
+  // The endpoint reports a bought vector's outcome to its own gateway: a bought result record.
+  auto& iss = f.b->issuance();
+  CHECK(iss.report_result(p.ids[0], "mallory@op-a.example", true).error().code == Errc::not_found);
+  REQUIRE(iss.report_result(p.ids[0], "alice@op-a.example", true).ok());
+  CHECK(iss.report_result(p.ids[0], "alice@op-a.example", false).error().code == Errc::conflict);
+  const auto after = f.billing_records();
+  REQUIRE(after.size() == 2);
+  CHECK(after[1].role == Role::bought);
+  CHECK(after[1].event == "result");
+  CHECK(after[1].outcome == "success");
+  CHECK(after[1].request_id == p.request_id);
+  CHECK(after[1].rand_sha256 == rand_digest({p.rands[0]}));
 }

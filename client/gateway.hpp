@@ -1,0 +1,101 @@
+#pragma once
+// The endpoint's client to its own AG (DESIGN §3, §5): mutual TLS with the certificate its
+// operator issued, pooled keep-alive connections, blocking calls with a deadline. Safe to use
+// from several threads (each call takes a pooled connection or opens one).
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "proto/aka/bytes.hpp"
+#include "proto/aka/vector.hpp"
+#include "proto/wire/messages.hpp"
+
+namespace oag::client {
+
+/// Where the AG is and how to prove who we are.
+struct GatewayOptions {
+  std::string host = "127.0.0.1";  ///< address or name to connect to
+  unsigned short port = 8443;      ///< endpoint listener port
+  std::string server_name;         ///< name the AG's certificate must carry (default: host)
+  std::string ca_file;             ///< the operator's endpoint CA (trust for the AG)
+  std::string cert_file;           ///< our certificate (chain), SAN URI sip:NAI
+  std::string key_file;            ///< our private key
+  unsigned timeout_ms = 5000;      ///< per call: connect, write and read together
+  unsigned max_idle = 4;           ///< pooled idle connections kept
+};
+
+/// A failed call: transport (status 0) or the AG's problem+json.
+struct Error {
+  int status = 0;      ///< HTTP status, 0 when no answer came
+  std::string code;    ///< problem code (last path segment of `type`), or "transport"
+  std::string detail;  ///< problem detail or transport error
+  /// "status code: detail".
+  std::string to_string() const;
+};
+
+/// Vectors of one subject.
+struct VectorSet {
+  std::string subject;                   ///< NAI they are for
+  std::string issuer;                    ///< realm that issued them
+  std::vector<wire::WireVector> vectors; ///< one-time vectors
+};
+
+/// Either a value or an Error.
+template <typename T>
+using Expected = std::variant<T, Error>;
+
+/// What the mutual authentication needs from an AG (Gateway implements it over HTTPS).
+class AuthGateway {
+ public:
+  virtual ~AuthGateway() = default;
+  /// POST /v1/vectors.
+  virtual Expected<VectorSet> fetch_vectors(const std::string& nai, const std::string& kind,
+                                            unsigned count) = 0;
+  /// POST /v1/vectors/{id}/result; nullopt on success.
+  virtual std::optional<Error> report_result(const std::string& vector_id, bool success) = 0;
+  /// POST /v1/resync for our own subscription; nullopt on success.
+  virtual std::optional<Error> resync(const aka::Bytes<16>& rand, const aka::Auts& auts) = 0;
+};
+
+/// The HTTPS client.
+class Gateway final : public AuthGateway {
+ public:
+  /// Loads the CA, certificate and key; throws std::runtime_error naming the file that failed.
+  explicit Gateway(GatewayOptions options);
+  ~Gateway() override;
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  Expected<VectorSet> fetch_vectors(const std::string& nai, const std::string& kind,
+                                    unsigned count = 1) override;
+  std::optional<Error> report_result(const std::string& vector_id, bool success) override;
+  std::optional<Error> resync(const aka::Bytes<16>& rand, const aka::Auts& auts) override;
+
+  /// TLS connections opened so far (the pool's effect is visible here).
+  unsigned connections_opened() const;
+
+ private:
+  struct Connection;
+  struct Reply {
+    int status = 0;
+    std::string body;
+    std::string error;
+  };
+  Reply post(const std::string& path, const std::string& body);
+  std::unique_ptr<Connection> take();
+  void give_back(std::unique_ptr<Connection> c);
+  static Error error_of(const Reply& r);
+
+  GatewayOptions options_;
+  struct Context;
+  std::unique_ptr<Context> ctx_;
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  unsigned opened_ = 0;
+};
+
+}  // namespace oag::client

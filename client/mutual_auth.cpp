@@ -1,0 +1,225 @@
+#include "client/mutual_auth.hpp"
+
+#include <algorithm>
+
+namespace oag::client {
+
+namespace {
+
+// The session key material a vector or a SIM run contributes: Kc, or CK‖IK.
+aka::SecretVec<32> key_of(const wire::WireVector& v) {
+  if (v.kind == "sim") return aka::SecretVec<32>(v.kc.expose());
+  aka::SecretVec<32> k;
+  k.resize(32);
+  std::copy_n(v.ck.data(), 16, k.data());
+  std::copy_n(v.ik.data(), 16, k.data() + 16);
+  return k;
+}
+
+aka::SecretVec<32> key_of(const aka::Secret<16>& ck, const aka::Secret<16>& ik) {
+  aka::SecretVec<32> k;
+  k.resize(32);
+  std::copy_n(ck.data(), 16, k.data());
+  std::copy_n(ik.data(), 16, k.data() + 16);
+  return k;
+}
+
+// The SIM's answer to a challenge.
+struct SimRun {
+  std::vector<std::uint8_t> res;
+  aka::SecretVec<32> key;
+  std::string failure;  // "mac" or "sync" (with auts) or empty
+  aka::Auts auts{};
+};
+
+SimRun run_sim(SoftSim& sim, sip::Kind kind, const aka::Bytes<16>& rand,
+               const std::optional<aka::Bytes<16>>& autn) {
+  SimRun r;
+  if (kind == sip::Kind::sim) {
+    const auto g = sim.run_gsm(rand);
+    r.res.assign(g.sres.data(), g.sres.data() + 4);
+    r.key = aka::SecretVec<32>(g.kc.expose());
+    return r;
+  }
+  auto out = sim.run_aka(rand, *autn);
+  if (auto* ok = std::get_if<aka::AkaSuccess>(&out)) {
+    const auto res = ok->res.expose();
+    r.res.assign(res.begin(), res.end());
+    r.key = key_of(ok->ck, ok->ik);
+  } else if (auto* sync = std::get_if<aka::AkaSyncFailure>(&out)) {
+    r.failure = "sync";
+    r.auts = sync->auts;
+  } else {
+    r.failure = "mac";
+  }
+  return r;
+}
+
+session::SessionKeys derive(const std::string& call_id, const std::string& nai_a,
+                            const std::string& nai_b, const aka::Bytes<16>& rand_b,
+                            const aka::Bytes<16>& rand_a, const aka::SecretVec<32>& key_b,
+                            const aka::SecretVec<32>& key_a) {
+  session::SessionInput in;
+  in.call_id = call_id;
+  in.nai_a = nai_a;
+  in.nai_b = nai_b;
+  in.rand_b = rand_b;
+  in.rand_a = rand_a;
+  in.key_b = key_b.expose();
+  in.key_a = key_a.expose();
+  return session::derive(in);
+}
+
+}  // namespace
+
+// --- caller ---
+
+CallerAuth::CallerAuth(AuthGateway& ag, SoftSim& sim, std::string own_nai, std::string peer_nai,
+                       sip::Kind kind)
+    : ag_(ag), sim_(sim), own_nai_(std::move(own_nai)), peer_nai_(std::move(peer_nai)),
+      kind_(kind) {}
+
+bool CallerAuth::fail(std::string why) {
+  state_ = AuthState::failed;
+  reason_ = std::move(why);
+  return false;
+}
+
+std::optional<std::string> CallerAuth::start() {
+  auto got = ag_.fetch_vectors(peer_nai_, std::string(sip::to_string(kind_)), 1);
+  if (auto* e = std::get_if<Error>(&got)) {
+    fail("no vector for " + peer_nai_ + ": " + e->to_string());
+    return std::nullopt;
+  }
+  av_ = std::move(std::get<VectorSet>(got).vectors.front());
+  state_ = AuthState::challenged;
+  verified_peer_ = reported_ = false;
+  keys_.reset();
+  sip::InviteCarrier c{kind_, av_->rand, std::nullopt, sip::new_nonce()};
+  if (kind_ == sip::Kind::aka) c.autn = av_->autn;
+  return sip::encode(c);
+}
+
+std::optional<std::string> CallerAuth::on_answer(std::string_view to_tag,
+                                                 const std::string& call_id) {
+  if (state_ != AuthState::challenged) {
+    fail("answer without a challenge");
+    return std::nullopt;
+  }
+  std::string why;
+  const auto c = sip::decode_answer(to_tag, &why);
+  if (!c) {
+    fail("the callee's answer carries no oag1 response: " + why);
+    return std::nullopt;
+  }
+  if (c->kind != kind_) {
+    fail("the callee answered with another kind");
+    return std::nullopt;
+  }
+  // The callee proves its SIM: RES_B must equal XRES_B (constant time).
+  verified_peer_ = aka::equal_ct(c->res, av_->xres.expose());
+  if (!verified_peer_) {
+    fail("the callee's response is wrong (not " + peer_nai_ + "'s SIM)");
+    return std::nullopt;
+  }
+  auto run = run_sim(sim_, kind_, c->rand, c->autn);
+  if (run.failure == "mac") {
+    fail("the callee's challenge does not verify on our SIM (AUTN MAC failure)");
+    return std::nullopt;
+  }
+  if (run.failure == "sync") {
+    const auto e = ag_.resync(c->rand, run.auts);
+    fail(std::string("our SIM is out of sync with our gateway; resync ") +
+         (e ? "failed: " + e->to_string() : "done"));
+    return std::nullopt;
+  }
+  keys_ = derive(call_id, own_nai_, peer_nai_, av_->rand, c->rand, key_of(*av_), run.key);
+  state_ = AuthState::authenticated;
+  return sip::encode(sip::AckCarrier{std::move(run.res), sip::new_nonce()});
+}
+
+bool CallerAuth::on_rejected(int status, std::string_view warning_text) {
+  fail("the callee refused: " + std::to_string(status) +
+       (warning_text.empty() ? "" : " " + std::string(warning_text)));
+  // The vector was consumed without a verdict on the callee: not reported as a failure.
+  reported_ = true;
+  return status == 403 && warning_text.find(kSyncFailure) != std::string_view::npos;
+}
+
+std::optional<Error> CallerAuth::report() {
+  if (!av_ || reported_ || state_ == AuthState::challenged || state_ == AuthState::idle)
+    return std::nullopt;
+  reported_ = true;
+  return ag_.report_result(av_->id, verified_peer_);
+}
+
+// --- callee ---
+
+CalleeAuth::CalleeAuth(AuthGateway& ag, SoftSim& sim, std::string own_nai)
+    : ag_(ag), sim_(sim), own_nai_(std::move(own_nai)) {}
+
+CalleeAuth::Reject CalleeAuth::reject(int status, std::string warning) {
+  state_ = AuthState::failed;
+  reason_ = warning;
+  return {status, std::move(warning)};
+}
+
+std::variant<std::string, CalleeAuth::Reject> CalleeAuth::on_invite(std::string_view from_tag,
+                                                                    const std::string& caller_nai) {
+  std::string why;
+  const auto c = sip::decode_invite(from_tag, &why);
+  if (!c)
+    return reject(403, sip::is_oag1(from_tag) ? "oag1 malformed challenge: " + why
+                                              : "oag1 authentication required");
+  caller_nai_ = caller_nai;
+  kind_ = c->kind;
+  rand_b_ = c->rand;
+  if (sim_.seen(c->rand)) return reject(403, "oag1 replayed challenge");
+  sim_.remember(c->rand);
+  auto run = run_sim(sim_, c->kind, c->rand, c->autn);
+  if (run.failure == "sync") {
+    // Our SIM is ahead of our gateway: move the gateway past it, then the caller retries.
+    if (const auto e = ag_.resync(c->rand, run.auts))
+      return reject(403, "oag1 resync failed: " + e->code);
+    return reject(403, std::string(kSyncFailure));
+  }
+  if (run.failure == "mac") return reject(403, "oag1 challenge not from our operator (AUTN)");
+  auto got = ag_.fetch_vectors(caller_nai, std::string(sip::to_string(c->kind)), 1);
+  if (auto* e = std::get_if<Error>(&got))
+    return reject(e->status == 0 || e->status >= 500 ? 503 : 403,
+                  "oag1 cannot challenge " + caller_nai + ": " + e->code);
+  av_ = std::move(std::get<VectorSet>(got).vectors.front());
+  own_key_ = std::move(run.key);
+  state_ = AuthState::challenged;
+  sip::AnswerCarrier a{c->kind, std::move(run.res), av_->rand, std::nullopt, sip::new_nonce()};
+  if (c->kind == sip::Kind::aka) a.autn = av_->autn;
+  return sip::encode(a);
+}
+
+bool CalleeAuth::on_ack(std::string_view carrier, const std::string& call_id) {
+  if (state_ != AuthState::challenged) {
+    state_ = AuthState::failed;
+    reason_ = "ACK without a challenge";
+    return false;
+  }
+  std::string why;
+  const auto c = sip::decode_ack(carrier, &why);
+  verified_ = c && aka::equal_ct(c->res, av_->xres.expose());
+  if (!verified_) {
+    state_ = AuthState::failed;
+    reason_ = c ? "the caller's response is wrong (not " + caller_nai_ + "'s SIM)"
+                : "the caller sent no response to our challenge (" + why + ")";
+    return false;
+  }
+  keys_ = derive(call_id, caller_nai_, own_nai_, rand_b_, av_->rand, own_key_, key_of(*av_));
+  state_ = AuthState::authenticated;
+  return true;
+}
+
+std::optional<Error> CalleeAuth::report() {
+  if (!av_ || reported_ || state_ == AuthState::challenged) return std::nullopt;
+  reported_ = true;
+  return ag_.report_result(av_->id, verified_);
+}
+
+}  // namespace oag::client

@@ -1,0 +1,111 @@
+#pragma once
+// The caller and callee state machines of the end-to-end mutual authentication (DESIGN §5),
+// independent of any SIP stack: they take and give the `oag1` carrier strings and end in
+// authenticated (with session keys) or failed (with a reason). Gateway calls are blocking; the
+// result report is a separate step so that a SIP stack can send its ACK or BYE first.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "client/gateway.hpp"
+#include "client/soft_sim.hpp"
+#include "proto/session/keys.hpp"
+#include "proto/sip/carrier.hpp"
+
+namespace oag::client {
+
+/// Where a machine is.
+enum class AuthState { idle, challenged, authenticated, failed };
+
+/// The Warning text of a callee's rejection that asks the caller to retry with a fresh vector.
+inline constexpr std::string_view kSyncFailure = "oag1 sync-failure";
+
+/// The caller (A): challenges the callee with the peer's vector, answers the callee's challenge.
+class CallerAuth {
+ public:
+  /// `ag` is A's own gateway, `sim` A's SIM.
+  CallerAuth(AuthGateway& ag, SoftSim& sim, std::string own_nai, std::string peer_nai,
+             sip::Kind kind);
+
+  /// Fetches a vector of the peer from the own AG: the INVITE's From-tag; nullopt when failed.
+  std::optional<std::string> start();
+  /// The 200 OK's To-tag: verifies the callee's response and answers its challenge. Returns
+  /// the ACK carrier (`oag1.<RES_A>.<nonce>`: prefix it with z9hG4bK for a branch); nullopt when
+  /// failed (then send a plain ACK and a BYE giving reason()).
+  std::optional<std::string> on_answer(std::string_view to_tag, const std::string& call_id);
+  /// The callee refused the INVITE; true when a new attempt with a fresh vector may succeed
+  /// (the callee resynchronised its SIM), which the caller tries once.
+  bool on_rejected(int status, std::string_view warning_text);
+  /// Reports the peer vector's outcome to the own AG (after authenticated or failed).
+  std::optional<Error> report();
+
+  /// The state.
+  AuthState state() const { return state_; }
+  /// Why it failed.
+  const std::string& reason() const { return reason_; }
+  /// The session keys (authenticated only).
+  const session::SessionKeys& keys() const { return *keys_; }
+
+ private:
+  bool fail(std::string why);
+
+  AuthGateway& ag_;
+  SoftSim& sim_;
+  std::string own_nai_, peer_nai_;
+  sip::Kind kind_;
+  AuthState state_ = AuthState::idle;
+  std::string reason_;
+  std::optional<wire::WireVector> av_;  // the peer's vector
+  bool verified_peer_ = false;          // the callee's response matched
+  bool reported_ = false;
+  std::optional<session::SessionKeys> keys_;
+};
+
+/// The callee (B): answers the caller's challenge and challenges it back.
+class CalleeAuth {
+ public:
+  /// A refusal of the INVITE: the SIP status and the Warning text.
+  struct Reject {
+    int status = 403;     ///< SIP status
+    std::string warning;  ///< "oag1 ..." for the Warning header
+  };
+
+  /// `ag` is B's own gateway, `sim` B's SIM.
+  CalleeAuth(AuthGateway& ag, SoftSim& sim, std::string own_nai);
+
+  /// The INVITE's From-tag and the caller's NAI: the To-tag for 180/200, or a rejection.
+  std::variant<std::string, Reject> on_invite(std::string_view from_tag,
+                                              const std::string& caller_nai);
+  /// The ACK's carrier (branch or OAG-Auth value): true when the caller is authenticated;
+  /// false → send BYE giving reason().
+  bool on_ack(std::string_view carrier, const std::string& call_id);
+  /// Reports the caller vector's outcome to the own AG.
+  std::optional<Error> report();
+
+  /// The state.
+  AuthState state() const { return state_; }
+  /// Why it failed.
+  const std::string& reason() const { return reason_; }
+  /// The session keys (authenticated only).
+  const session::SessionKeys& keys() const { return *keys_; }
+
+ private:
+  Reject reject(int status, std::string warning);
+
+  AuthGateway& ag_;
+  SoftSim& sim_;
+  std::string own_nai_, caller_nai_;
+  AuthState state_ = AuthState::idle;
+  std::string reason_;
+  sip::Kind kind_ = sip::Kind::sim;
+  aka::Bytes<16> rand_b_{};
+  aka::SecretVec<32> own_key_;          // Kc_B or CK_B‖IK_B
+  std::optional<wire::WireVector> av_;  // the caller's vector
+  bool verified_ = false;
+  bool reported_ = false;
+  std::optional<session::SessionKeys> keys_;
+};
+
+}  // namespace oag::client

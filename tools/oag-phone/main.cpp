@@ -1,0 +1,86 @@
+// oag-phone answer | call NAI — see phone.hpp and the README.
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <iostream>
+
+#include "tools/oag-phone/phone.hpp"
+
+namespace {
+
+bool split_host_port(const std::string& s, std::string& host, unsigned short& port) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = s.substr(0, colon);
+  const auto p = std::string_view(s).substr(colon + 1);
+  const auto r = std::from_chars(p.data(), p.data() + p.size(), port);
+  return r.ec == std::errc() && r.ptr == p.data() + p.size() && port != 0 && !host.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  oag::phone::Options o;
+  std::string proxy = "127.0.0.1:5060", ag, transport = "udp", carrier = "via";
+  CLI::App app{"oag-phone: a SIP endpoint with oag1 mutual authentication"};
+  app.require_subcommand(1);
+  bool no_auth = false;
+  const auto common = [&](CLI::App* c) {
+    c->add_option("--nai", o.nai, "our NAI, user@realm")->required();
+    c->add_option("--proxy", proxy, "SIP proxy HOST:PORT (IPv4)");
+    c->add_option("--transport", transport, "udp or tcp")->check(CLI::IsMember({"udp", "tcp"}));
+    c->add_option("--sim", o.sim, "SIM profile JSON (imsi, k, opc|op)");
+    c->add_option("--ag", ag, "our gateway's endpoint listener HOST:PORT");
+    c->add_option("--ca", o.gateway.ca_file, "the operator's endpoint CA");
+    c->add_option("--cert", o.gateway.cert_file, "our certificate");
+    c->add_option("--key", o.gateway.key_file, "our private key");
+    c->add_option("--ag-name", o.gateway.server_name, "name in the gateway's certificate");
+    c->add_option("--carrier", carrier, "ACK carrier: via (branch) or header (OAG-Auth)")
+        ->check(CLI::IsMember({"via", "header"}));
+    c->add_flag("--no-auth", no_auth, "plain SIP: no oag1 carriers");
+    c->add_option("--timeout-ms", o.timeout_ms, "how long to wait for an answer");
+  };
+  auto* answer = app.add_subcommand("answer", "register and answer calls");
+  common(answer);
+  answer->add_option("--calls", o.calls, "INVITEs to handle, then exit (0: until SIGTERM)");
+  auto* call = app.add_subcommand("call", "register and call NAI");
+  common(call);
+  call->add_option("target", o.target, "the callee's NAI")->required();
+  call->add_option("--kind", o.kind, "sim or aka")->check(CLI::IsMember({"sim", "aka"}));
+  call->add_option("--count", o.count, "calls one after another")->check(CLI::Range(1u, 1000000u));
+  call->add_option("--hold-ms", o.hold_ms, "how long each call stays up");
+  call->add_flag("--replay", o.replay, "afterwards, replay the first INVITE's challenge");
+  call->add_flag("--json", o.json, "print a JSON summary line");
+  call->add_flag("--quiet", o.quiet, "no per-step lines");
+  CLI11_PARSE(app, argc, argv);
+
+  auto* sub = app.got_subcommand(answer) ? answer : call;
+  o.auth = !no_auth;
+  o.tcp = transport == "tcp";
+  o.header_carrier = carrier == "header";
+  if (!split_host_port(proxy, o.proxy_host, o.proxy_port)) {
+    std::cerr << "oag-phone: --proxy: HOST:PORT expected, got " << proxy << "\n";
+    return 2;
+  }
+  if (o.nai.find('@') == std::string::npos || o.nai.front() == '@' || o.nai.back() == '@') {
+    std::cerr << "oag-phone: --nai: user@realm expected, got " << o.nai << "\n";
+    return 2;
+  }
+  if (o.auth) {
+    for (auto [name, value] : {std::pair{"--sim", &o.sim}, {"--ag", &ag}, {"--ca", &o.gateway.ca_file},
+                               {"--cert", &o.gateway.cert_file}, {"--key", &o.gateway.key_file}})
+      if (value->empty()) {
+        std::cerr << "oag-phone: " << name << ": required unless --no-auth\n";
+        return 2;
+      }
+    if (!split_host_port(ag, o.gateway.host, o.gateway.port)) {
+      std::cerr << "oag-phone: --ag: HOST:PORT expected, got " << ag << "\n";
+      return 2;
+    }
+  }
+  try {
+    return sub == answer ? oag::phone::run_answer(o) : oag::phone::run_call(o);
+  } catch (const std::exception& e) {
+    std::cerr << "oag-phone: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,513 @@
+#include "tools/oag-phone/phone.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "client/mutual_auth.hpp"
+#include "client/soft_sim.hpp"
+#include "proto/aka/hex.hpp"
+#include "proto/sip/carrier.hpp"
+#include "tools/oag-phone/transport.hpp"
+
+namespace oag::phone {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using sip::Message;
+
+std::atomic<bool> g_stop{false};
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<std::uint8_t> b(bytes);
+  RAND_bytes(b.data(), static_cast<int>(b.size()));
+  return aka::to_hex(b);
+}
+
+std::string new_branch() { return std::string(sip::kMagicCookie) + random_hex(8); }
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// The quoted text of a Warning header (`399 host "text"`).
+std::string warning_text(const Message& m) {
+  const auto w = m.get("Warning");
+  if (!w) return "";
+  const auto q1 = w->find('"'), q2 = w->rfind('"');
+  return q1 == std::string::npos || q2 <= q1 ? *w : w->substr(q1 + 1, q2 - q1 - 1);
+}
+
+// The text of a Reason header (`SIP;cause=403;text="..."`).
+std::string reason_text(const Message& m) {
+  const auto r = m.get("Reason");
+  if (!r) return "";
+  auto t = sip::param(*r, "text").value_or(*r);
+  if (t.size() >= 2 && t.front() == '"') t = t.substr(1, t.size() - 2);
+  return t;
+}
+
+// A response to `req`, copying what RFC 3261 §8.2.6.2 says to copy.
+Message response_to(const Message& req, int status, const std::string& reason) {
+  Message r;
+  r.request = false;
+  r.status = status;
+  r.reason = reason;
+  for (const auto& h : req.headers)
+    for (auto n : {"Via", "v", "From", "f", "To", "t", "Call-ID", "i", "CSeq"})
+      if (h.name == n) r.headers.push_back(h);
+  if (status >= 180 && status < 300 && req.method == "INVITE")
+    for (const auto& v : req.all("Record-Route")) r.add("Record-Route", v);
+  return r;
+}
+
+// One endpoint: transport, SIM, gateway, and the output of steps.
+class Phone {
+ public:
+  explicit Phone(const Options& o) : o_(o), t_(o.tcp, o.proxy_host, o.proxy_port) {
+    if (o_.auth) {
+      sim_.emplace(client::SoftSim::load(o_.sim));
+      ag_.emplace(o_.gateway);
+    }
+    user_ = o_.nai.substr(0, o_.nai.find('@'));
+  }
+
+  void step(Clock::time_point t0, const std::string& what) const {
+    if (o_.quiet) return;
+    std::printf("%9.3f ms  %s\n", ms_since(t0), what.c_str());
+    std::fflush(stdout);
+  }
+
+  std::string via(const std::string& branch) const {
+    return std::string("SIP/2.0/") + t_.name() + " " + t_.host() + ":" +
+           std::to_string(t_.port()) + ";branch=" + branch + ";rport";
+  }
+  std::string contact() const {
+    return "<sip:" + user_ + "@" + t_.host() + ":" + std::to_string(t_.port()) +
+           (o_.tcp ? ";transport=tcp" : "") + ">";
+  }
+  Message request(const std::string& method, const std::string& uri, const std::string& branch,
+                  const std::string& from, const std::string& to, const std::string& call_id,
+                  unsigned long cseq) const {
+    Message m;
+    m.method = method;
+    m.uri = uri;
+    m.add("Via", via(branch));
+    m.add("Max-Forwards", "70");
+    m.add("From", from);
+    m.add("To", to);
+    m.add("Call-ID", call_id);
+    m.add("CSeq", std::to_string(cseq) + " " + method);
+    return m;
+  }
+
+  // Answers requests that are not what we wait for: BYE of a dialog gets 200 (and is noted),
+  // anything else a plain error; a retransmitted 200 OK of INVITE is answered with `ack`.
+  void handle_other(const Incoming& in) {
+    const auto& m = in.msg;
+    if (!m.request) {
+      const auto cs = m.cseq();
+      const auto id = m.get("Call-ID").value_or("");
+      if (cs && cs->second == "INVITE" && m.status / 100 == 2 && acks_.count(id))
+        t_.send_to_proxy(acks_[id]);
+      return;
+    }
+    if (m.method == "ACK") return;
+    if (m.method == "BYE") {
+      byes_[m.get("Call-ID").value_or("")] = reason_text(m);
+      t_.reply(in.origin, response_to(m, 200, "OK").serialize());
+      return;
+    }
+    t_.reply(in.origin, response_to(m, m.method == "OPTIONS" ? 200 : 481,
+                                    m.method == "OPTIONS" ? "OK" : "Call/Transaction Does Not Exist")
+                            .serialize());
+  }
+
+  // Sends `req` to the proxy and waits for its final response (1xx are shown); UDP requests
+  // are retransmitted (T1 = 500 ms, doubling) until a provisional or final answer.
+  std::optional<Message> transact(const Message& req, Clock::time_point t0) {
+    const auto wire = req.serialize();
+    const auto id = req.get("Call-ID").value_or("");
+    const auto cs = req.cseq();
+    t_.send_to_proxy(wire);
+    const auto deadline = Clock::now() + std::chrono::milliseconds(o_.timeout_ms);
+    auto interval = std::chrono::milliseconds(500);
+    auto next = Clock::now() + interval;
+    bool provisional = false;
+    while (Clock::now() < deadline) {
+      auto in = t_.receive(std::min(deadline, o_.tcp || provisional ? deadline : next));
+      if (!in) {
+        if (!o_.tcp && !provisional && Clock::now() >= next) {
+          t_.send_to_proxy(wire);
+          interval *= 2;
+          next = Clock::now() + interval;
+        }
+        continue;
+      }
+      const auto& m = in->msg;
+      const auto mcs = m.cseq();
+      if (m.request || m.get("Call-ID") != id || !mcs || mcs->first != cs->first ||
+          mcs->second != cs->second) {
+        handle_other(*in);
+        continue;
+      }
+      if (m.status < 200) {
+        provisional = true;
+        if (m.status > 100) step(t0, "got " + std::to_string(m.status) + " " + m.reason);
+        continue;
+      }
+      return m;
+    }
+    return std::nullopt;
+  }
+
+  bool do_register() {
+    const auto t0 = Clock::now();
+    const auto realm = o_.nai.substr(o_.nai.find('@') + 1);
+    auto m = request("REGISTER", "sip:" + realm, new_branch(),
+                     "<sip:" + o_.nai + ">;tag=" + random_hex(4), "<sip:" + o_.nai + ">",
+                     random_hex(8) + "@" + t_.host(), 1);
+    m.add("Contact", contact());
+    m.add("Expires", "300");
+    const auto r = transact(m, t0);
+    if (!r || r->status != 200) {
+      std::printf("register failed: %s\n", r ? (std::to_string(r->status) + " " + r->reason).c_str()
+                                              : "no answer from the proxy");
+      return false;
+    }
+    std::printf("registered %s at %s:%u over %s (contact %s:%u)\n", o_.nai.c_str(),
+                o_.proxy_host.c_str(), o_.proxy_port, t_.name(), t_.host().c_str(), t_.port());
+    std::fflush(stdout);
+    return true;
+  }
+
+  const Options& o_;
+  Transport t_;
+  std::optional<client::SoftSim> sim_;
+  std::optional<client::Gateway> ag_;
+  std::string user_;
+  std::map<std::string, std::string> byes_;  // Call-ID → Reason of a BYE we received
+  std::map<std::string, std::string> acks_;  // Call-ID → our ACK, for 200 OK retransmissions
+};
+
+// ---------------------------------------------------------------- caller
+
+struct CallResult {
+  bool ok = false;
+  bool retry = false;  // the callee resynchronised: one more try with a fresh vector
+  std::string reason;
+  std::string fingerprint;
+  double setup_ms = 0;
+  std::string from_tag;
+};
+
+CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag = "") {
+  CallResult res;
+  const auto t0 = Clock::now();
+  const auto kind = o.kind == "aka" ? sip::Kind::aka : sip::Kind::sim;
+  std::optional<client::CallerAuth> auth;
+  std::string from_tag = forced_tag;
+  if (from_tag.empty()) {
+    if (o.auth) {
+      auth.emplace(*p.ag_, *p.sim_, o.nai, o.target, kind);
+      const auto tag = auth->start();
+      if (!tag) return res.reason = auth->reason(), res;
+      from_tag = *tag;
+      p.step(t0, "got a " + o.kind + " vector of " + o.target + " from our gateway");
+    } else {
+      from_tag = random_hex(6);
+    }
+  }
+  res.from_tag = from_tag;
+  const std::string call_id = random_hex(12) + "@" + p.t_.host();
+  const std::string from = "<sip:" + o.nai + ">;tag=" + from_tag;
+  auto invite = p.request("INVITE", "sip:" + o.target, new_branch(), from, "<sip:" + o.target + ">",
+                          call_id, 1);
+  invite.add("Contact", p.contact());
+  invite.add("Supported", "oag1");
+  p.step(t0, "INVITE " + o.target + " over " + p.t_.name() + ", sent From-tag " + from_tag);
+  const auto r = p.transact(invite, t0);
+  if (!r) return res.reason = "no final answer to the INVITE (timeout)", res;
+  if (r->status >= 300) {
+    // Hop-by-hop ACK of a failure (RFC 3261 §17.1.1.3): same branch, the response's To.
+    auto ack = p.request("ACK", invite.uri, *sip::param(*invite.get("Via"), "branch"), from,
+                         r->get("To").value_or(""), call_id, 1);
+    p.t_.send_to_proxy(ack.serialize());
+    const auto w = warning_text(*r);
+    p.step(t0, "got " + std::to_string(r->status) + " " + r->reason + (w.empty() ? "" : " (" + w + ")"));
+    res.reason = "the call was refused: " + std::to_string(r->status) + " " + r->reason +
+                 (w.empty() ? "" : " (" + w + ")");
+    if (auth) res.retry = auth->on_rejected(r->status, w);
+    return res;
+  }
+  // 2xx: the dialog. Route set = Record-Route reversed; remote target = Contact.
+  const auto to = r->get("To").value_or("");
+  const auto to_tag = sip::param(to, "tag").value_or("");
+  p.step(t0, "got " + std::to_string(r->status) + " " + r->reason + ", To-tag " + to_tag);
+  auto routes = r->all("Record-Route");
+  std::reverse(routes.begin(), routes.end());
+  const auto target = sip::uri_of(r->get("Contact").value_or("<sip:" + o.target + ">"));
+  std::optional<std::string> carrier;
+  if (auth) carrier = auth->on_answer(to_tag, call_id);
+  const bool authed = !auth || carrier.has_value();
+  const std::string branch =
+      carrier && !o.header_carrier ? std::string(sip::kMagicCookie) + *carrier : new_branch();
+  auto ack = p.request("ACK", target, branch, from, to, call_id, 1);
+  for (const auto& rt : routes) ack.add("Route", rt);
+  if (carrier && o.header_carrier) ack.add("OAG-Auth", *carrier);
+  p.acks_[call_id] = ack.serialize();
+  p.t_.send_to_proxy(p.acks_[call_id]);
+  res.setup_ms = ms_since(t0);
+  if (carrier)
+    p.step(t0, "ACK sent, " + std::string(o.header_carrier ? "OAG-Auth " + *carrier : "branch " + branch));
+  else
+    p.step(t0, "ACK sent");
+  unsigned long cseq = 2;
+  const auto bye = [&](const std::string& reason) {
+    auto m = p.request("BYE", target, new_branch(), from, to, call_id, cseq++);
+    for (const auto& rt : routes) m.add("Route", rt);
+    if (!reason.empty()) m.add("Reason", "SIP;cause=403;text=\"" + reason + "\"");
+    p.step(t0, "BYE sent" + (reason.empty() ? "" : " (" + reason + ")"));
+    const auto br = p.transact(m, t0);
+    if (br) p.step(t0, "got " + std::to_string(br->status) + " " + br->reason + " to BYE");
+  };
+  if (!authed) {
+    bye("oag1 " + auth->reason());
+    res.reason = auth->reason();
+  } else {
+    // The callee checks our response when the ACK arrives; a BYE from it means it failed.
+    const auto until = Clock::now() + std::chrono::milliseconds(o.hold_ms);
+    while (Clock::now() < until && !p.byes_.count(call_id))
+      if (auto in = p.t_.receive(until)) p.handle_other(*in);
+    if (p.byes_.count(call_id)) {
+      p.step(t0, "got BYE from the callee (" + p.byes_[call_id] + ")");
+      res.reason = "the callee hung up: " + p.byes_[call_id];
+    } else {
+      bye("");
+      res.ok = true;
+      if (auth) res.fingerprint = auth->keys().fingerprint();
+    }
+  }
+  if (auth) {
+    if (const auto e = auth->report()) p.step(t0, "result report failed: " + e->to_string());
+    else p.step(t0, "result reported to our gateway");
+  }
+  p.acks_.erase(call_id);
+  p.byes_.erase(call_id);
+  return res;
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+}
+
+// ---------------------------------------------------------------- callee
+
+struct Dialog {
+  Origin origin;
+  Message invite;
+  std::string to;  // with our tag
+  std::string last_response;
+  std::unique_ptr<client::CalleeAuth> auth;
+  Clock::time_point t0;
+  bool answered = false, acked = false, done = false, ok = false, closed = false;
+  std::vector<std::string> routes;
+  std::string remote_target;
+};
+
+}  // namespace
+
+int run_call(const Options& o) {
+  Phone p(o);
+  if (!p.do_register()) return 1;
+  std::vector<double> setup;
+  unsigned ok = 0;
+  std::string first_tag;
+  const auto start = Clock::now();
+  for (unsigned i = 0; i < o.count; ++i) {
+    auto r = call_once(p, o);
+    if (!r.ok && r.retry) {
+      p.step(start, "the callee resynchronised its SIM: once more with a fresh vector");
+      r = call_once(p, o);
+    }
+    if (first_tag.empty()) first_tag = r.from_tag;
+    if (r.ok) {
+      ++ok;
+      setup.push_back(r.setup_ms);
+    }
+    if (!o.quiet || !r.ok) {
+      if (!o.auth)
+        std::printf(r.ok ? "call established (no authentication)\n" : "call failed: %s\n",
+                    r.reason.c_str());
+      else if (r.ok)
+        std::printf("mutually authenticated: session key %s\n", r.fingerprint.c_str());
+      else
+        std::printf("authentication failed: %s\n", r.reason.c_str());
+      std::fflush(stdout);
+    }
+  }
+  const double secs = ms_since(start) / 1000.0;
+  int status = ok == o.count ? 0 : 1;
+  if (o.replay && !first_tag.empty()) {
+    // The same challenge again, in a new dialog: a replay the callee must refuse.
+    auto r = call_once(p, o, first_tag);
+    std::printf(r.ok ? "replayed INVITE accepted\n" : "replayed INVITE refused: %s\n",
+                r.reason.c_str());
+    if (r.ok) status = 1;
+  }
+  if (o.json)
+    std::printf("{\"calls\":%u,\"ok\":%u,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"calls_per_s\":%.1f}\n",
+                o.count, ok, percentile(setup, 0.5), percentile(setup, 0.99),
+                static_cast<double>(o.count) / secs);
+  return status;
+}
+
+int run_answer(const Options& o) {
+  std::signal(SIGTERM, [](int) { g_stop = true; });
+  std::signal(SIGINT, [](int) { g_stop = true; });
+  Phone p(o);
+  if (!p.do_register()) return 1;
+  std::map<std::string, Dialog> dialogs;
+  unsigned handled = 0;
+  bool last_ok = false;
+  const auto finish = [&](Dialog& d, bool ok, const std::string& line) {
+    if (d.done) return;
+    d.done = true;
+    d.ok = ok;
+    last_ok = ok;
+    ++handled;
+    std::printf("%s\n", line.c_str());
+    if (d.auth) {
+      if (const auto e = d.auth->report()) p.step(d.t0, "result report failed: " + e->to_string());
+      else if (d.auth->state() != client::AuthState::idle && ok | d.acked)
+        p.step(d.t0, "result reported to our gateway");
+    }
+    std::fflush(stdout);
+  };
+  // A dialog is open from its 200 OK until a BYE ends it (ours answered, or the caller's).
+  const auto open_dialogs = [&] {
+    return std::count_if(dialogs.begin(), dialogs.end(),
+                         [](const auto& d) { return d.second.answered && !d.second.closed; });
+  };
+  auto linger_until = Clock::time_point::max();
+  while (!g_stop) {
+    if (o.calls != 0 && handled >= o.calls) {
+      if (open_dialogs() == 0) break;
+      // Wait a little for the BYE of the last call, not for ever.
+      if (linger_until == Clock::time_point::max())
+        linger_until = Clock::now() + std::chrono::milliseconds(o.timeout_ms);
+      if (Clock::now() >= linger_until) break;
+    }
+    auto in = p.t_.receive(Clock::now() + std::chrono::milliseconds(200));
+    if (!in) continue;
+    const auto& m = in->msg;
+    const auto id = m.get("Call-ID").value_or("");
+    if (!m.request) {  // the answer to a BYE of ours closes its dialog
+      const auto cs = m.cseq();
+      if (auto it = dialogs.find(id); it != dialogs.end() && cs && cs->second == "BYE" && m.status >= 200)
+        it->second.closed = true;
+      continue;
+    }
+    if (m.method == "INVITE" && !sip::param(m.get("To").value_or(""), "tag")) {
+      if (auto it = dialogs.find(id); it != dialogs.end()) {  // retransmission
+        if (!it->second.last_response.empty()) p.t_.reply(in->origin, it->second.last_response);
+        continue;
+      }
+      Dialog& d = dialogs[id];
+      d.t0 = Clock::now();
+      d.origin = in->origin;
+      d.invite = m;
+      p.t_.reply(in->origin, response_to(m, 100, "Trying").serialize());
+      const auto from = m.get("From").value_or("");
+      const auto caller = sip::aor_of(sip::uri_of(from));
+      const auto from_tag = sip::param(from, "tag").value_or("");
+      p.step(d.t0, "INVITE from " + caller + " over " + p.t_.name() + ", got From-tag " + from_tag);
+      std::string to_tag = random_hex(6);
+      if (o.auth) {
+        d.auth = std::make_unique<client::CalleeAuth>(*p.ag_, *p.sim_, o.nai);
+        auto r = d.auth->on_invite(from_tag, caller);
+        if (auto* rej = std::get_if<client::CalleeAuth::Reject>(&r)) {
+          auto resp = response_to(m, rej->status, rej->status == 403 ? "Forbidden" : "Service Unavailable");
+          resp.set("To", sip::with_param(m.get("To").value_or(""), "tag", random_hex(6)));
+          resp.add("Warning", "399 " + p.t_.host() + " \"" + rej->warning + "\"");
+          d.last_response = resp.serialize();
+          p.t_.reply(in->origin, d.last_response);
+          p.step(d.t0, "refused: " + rej->warning);
+          finish(d, false, "authentication failed: refused the INVITE: " + rej->warning);
+          continue;
+        }
+        to_tag = std::get<std::string>(r);
+        p.step(d.t0, "answered the challenge; got a vector of " + caller + " from our gateway");
+      }
+      d.to = sip::with_param(m.get("To").value_or(""), "tag", to_tag);
+      d.routes = m.all("Record-Route");
+      d.remote_target = sip::uri_of(m.get("Contact").value_or(""));
+      auto ringing = response_to(m, 180, "Ringing");
+      ringing.set("To", d.to);
+      ringing.add("Contact", p.contact());
+      p.t_.reply(in->origin, ringing.serialize());
+      auto ok = response_to(m, 200, "OK");
+      ok.set("To", d.to);
+      ok.add("Contact", p.contact());
+      d.last_response = ok.serialize();
+      p.t_.reply(in->origin, d.last_response);
+      d.answered = true;
+      p.step(d.t0, "180 and 200 OK sent, To-tag " + to_tag);
+      continue;
+    }
+    auto it = dialogs.find(id);
+    if (m.method == "ACK") {
+      if (it == dialogs.end() || !it->second.answered || it->second.acked) continue;
+      Dialog& d = it->second;
+      d.acked = true;
+      const auto vias = m.all("Via");
+      // The caller's Via is the last one: proxies put theirs on top (branch= found by name).
+      const auto branch = vias.empty() ? "" : sip::param(vias.back(), "branch").value_or("");
+      const auto header = m.get("OAG-Auth").value_or("");
+      p.step(d.t0, o.header_carrier ? "got ACK, OAG-Auth " + header : "got ACK, branch " + branch);
+      if (!o.auth) {
+        finish(d, true, "call established (no authentication)");
+        continue;
+      }
+      if (d.auth->on_ack(o.header_carrier ? header : branch, id)) {
+        finish(d, true, "mutually authenticated: session key " + d.auth->keys().fingerprint());
+        continue;
+      }
+      // The caller's response is wrong: end the call.
+      auto bye = p.request("BYE", d.remote_target, new_branch(), d.to, d.invite.get("From").value_or(""),
+                           id, 1);
+      for (const auto& rt : d.routes) bye.add("Route", rt);
+      bye.add("Reason", "SIP;cause=403;text=\"oag1 " + d.auth->reason() + "\"");
+      p.t_.send_to_proxy(bye.serialize());
+      p.step(d.t0, "BYE sent (" + d.auth->reason() + ")");
+      finish(d, false, "authentication failed: " + d.auth->reason());
+      continue;
+    }
+    if (m.method == "BYE") {
+      p.t_.reply(in->origin, response_to(m, 200, "OK").serialize());
+      if (it != dialogs.end()) {
+        const auto why = reason_text(m);
+        p.step(it->second.t0, "got BYE" + (why.empty() ? "" : " (" + why + ")"));
+        if (!it->second.done)
+          finish(it->second, false, "authentication failed: the caller hung up: " + why);
+        it->second.closed = true;
+      }
+      continue;
+    }
+    p.handle_other(*in);
+  }
+  return last_ok ? 0 : 1;
+}
+
+}  // namespace oag::phone
