@@ -146,9 +146,12 @@ bool CallerAuth::on_rejected(int status, std::string_view warning_text) {
   return status == 403 && warning_text.find(kSyncFailure) != std::string_view::npos;
 }
 
+bool CallerAuth::has_result() const {
+  return av_ && !reported_ && (state_ == AuthState::authenticated || state_ == AuthState::failed);
+}
+
 std::optional<Error> CallerAuth::report() {
-  if (!av_ || reported_ || state_ == AuthState::challenged || state_ == AuthState::idle)
-    return std::nullopt;
+  if (!has_result()) return std::nullopt;
   reported_ = true;
   return ag_.report_result(av_->id, verified_peer_);
 }
@@ -202,13 +205,20 @@ bool CalleeAuth::on_ack(std::string_view carrier, const std::string& call_id) {
     reason_ = "ACK without a challenge";
     return false;
   }
+  if (carrier == sip::kRefused) {
+    gave_up_ = true;
+    verified_ = false;
+    state_ = AuthState::failed;
+    reason_ = "the caller refused our response";
+    return false;
+  }
   std::string why;
   const auto c = sip::decode_ack(carrier, &why);
   verified_ = c && aka::equal_ct(c->res, av_->xres.expose());
   if (!verified_) {
     state_ = AuthState::failed;
     reason_ = c ? "the caller's response is wrong (not " + caller_nai_ + "'s SIM)"
-                : "the caller sent no response to our challenge (" + why + ")";
+                : "the ACK carries no response to our challenge (" + why + ")";
     return false;
   }
   keys_ = derive(call_id, caller_nai_, own_nai_, rand_b_, av_->rand, own_key_, key_of(*av_));
@@ -216,8 +226,19 @@ bool CalleeAuth::on_ack(std::string_view carrier, const std::string& call_id) {
   return true;
 }
 
+void CalleeAuth::abandon(std::string why) {
+  if (state_ != AuthState::challenged) return;
+  state_ = AuthState::failed;
+  reason_ = std::move(why);
+  verified_ = false;
+}
+
+bool CalleeAuth::has_result() const {
+  return av_ && !reported_ && (state_ == AuthState::authenticated || state_ == AuthState::failed);
+}
+
 std::optional<Error> CalleeAuth::report() {
-  if (!av_ || reported_ || state_ == AuthState::challenged) return std::nullopt;
+  if (!has_result()) return std::nullopt;
   reported_ = true;
   return ag_.report_result(av_->id, verified_);
 }

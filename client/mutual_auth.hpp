@@ -38,6 +38,8 @@ class CallerAuth {
   /// The callee refused the INVITE; true when a new attempt with a fresh vector may succeed
   /// (the callee resynchronised its SIM), which the caller tries once.
   bool on_rejected(int status, std::string_view warning_text);
+  /// True when a verdict on the peer's vector is waiting to be reported.
+  bool has_result() const;
   /// Reports the peer vector's outcome to the own AG (after authenticated or failed).
   std::optional<Error> report();
 
@@ -78,9 +80,16 @@ class CalleeAuth {
   /// The INVITE's From-tag and the caller's NAI: the To-tag for 180/200, or a rejection.
   std::variant<std::string, Reject> on_invite(std::string_view from_tag,
                                               const std::string& caller_nai);
-  /// The ACK's carrier (branch or OAG-Auth value): true when the caller is authenticated;
-  /// false → send BYE giving reason().
+  /// The ACK's carrier (branch or OAG-Auth value, or sip::kRefused): true when the caller is
+  /// authenticated; false → send BYE giving reason(), unless caller_gave_up().
   bool on_ack(std::string_view carrier, const std::string& call_id);
+  /// The caller ended the call before it answered our challenge (a BYE before the ACK).
+  void abandon(std::string why);
+  /// True when the ACK carried sip::kRefused: the caller found our response wrong and ends the
+  /// call with its own BYE, so the callee need not send one.
+  bool caller_gave_up() const { return gave_up_; }
+  /// True when a verdict on the caller's vector is waiting to be reported.
+  bool has_result() const;
   /// Reports the caller vector's outcome to the own AG.
   std::optional<Error> report();
 
@@ -93,6 +102,7 @@ class CalleeAuth {
 
  private:
   Reject reject(int status, std::string warning);
+  bool gave_up_ = false;
 
   AuthGateway& ag_;
   SoftSim& sim_;

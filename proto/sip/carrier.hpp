@@ -21,6 +21,10 @@ std::string_view to_string(Kind k) noexcept;
 /// The branch prefix every RFC 3261 branch starts with.
 inline constexpr std::string_view kMagicCookie = "z9hG4bK";
 
+/// The OAG-Auth value of an ACK whose sender refuses the callee's answer (it ends the call with
+/// its own BYE): explicit, so that a rewritten branch is never taken for a refusal.
+inline constexpr std::string_view kRefused = "oag1.refused";
+
 /// The challenge the caller sends to the callee: RAND_B [AUTN_B].
 struct InviteCarrier {
   Kind kind = Kind::sim;               ///< sim or aka

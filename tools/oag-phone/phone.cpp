@@ -170,15 +170,19 @@ class Phone {
     return std::nullopt;
   }
 
-  bool do_register() {
+  // REGISTER our contact (expires 300 s), or remove it again (expires 0) when we leave, so
+  // that the proxy does not fork later calls to an endpoint that is gone.
+  bool do_register(bool leave = false) {
     const auto t0 = Clock::now();
     const auto realm = o_.nai.substr(o_.nai.find('@') + 1);
+    if (reg_call_id_.empty()) reg_call_id_ = random_hex(8) + "@" + t_.host();
     auto m = request("REGISTER", "sip:" + realm, new_branch(),
                      "<sip:" + o_.nai + ">;tag=" + random_hex(4), "<sip:" + o_.nai + ">",
-                     random_hex(8) + "@" + t_.host(), 1);
+                     reg_call_id_, ++reg_cseq_);
     m.add("Contact", contact());
-    m.add("Expires", "300");
+    m.add("Expires", leave ? "0" : "300");
     const auto r = transact(m, t0);
+    if (leave) return r && r->status == 200;
     if (!r || r->status != 200) {
       std::printf("register failed: %s\n", r ? (std::to_string(r->status) + " " + r->reason).c_str()
                                               : "no answer from the proxy");
@@ -195,6 +199,8 @@ class Phone {
   std::optional<client::SoftSim> sim_;
   std::optional<client::Gateway> ag_;
   std::string user_;
+  std::string reg_call_id_;
+  unsigned long reg_cseq_ = 0;
   std::map<std::string, std::string> byes_;  // Call-ID → Reason of a BYE we received
   std::map<std::string, std::string> acks_;  // Call-ID → our ACK, for 200 OK retransmissions
 };
@@ -264,13 +270,14 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   auto ack = p.request("ACK", target, branch, from, to, call_id, 1);
   for (const auto& rt : routes) ack.add("Route", rt);
   if (carrier && o.header_carrier) ack.add("OAG-Auth", *carrier);
+  if (!authed) ack.add("OAG-Auth", std::string(sip::kRefused));  // our BYE follows
   p.acks_[call_id] = ack.serialize();
   p.t_.send_to_proxy(p.acks_[call_id]);
   res.setup_ms = ms_since(t0);
   if (carrier)
     p.step(t0, "ACK sent, " + std::string(o.header_carrier ? "OAG-Auth " + *carrier : "branch " + branch));
   else
-    p.step(t0, "ACK sent");
+    p.step(t0, authed ? "ACK sent" : "ACK sent, OAG-Auth " + std::string(sip::kRefused));
   unsigned long cseq = 2;
   const auto bye = [&](const std::string& reason) {
     auto m = p.request("BYE", target, new_branch(), from, to, call_id, cseq++);
@@ -297,7 +304,7 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
       if (auth) res.fingerprint = auth->keys().fingerprint();
     }
   }
-  if (auth) {
+  if (auth && auth->has_result()) {
     if (const auto e = auth->report()) p.step(t0, "result report failed: " + e->to_string());
     else p.step(t0, "result reported to our gateway");
   }
@@ -366,6 +373,7 @@ int run_call(const Options& o) {
                 r.reason.c_str());
     if (r.ok) status = 1;
   }
+  p.do_register(true);
   if (o.json)
     std::printf("{\"calls\":%u,\"ok\":%u,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"calls_per_s\":%.1f}\n",
                 o.count, ok, percentile(setup, 0.5), percentile(setup, 0.99),
@@ -388,10 +396,9 @@ int run_answer(const Options& o) {
     last_ok = ok;
     ++handled;
     std::printf("%s\n", line.c_str());
-    if (d.auth) {
+    if (d.auth && d.auth->has_result()) {
       if (const auto e = d.auth->report()) p.step(d.t0, "result report failed: " + e->to_string());
-      else if (d.auth->state() != client::AuthState::idle && ok | d.acked)
-        p.step(d.t0, "result reported to our gateway");
+      else p.step(d.t0, "result reported to our gateway");
     }
     std::fflush(stdout);
   };
@@ -468,7 +475,8 @@ int run_answer(const Options& o) {
     }
     auto it = dialogs.find(id);
     if (m.method == "ACK") {
-      if (it == dialogs.end() || !it->second.answered || it->second.acked) continue;
+      if (it == dialogs.end() || !it->second.answered || it->second.acked || it->second.done)
+        continue;
       Dialog& d = it->second;
       d.acked = true;
       const auto vias = m.all("Via");
@@ -480,8 +488,13 @@ int run_answer(const Options& o) {
         finish(d, true, "call established (no authentication)");
         continue;
       }
-      if (d.auth->on_ack(o.header_carrier ? header : branch, id)) {
+      if (d.auth->on_ack(o.header_carrier || header == sip::kRefused ? header : branch, id)) {
         finish(d, true, "mutually authenticated: session key " + d.auth->keys().fingerprint());
+        continue;
+      }
+      if (d.auth->caller_gave_up()) {
+        // The caller found our response wrong and ends the call with its own BYE.
+        finish(d, false, "authentication failed: " + d.auth->reason());
         continue;
       }
       // The caller's response is wrong: end the call.
@@ -499,14 +512,26 @@ int run_answer(const Options& o) {
       if (it != dialogs.end()) {
         const auto why = reason_text(m);
         p.step(it->second.t0, "got BYE" + (why.empty() ? "" : " (" + why + ")"));
-        if (!it->second.done)
+        if (!it->second.done) {
+          // Before its ACK (a proxy may reorder them): the caller did not answer our challenge.
+          if (it->second.auth) it->second.auth->abandon("the caller hung up: " + why);
           finish(it->second, false, "authentication failed: the caller hung up: " + why);
+        }
         it->second.closed = true;
       }
       continue;
     }
     p.handle_other(*in);
   }
+  // Dialogs the caller never closed: end them before leaving.
+  for (auto& [id, d] : dialogs)
+    if (d.answered && !d.closed && !d.remote_target.empty()) {
+      auto bye = p.request("BYE", d.remote_target, new_branch(), d.to,
+                           d.invite.get("From").value_or(""), id, 2);
+      for (const auto& rt : d.routes) bye.add("Route", rt);
+      p.t_.send_to_proxy(bye.serialize());
+    }
+  p.do_register(true);
   return last_ok ? 0 : 1;
 }
 

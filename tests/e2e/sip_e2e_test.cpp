@@ -1,0 +1,199 @@
+// End to end: alice@op-a calls bob@op-b through a real Kamailio; both authenticate each other with
+// their SIMs through their own gateways (real oagd processes brokering under agreements).
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/sip_world.hpp"
+
+using namespace oag::test;
+using nlohmann::json;
+
+namespace {
+
+const std::string kVerdict = R"(\n(mutually authenticated: session key [0-9a-f]{16}|authentication failed: [^\n]*))";
+const std::string kWrongK = "000102030405060708090a0b0c0d0e0f";
+
+// The outcomes each gateway recorded from its endpoint's reports.
+std::vector<std::string> outcomes(const Gateway& g) {
+  std::vector<std::string> o;
+  for (const auto& r : World::results(g)) o.push_back(r.at("outcome"));
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("sim and aka calls authenticate both ways over UDP and TCP; carriers arrive unchanged",
+          "[e2e]") {
+  World w;
+  for (const std::string transport : {"udp", "tcp"})
+    for (const std::string kind : {"sim", "aka"}) {
+      INFO(transport << " " << kind);
+      auto bob = w.answer({"--transport", transport, "--calls", "1"});
+      int st = 0;
+      auto alice = w.call({"--transport", transport, "--kind", kind}, st);
+      const int bob_st = bob->wait_exit();
+      INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
+      CHECK(st == 0);
+      CHECK(bob_st == 0);
+      const auto key = find(alice->out(), "mutually authenticated: session key ([0-9a-f]{16})");
+      CHECK(key.size() == 16);
+      CHECK(find(bob->out(), "mutually authenticated: session key ([0-9a-f]{16})") == key);
+      // Byte-identical at the far end: From-tag, To-tag and the ACK branch.
+      const auto from_tag = find(alice->out(), "sent From-tag (\\S+)");
+      CHECK(from_tag.rfind("oag1." + std::string(kind == "sim" ? "s" : "a") + ".", 0) == 0);
+      CHECK(find(bob->out(), "got From-tag (\\S+)") == from_tag);
+      const auto to_tag = find(bob->out(), "200 OK sent, To-tag (\\S+)");
+      CHECK(to_tag.rfind("oag1.", 0) == 0);
+      CHECK(find(alice->out(), "got 200 OK, To-tag (\\S+)") == to_tag);
+      const auto branch = find(alice->out(), "ACK sent, branch (\\S+)");
+      CHECK(branch.rfind("z9hG4bKoag1.", 0) == 0);
+      CHECK(find(bob->out(), "got ACK, branch (\\S+)") == branch);
+      // (180 Ringing goes out just before the 200; a proxy with several workers may forward
+      // the 200 first and then drop the late 180, so its arrival is not asserted.)
+      CHECK(bob->out().find("180 and 200 OK sent") != std::string::npos);
+    }
+  // Each endpoint reported each peer vector's outcome to its own gateway.
+  CHECK(outcomes(w.a) == std::vector<std::string>(4, "success"));
+  CHECK(outcomes(w.b) == std::vector<std::string>(4, "success"));
+  for (const auto& r : World::results(w.a)) CHECK(r.at("role") == "bought");
+}
+
+TEST_CASE("a wrong K on the callee: the caller finds it, sends BYE, both report failure", "[e2e]") {
+  World w;
+  w.sim("bob", kWrongK);
+  auto bob = w.answer({"--calls", "1"});
+  int st = 0;
+  auto alice = w.call({}, st);
+  const int bob_st = bob->wait_exit();
+  INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
+  CHECK(st == 1);
+  CHECK(bob_st == 1);
+  CHECK(find(alice->out(), kVerdict) ==
+        "authentication failed: the callee's response is wrong (not bob@op-b.example's SIM)");
+  CHECK(alice->out().find("BYE sent (oag1 the callee's response is wrong") != std::string::npos);
+  CHECK(alice->out().find("ACK sent, OAG-Auth oag1.refused") != std::string::npos);
+  CHECK(find(bob->out(), kVerdict) == "authentication failed: the caller refused our response");
+  CHECK(bob->out().find("got BYE (oag1 the callee's response is wrong") != std::string::npos);
+  CHECK(bob->out().find("BYE sent") == std::string::npos);  // no crossing BYEs
+  CHECK(outcomes(w.a) == std::vector<std::string>{"failure"});
+  CHECK(outcomes(w.b) == std::vector<std::string>{"failure"});
+}
+
+TEST_CASE("a wrong K on the caller: the callee finds it and sends BYE", "[e2e]") {
+  World w;
+  w.sim("alice", kWrongK);
+  auto bob = w.answer({"--calls", "1"});
+  int st = 0;
+  auto alice = w.call({}, st);
+  const int bob_st = bob->wait_exit();
+  INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
+  CHECK(st == 1);
+  CHECK(bob_st == 1);
+  CHECK(find(bob->out(), kVerdict) ==
+        "authentication failed: the caller's response is wrong (not alice@op-a.example's SIM)");
+  CHECK(bob->out().find("BYE sent (the caller's response is wrong") != std::string::npos);
+  CHECK(find(alice->out(), kVerdict).rfind("authentication failed: the callee hung up: oag1 the "
+                                           "caller's response is wrong",
+                                           0) == 0);
+  // Alice verified bob (success); bob did not verify alice (failure).
+  CHECK(outcomes(w.a) == std::vector<std::string>{"success"});
+  CHECK(outcomes(w.b) == std::vector<std::string>{"failure"});
+}
+
+TEST_CASE("an AKA sync failure: the callee resyncs, answers 403, the caller retries and succeeds",
+          "[e2e]") {
+  World w;
+  // Bob's SIM has seen far later sequence numbers than his gateway will send.
+  std::ofstream(w.dir.file("bob.sim.json.state"))
+      << json{{"ind_len", 5}, {"seq_ms", std::vector<std::uint64_t>(32, 1000)}, {"rands", json::array()}}
+             .dump();
+  const auto sqn_before = w.b.sqn_of("bob@op-b.example");
+  auto bob = w.answer({"--calls", "2"});
+  int st = 0;
+  auto alice = w.call({"--kind", "aka"}, st);
+  const int bob_st = bob->wait_exit();
+  INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
+  CHECK(bob->out().find("refused: oag1 sync-failure") != std::string::npos);
+  CHECK(alice->out().find("got 403 Forbidden (oag1 sync-failure)") != std::string::npos);
+  CHECK(alice->out().find("once more with a fresh vector") != std::string::npos);
+  CHECK(st == 0);
+  CHECK(bob_st == 0);
+  CHECK(find(alice->out(), kVerdict).rfind("mutually authenticated", 0) == 0);
+  CHECK(w.b.sqn_of("bob@op-b.example") > 1000);  // the gateway moved past the SIM
+  CHECK(sqn_before < 1000);
+}
+
+TEST_CASE("through a topology-hiding proxy: the branch is rewritten, the OAG-Auth header is not",
+          "[e2e]") {
+  World w(true);
+  {
+    auto bob = w.answer({"--calls", "1"});
+    int st = 0;
+    auto alice = w.call({}, st);
+    bob->wait_exit();
+    INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
+    // topoh masks the caller's Via: the branch carrier does not arrive, the callee ends the call
+    // and both sides agree that it failed.
+    CHECK(st == 1);
+    CHECK(find(bob->out(), "got ACK, branch (\\S+)") != find(alice->out(), "ACK sent, branch (\\S+)"));
+    CHECK(find(bob->out(), kVerdict).rfind("authentication failed: the ACK carries no response", 0) == 0);
+    CHECK(find(alice->out(), kVerdict).rfind("authentication failed: the callee hung up", 0) == 0);
+  }
+  for (const std::string transport : {"udp", "tcp"}) {
+    auto bob = w.answer({"--calls", "1", "--carrier", "header", "--transport", transport});
+    int st = 0;
+    auto alice = w.call({"--carrier", "header", "--transport", transport, "--kind", "aka"}, st);
+    const int bob_st = bob->wait_exit();
+    INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
+    CHECK(st == 0);
+    CHECK(bob_st == 0);
+    const auto value = find(alice->out(), "ACK sent, OAG-Auth (\\S+)");
+    CHECK(value.rfind("oag1.", 0) == 0);
+    CHECK(find(bob->out(), "got ACK, OAG-Auth (\\S+)") == value);
+    CHECK(find(bob->out(), "got From-tag (\\S+)") == find(alice->out(), "sent From-tag (\\S+)"));
+  }
+}
+
+TEST_CASE("a replayed INVITE (the same RAND again) is refused by the callee", "[e2e]") {
+  World w;
+  for (const std::string kind : {"sim", "aka"}) {
+    auto bob = w.answer({"--calls", "2"});
+    int st = 0;
+    auto alice = w.call({"--replay", "--kind", kind}, st);
+    bob->wait_exit();
+    INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
+    CHECK(st == 0);
+    CHECK(alice->out().find("replayed INVITE refused: the call was refused: 403 Forbidden (oag1 "
+                            "replayed challenge)") != std::string::npos);
+    CHECK(bob->out().find("refused: oag1 replayed challenge") != std::string::npos);
+  }
+}
+
+TEST_CASE("a plain SIP caller gets a clear rejection; a proxy's own 404 is not a carrier", "[e2e]") {
+  World w(false, {"bob", "carol"});
+  auto bob = w.answer({"--calls", "1"});
+  int st = 0;
+  auto plain = std::make_unique<Child>([&] {
+    auto args = w.phone("call", w.a, "alice", {"--no-auth"});
+    args.insert(args.begin() + 2, "bob@op-b.example");
+    return args;
+  }());
+  st = plain->wait_exit();
+  bob->wait_exit();
+  INFO("alice:\n" << plain->out() << "\nbob:\n" << bob->out());
+  CHECK(st == 1);
+  CHECK(plain->out().find("call failed: the call was refused: 403 Forbidden (oag1 authentication "
+                          "required)") != std::string::npos);
+  CHECK(bob->out().find("refused: oag1 authentication required") != std::string::npos);
+
+  // carol@op-b is a subscriber but not registered: Kamailio answers 404 with its own To-tag.
+  auto args = w.phone("call", w.a, "alice", {});
+  args.insert(args.begin() + 2, "carol@op-b.example");
+  Child carol_call(args);
+  const int carol_st = carol_call.wait_exit();
+  INFO(carol_call.out());
+  CHECK(carol_st == 1);
+  CHECK(find(carol_call.out(), kVerdict) ==
+        "authentication failed: the call was refused: 404 Not Found");
+  // The vector alice fetched for carol was not used: no result reported.
+  CHECK(outcomes(w.a).empty());
+}
