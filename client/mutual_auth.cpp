@@ -178,8 +178,8 @@ std::variant<std::string, CalleeAuth::Reject> CalleeAuth::on_invite(std::string_
   kind_ = c->kind;
   rand_b_ = c->rand;
   if (sim_.seen(c->rand)) return reject(403, "oag1 replayed challenge");
-  sim_.remember(c->rand);
-  auto run = run_sim(sim_, c->kind, c->rand, c->autn);
+  auto run = run_sim(sim_, c->kind, c->rand, c->autn);  // an AKA success remembers RAND
+  if (c->kind == sip::Kind::sim) sim_.remember(c->rand);
   if (run.failure == "sync") {
     // Our SIM is ahead of our gateway: move the gateway past it, then the caller retries.
     if (const auto e = ag_.resync(c->rand, run.auts))

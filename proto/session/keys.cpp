@@ -18,9 +18,9 @@ namespace {
 // `expand_only`), `out_len` bytes into `out`.
 void hkdf(aka::ByteView ikm, aka::ByteView salt, aka::ByteView info, bool expand_only,
           std::uint8_t* out, std::size_t out_len) {
-  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  // Fetched once: a provider look-up costs more than the derivation itself.
+  static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
   EVP_KDF_CTX* ctx = kdf ? EVP_KDF_CTX_new(kdf) : nullptr;
-  EVP_KDF_free(kdf);
   if (!ctx) throw std::runtime_error("HKDF unavailable");
   int mode = expand_only ? EVP_KDF_HKDF_MODE_EXPAND_ONLY : EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND;
   char digest[] = "SHA256";

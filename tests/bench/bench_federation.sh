@@ -7,40 +7,16 @@ cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-10}
 CONNS=${2:-16}
 BUILD=${OAG_BUILD_DIR:-build}
-ctl="$BUILD/tools/oagctl/oagctl"
 work=$(mktemp -d /tmp/oag-bench-fed-XXXXXX)
-pids=()
+# shellcheck source=deploy/lib.sh
+. deploy/lib.sh
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-start_operator() {  # realm user imsi
-  local dir="$work/$1"
-  $ctl init --realm "$1" --dir "$dir" >/dev/null
-  $ctl --config "$dir/oagd.json" subscriber add --nai "$2@$1" --imsi "$3" \
-    --k 465b5ce8b199b49faa5f0a2ee238a6bc --op cdc202d5123e20f62b6d676ac72cb318 >/dev/null
-  $ctl --config "$dir/oagd.json" endpoint issue-cert --nai "$2@$1" --out-dir "$dir" >/dev/null
-  python3 - "$dir/oagd.json" <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c["listeners"] = {"endpoint": {"address": "127.0.0.1", "port": 0}, "ops": {"port": 0},
-                  "federation": {"address": "127.0.0.1", "port": 0}}
-c["logging"] = {"level": "warn"}
-json.dump(c, open(sys.argv[1], "w"))
-PY
-  "$BUILD/gateway/oagd" --config "$dir/oagd.json" > "$dir/out" 2> "$dir/err" &
-  pids+=($!)
-  for _ in $(seq 100); do grep -q "listening ops" "$dir/out" 2>/dev/null && break; sleep 0.05; done
-}
-port_of() { awk -v l="$2" '$1 == "listening" && $2 == l {print $4}' "$work/$1/out"; }
-
 start_operator op-a.example alice 001010000000001
 start_operator op-b.example bob 001010000000002
-$ctl --config "$work/op-a.example/oagd.json" agreement add --id a-b --realm op-b.example \
-  --url "https://127.0.0.1:$(port_of op-b.example federation)" --ca-file "$work/op-b.example/federation-ca.pem" \
-  --rate 1000000 --burst 1000000 >/dev/null
-$ctl --config "$work/op-b.example/oagd.json" agreement add --id b-a --realm op-a.example \
-  --url "https://127.0.0.1:$(port_of op-a.example federation)" --ca-file "$work/op-a.example/federation-ca.pem" \
-  --rate 1000000 --burst 1000000 >/dev/null
+agree op-a.example op-b.example a-b --rate 1000000 --burst 1000000
+agree op-b.example op-a.example b-a --rate 1000000 --burst 1000000
 
 bench() {
   "$BUILD/tools/oag-bench/oag-bench" --json --port "$(port_of op-a.example endpoint)" \

@@ -2,6 +2,7 @@
 // their SIMs through their own gateways (real oagd processes brokering under agreements).
 #include <catch2/catch.hpp>
 
+#include "client/soft_sim.hpp"
 #include "tests/e2e/sip_world.hpp"
 
 using namespace oag::test;
@@ -105,10 +106,13 @@ TEST_CASE("a wrong K on the caller: the callee finds it and sends BYE", "[e2e]")
 TEST_CASE("an AKA sync failure: the callee resyncs, answers 403, the caller retries and succeeds",
           "[e2e]") {
   World w;
-  // Bob's SIM has seen far later sequence numbers than his gateway will send.
-  std::ofstream(w.dir.file("bob.sim.json.state"))
-      << json{{"ind_len", 5}, {"seq_ms", std::vector<std::uint64_t>(32, 1000)}, {"rands", json::array()}}
-             .dump();
+  // Bob's SIM accepted SEQ 1000 elsewhere (another network): it is far ahead of his gateway.
+  {
+    auto sim = oag::client::SoftSim::load(w.dir.file("bob.sim.json"));
+    const auto q = oag::aka::generate_quintet(subscriber_keys(), oag::aka::Bytes<16>{0x42},
+                                              oag::aka::Sqn::from_seq_ind(1000, 0, 5), {0x80, 0});
+    REQUIRE(std::holds_alternative<oag::aka::AkaSuccess>(sim.run_aka(q.rand, q.autn)));
+  }
   const auto sqn_before = w.b.sqn_of("bob@op-b.example");
   auto bob = w.answer({"--calls", "2"});
   int st = 0;

@@ -182,6 +182,7 @@ struct World {
     const auto file = dir.file(user + ".sim.json");
     std::ofstream(file) << json{{"imsi", "001010000000001"}, {"k", k}, {"op", kOp}}.dump();
     std::remove((file + ".state").c_str());
+    std::remove((file + ".state.rands").c_str());
     return file;
   }
 

@@ -66,6 +66,52 @@ TEST_CASE("SoftSim keeps replay protection across a restart", "[client]") {
   CHECK(std::holds_alternative<aka::AkaSuccess>(again.run_aka(q2.rand, q2.autn)));
 }
 
+TEST_CASE("SoftSim replay cache: appended, compacted to the newest RANDs", "[client]") {
+  test::TempDir d;
+  constexpr auto n = client::SoftSim::kRememberedRands;
+  const auto rand_of = [](std::size_t i) {
+    aka::Bytes<16> r{};
+    for (int b = 0; b < 8; ++b) r[b] = static_cast<std::uint8_t>(i >> (8 * b));
+    return r;
+  };
+  {
+    client::SoftSim sim(keys(), "1", d.file("s.state"));
+    for (std::size_t i = 0; i < 2 * n + 10; ++i) sim.remember(rand_of(i));
+  }
+  CHECK(std::filesystem::file_size(d.file("s.state.rands")) < 16 * (n + 20));
+  client::SoftSim again(keys(), "1", d.file("s.state"));
+  CHECK(again.seen(rand_of(2 * n + 9)));
+  CHECK(again.seen(rand_of(n + 10)));
+  CHECK(!again.seen(rand_of(n + 9)));  // forgotten: older than the newest n
+  CHECK(!again.seen(rand_of(0)));
+}
+
+TEST_CASE("SoftSim state: a torn write of the newest slot leaves the previous SQN_MS", "[client]") {
+  test::TempDir d;
+  const auto file = d.file("s.state");
+  {
+    client::SoftSim sim(keys(), "1", file);
+    const auto q1 = quintet(3, 1), q2 = quintet(4, 2);
+    REQUIRE(std::holds_alternative<aka::AkaSuccess>(sim.run_aka(q1.rand, q1.autn)));  // slot 1
+    REQUIRE(std::holds_alternative<aka::AkaSuccess>(sim.run_aka(q2.rand, q2.autn)));  // slot 0
+  }
+  CHECK(client::SoftSim(keys(), "1", file).sqn_state().seq_ms()[0] == 4);
+  // Damage the newest slot (slot 0) as a power loss in the middle of its write would.
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(30);
+    f.put('\x5a');
+  }
+  CHECK(client::SoftSim(keys(), "1", file).sqn_state().seq_ms()[0] == 3);
+  // Both damaged: refused, never silently reset to a fresh SIM.
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(file) - 1));
+    f.put('\x5a');
+  }
+  CHECK_THROWS_WITH(client::SoftSim(keys(), "1", file), Catch::Contains("no valid slot"));
+}
+
 TEST_CASE("SoftSim profiles: errors name the file and the field", "[client]") {
   test::TempDir d;
   const auto ok = write(d, "a.json", R"({"imsi":"1","k":")" + kK + R"(","opc":"cd63cb71954a9f4e48a5994e37a02baf"})");
@@ -90,7 +136,8 @@ TEST_CASE("SoftSim profiles: errors name the file and the field", "[client]") {
   fails(R"({"imsi":"1","k":")" + kK + R"(","op":")" + kOp + R"(","pin":"1234"})", "pin: unknown key");
   fails(R"({"imsi":"1","k":"0011","op":")" + kOp + "\"}", "K");
   fails("not json", "not JSON");
-  write(d, "bad.json.state", "{\"ind_len\":5,\"seq_ms\":[1]}");
+  write(d, "bad.json.state", std::string(600, 'x'));
   fails(R"({"imsi":"1","k":")" + kK + R"(","op":")" + kOp + "\"}", "malformed state");
+  fails(R"({"imsi":"1","k":")" + kK + R"(","op":")" + kOp + R"(","ind_len":11})", "ind_len");
   CHECK_THROWS_WITH(client::SoftSim::load(d.file("missing.json")), Catch::Contains("cannot read"));
 }
