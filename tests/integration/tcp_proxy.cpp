@@ -74,6 +74,7 @@ void TcpProxy::run() {
     }
     if (::poll(fds.data(), fds.size(), -1) < 0) continue;
     if (fds[0].revents) break;
+    const std::size_t polled = pairs.size();  // a pair accepted below waits for the next poll
     if (fds[1].revents & POLLIN) {
       const int c = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c >= 0) {
@@ -85,7 +86,7 @@ void TcpProxy::run() {
           pairs.push_back({c, u, false});
       }
     }
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
+    for (std::size_t i = 0; i < polled; ++i) {
       Pair& p = pairs[i];
       char buf[16384];
       for (int side = 0; side < 2 && p.client >= 0; ++side) {
