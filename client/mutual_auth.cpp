@@ -72,18 +72,29 @@ session::SessionKeys derive(const std::string& call_id, const std::string& nai_a
 
 }  // namespace
 
-// --- caller ---
+// --- both ---
 
-CallerAuth::CallerAuth(AuthGateway& ag, SoftSim& sim, std::string own_nai, std::string peer_nai,
-                       sip::Kind kind)
-    : ag_(ag), sim_(sim), own_nai_(std::move(own_nai)), peer_nai_(std::move(peer_nai)),
-      kind_(kind) {}
-
-bool CallerAuth::fail(std::string why) {
+bool MutualAuth::fail(std::string why) {
   state_ = AuthState::failed;
   reason_ = std::move(why);
   return false;
 }
+
+bool MutualAuth::has_result() const {
+  return av_ && !reported_ && (state_ == AuthState::authenticated || state_ == AuthState::failed);
+}
+
+std::optional<Error> MutualAuth::report() {
+  if (!has_result()) return std::nullopt;
+  reported_ = true;
+  return ag_.report_result(av_->id, verified_);
+}
+
+// --- caller ---
+
+CallerAuth::CallerAuth(AuthGateway& ag, SoftSim& sim, std::string own_nai, std::string peer_nai,
+                       sip::Kind kind)
+    : MutualAuth(ag, sim, std::move(own_nai)), peer_nai_(std::move(peer_nai)), kind_(kind) {}
 
 std::optional<std::string> CallerAuth::start() {
   auto got = ag_.fetch_vectors(peer_nai_, std::string(sip::to_string(kind_)), 1);
@@ -93,7 +104,7 @@ std::optional<std::string> CallerAuth::start() {
   }
   av_ = std::move(std::get<VectorSet>(got).vectors.front());
   state_ = AuthState::challenged;
-  verified_peer_ = reported_ = false;
+  verified_ = reported_ = false;
   keys_.reset();
   sip::InviteCarrier c{kind_, av_->rand, std::nullopt, sip::new_nonce()};
   if (kind_ == sip::Kind::aka) c.autn = av_->autn;
@@ -117,8 +128,8 @@ std::optional<std::string> CallerAuth::on_answer(std::string_view to_tag,
     return std::nullopt;
   }
   // The callee proves its SIM: RES_B must equal XRES_B (constant time).
-  verified_peer_ = aka::equal_ct(c->res, av_->xres.expose());
-  if (!verified_peer_) {
+  verified_ = aka::equal_ct(c->res, av_->xres.expose());
+  if (!verified_) {
     fail("the callee's response is wrong (not " + peer_nai_ + "'s SIM)");
     return std::nullopt;
   }
@@ -146,24 +157,13 @@ bool CallerAuth::on_rejected(int status, std::string_view warning_text) {
   return status == 403 && warning_text.find(kSyncFailure) != std::string_view::npos;
 }
 
-bool CallerAuth::has_result() const {
-  return av_ && !reported_ && (state_ == AuthState::authenticated || state_ == AuthState::failed);
-}
-
-std::optional<Error> CallerAuth::report() {
-  if (!has_result()) return std::nullopt;
-  reported_ = true;
-  return ag_.report_result(av_->id, verified_peer_);
-}
-
 // --- callee ---
 
 CalleeAuth::CalleeAuth(AuthGateway& ag, SoftSim& sim, std::string own_nai)
-    : ag_(ag), sim_(sim), own_nai_(std::move(own_nai)) {}
+    : MutualAuth(ag, sim, std::move(own_nai)) {}
 
 CalleeAuth::Reject CalleeAuth::reject(int status, std::string warning) {
-  state_ = AuthState::failed;
-  reason_ = warning;
+  fail(warning);
   return {status, std::move(warning)};
 }
 
@@ -200,27 +200,17 @@ std::variant<std::string, CalleeAuth::Reject> CalleeAuth::on_invite(std::string_
 }
 
 bool CalleeAuth::on_ack(std::string_view carrier, const std::string& call_id) {
-  if (state_ != AuthState::challenged) {
-    state_ = AuthState::failed;
-    reason_ = "ACK without a challenge";
-    return false;
-  }
+  if (state_ != AuthState::challenged) return fail("ACK without a challenge");
+  verified_ = false;
   if (carrier == sip::kRefused) {
     gave_up_ = true;
-    verified_ = false;
-    state_ = AuthState::failed;
-    reason_ = "the caller refused our response";
-    return false;
+    return fail("the caller refused our response");
   }
   std::string why;
   const auto c = sip::decode_ack(carrier, &why);
-  verified_ = c && aka::equal_ct(c->res, av_->xres.expose());
-  if (!verified_) {
-    state_ = AuthState::failed;
-    reason_ = c ? "the caller's response is wrong (not " + caller_nai_ + "'s SIM)"
-                : "the ACK carries no response to our challenge (" + why + ")";
-    return false;
-  }
+  if (!c) return fail("the ACK carries no response to our challenge (" + why + ")");
+  verified_ = aka::equal_ct(c->res, av_->xres.expose());
+  if (!verified_) return fail("the caller's response is wrong (not " + caller_nai_ + "'s SIM)");
   keys_ = derive(call_id, caller_nai_, own_nai_, rand_b_, av_->rand, own_key_, key_of(*av_));
   state_ = AuthState::authenticated;
   return true;
@@ -228,19 +218,8 @@ bool CalleeAuth::on_ack(std::string_view carrier, const std::string& call_id) {
 
 void CalleeAuth::abandon(std::string why) {
   if (state_ != AuthState::challenged) return;
-  state_ = AuthState::failed;
-  reason_ = std::move(why);
   verified_ = false;
-}
-
-bool CalleeAuth::has_result() const {
-  return av_ && !reported_ && (state_ == AuthState::authenticated || state_ == AuthState::failed);
-}
-
-std::optional<Error> CalleeAuth::report() {
-  if (!has_result()) return std::nullopt;
-  reported_ = true;
-  return ag_.report_result(av_->id, verified_);
+  fail(std::move(why));
 }
 
 }  // namespace oag::client

@@ -22,8 +22,39 @@ enum class AuthState { idle, challenged, authenticated, failed };
 /// The Warning text of a callee's rejection that asks the caller to retry with a fresh vector.
 inline constexpr std::string_view kSyncFailure = "oag1 sync-failure";
 
+/// What both machines hold: the peer's vector from the own AG, the verdict on it, the keys.
+class MutualAuth {
+ public:
+  /// The state.
+  AuthState state() const { return state_; }
+  /// Why it failed.
+  const std::string& reason() const { return reason_; }
+  /// The session keys (authenticated only).
+  const session::SessionKeys& keys() const { return *keys_; }
+  /// True when a verdict on the peer's vector is waiting to be reported.
+  bool has_result() const;
+  /// Reports the peer vector's outcome (verified or not) to the own AG, once.
+  std::optional<Error> report();
+
+ protected:
+  MutualAuth(AuthGateway& ag, SoftSim& sim, std::string own_nai)
+      : ag_(ag), sim_(sim), own_nai_(std::move(own_nai)) {}
+  /// Enters failed with `why`; returns false.
+  bool fail(std::string why);
+
+  AuthGateway& ag_;
+  SoftSim& sim_;
+  std::string own_nai_;
+  AuthState state_ = AuthState::idle;
+  std::string reason_;
+  std::optional<wire::WireVector> av_;  // the peer's vector
+  bool verified_ = false;               // the peer's response matched it
+  bool reported_ = false;
+  std::optional<session::SessionKeys> keys_;
+};
+
 /// The caller (A): challenges the callee with the peer's vector, answers the callee's challenge.
-class CallerAuth {
+class CallerAuth final : public MutualAuth {
  public:
   /// `ag` is A's own gateway, `sim` A's SIM.
   CallerAuth(AuthGateway& ag, SoftSim& sim, std::string own_nai, std::string peer_nai,
@@ -33,40 +64,19 @@ class CallerAuth {
   std::optional<std::string> start();
   /// The 200 OK's To-tag: verifies the callee's response and answers its challenge. Returns
   /// the ACK carrier (`oag1.<RES_A>.<nonce>`: prefix it with z9hG4bK for a branch); nullopt when
-  /// failed (then send a plain ACK and a BYE giving reason()).
+  /// failed (then send an ACK with OAG-Auth: sip::kRefused and a BYE giving reason()).
   std::optional<std::string> on_answer(std::string_view to_tag, const std::string& call_id);
   /// The callee refused the INVITE; true when a new attempt with a fresh vector may succeed
   /// (the callee resynchronised its SIM), which the caller tries once.
   bool on_rejected(int status, std::string_view warning_text);
-  /// True when a verdict on the peer's vector is waiting to be reported.
-  bool has_result() const;
-  /// Reports the peer vector's outcome to the own AG (after authenticated or failed).
-  std::optional<Error> report();
-
-  /// The state.
-  AuthState state() const { return state_; }
-  /// Why it failed.
-  const std::string& reason() const { return reason_; }
-  /// The session keys (authenticated only).
-  const session::SessionKeys& keys() const { return *keys_; }
 
  private:
-  bool fail(std::string why);
-
-  AuthGateway& ag_;
-  SoftSim& sim_;
-  std::string own_nai_, peer_nai_;
+  std::string peer_nai_;
   sip::Kind kind_;
-  AuthState state_ = AuthState::idle;
-  std::string reason_;
-  std::optional<wire::WireVector> av_;  // the peer's vector
-  bool verified_peer_ = false;          // the callee's response matched
-  bool reported_ = false;
-  std::optional<session::SessionKeys> keys_;
 };
 
 /// The callee (B): answers the caller's challenge and challenges it back.
-class CalleeAuth {
+class CalleeAuth final : public MutualAuth {
  public:
   /// A refusal of the INVITE: the SIP status and the Warning text.
   struct Reject {
@@ -88,34 +98,15 @@ class CalleeAuth {
   /// True when the ACK carried sip::kRefused: the caller found our response wrong and ends the
   /// call with its own BYE, so the callee need not send one.
   bool caller_gave_up() const { return gave_up_; }
-  /// True when a verdict on the caller's vector is waiting to be reported.
-  bool has_result() const;
-  /// Reports the caller vector's outcome to the own AG.
-  std::optional<Error> report();
-
-  /// The state.
-  AuthState state() const { return state_; }
-  /// Why it failed.
-  const std::string& reason() const { return reason_; }
-  /// The session keys (authenticated only).
-  const session::SessionKeys& keys() const { return *keys_; }
 
  private:
   Reject reject(int status, std::string warning);
-  bool gave_up_ = false;
 
-  AuthGateway& ag_;
-  SoftSim& sim_;
-  std::string own_nai_, caller_nai_;
-  AuthState state_ = AuthState::idle;
-  std::string reason_;
+  std::string caller_nai_;
   sip::Kind kind_ = sip::Kind::sim;
   aka::Bytes<16> rand_b_{};
-  aka::SecretVec<32> own_key_;          // Kc_B or CK_B‖IK_B
-  std::optional<wire::WireVector> av_;  // the caller's vector
-  bool verified_ = false;
-  bool reported_ = false;
-  std::optional<session::SessionKeys> keys_;
+  aka::SecretVec<32> own_key_;  // Kc_B or CK_B‖IK_B
+  bool gave_up_ = false;
 };
 
 }  // namespace oag::client

@@ -28,13 +28,12 @@ TEST_CASE("sim and aka calls authenticate both ways over UDP and TCP; carriers a
   for (const std::string transport : {"udp", "tcp"})
     for (const std::string kind : {"sim", "aka"}) {
       INFO(transport << " " << kind);
-      auto bob = w.answer({"--transport", transport, "--calls", "1"});
-      int st = 0;
-      auto alice = w.call({"--transport", transport, "--kind", kind}, st);
-      const int bob_st = bob->wait_exit();
-      INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
-      CHECK(st == 0);
-      CHECK(bob_st == 0);
+      auto r = w.run({"--transport", transport, "--calls", "1"}, {"--transport", transport, "--kind", kind});
+      auto& alice = r.alice;
+      auto& bob = r.bob;
+      INFO(r.both());
+      CHECK(r.alice_status == 0);
+      CHECK(r.bob_status == 0);
       const auto key = find(alice->out(), "mutually authenticated: session key ([0-9a-f]{16})");
       CHECK(key.size() == 16);
       CHECK(find(bob->out(), "mutually authenticated: session key ([0-9a-f]{16})") == key);
@@ -61,13 +60,12 @@ TEST_CASE("sim and aka calls authenticate both ways over UDP and TCP; carriers a
 TEST_CASE("a wrong K on the callee: the caller finds it, sends BYE, both report failure", "[e2e]") {
   World w;
   w.sim("bob", kWrongK);
-  auto bob = w.answer({"--calls", "1"});
-  int st = 0;
-  auto alice = w.call({}, st);
-  const int bob_st = bob->wait_exit();
-  INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
-  CHECK(st == 1);
-  CHECK(bob_st == 1);
+  auto r = w.run({"--calls", "1"}, {});
+  auto& alice = r.alice;
+  auto& bob = r.bob;
+  INFO(r.both());
+  CHECK(r.alice_status == 1);
+  CHECK(r.bob_status == 1);
   CHECK(find(alice->out(), kVerdict) ==
         "authentication failed: the callee's response is wrong (not bob@op-b.example's SIM)");
   CHECK(alice->out().find("BYE sent (oag1 the callee's response is wrong") != std::string::npos);
@@ -85,13 +83,12 @@ TEST_CASE("a wrong K on the callee: the caller finds it, sends BYE, both report 
 TEST_CASE("a wrong K on the caller: the callee finds it and sends BYE", "[e2e]") {
   World w;
   w.sim("alice", kWrongK);
-  auto bob = w.answer({"--calls", "1"});
-  int st = 0;
-  auto alice = w.call({}, st);
-  const int bob_st = bob->wait_exit();
-  INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
-  CHECK(st == 1);
-  CHECK(bob_st == 1);
+  auto r = w.run({"--calls", "1"}, {});
+  auto& alice = r.alice;
+  auto& bob = r.bob;
+  INFO(r.both());
+  CHECK(r.alice_status == 1);
+  CHECK(r.bob_status == 1);
   CHECK(find(bob->out(), kVerdict) ==
         "authentication failed: the caller's response is wrong (not alice@op-a.example's SIM)");
   CHECK(bob->out().find("BYE sent (the caller's response is wrong") != std::string::npos);
@@ -114,11 +111,11 @@ TEST_CASE("an AKA sync failure: the callee resyncs, answers 403, the caller retr
     REQUIRE(std::holds_alternative<oag::aka::AkaSuccess>(sim.run_aka(q.rand, q.autn)));
   }
   const auto sqn_before = w.b.sqn_of("bob@op-b.example");
-  auto bob = w.answer({"--calls", "2"});
-  int st = 0;
-  auto alice = w.call({"--kind", "aka"}, st);
-  const int bob_st = bob->wait_exit();
-  INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
+  auto r = w.run({"--calls", "2"}, {"--kind", "aka"});
+  auto& alice = r.alice;
+  auto& bob = r.bob;
+  const int st = r.alice_status, bob_st = r.bob_status;
+  INFO(r.both());
   CHECK(bob->out().find("refused: oag1 sync-failure") != std::string::npos);
   CHECK(alice->out().find("got 403 Forbidden (oag1 sync-failure)") != std::string::npos);
   CHECK(alice->out().find("once more with a fresh vector") != std::string::npos);
@@ -133,11 +130,11 @@ TEST_CASE("through a topology-hiding proxy: the branch is rewritten, the OAG-Aut
           "[e2e]") {
   World w(true);
   {
-    auto bob = w.answer({"--calls", "1"});
-    int st = 0;
-    auto alice = w.call({}, st);
-    bob->wait_exit();
-    INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
+    auto r = w.run({"--calls", "1"}, {});
+    auto& alice = r.alice;
+    auto& bob = r.bob;
+    const int st = r.alice_status;
+    INFO(r.both());
     // topoh masks the caller's Via: the branch carrier does not arrive, the callee ends the call
     // and both sides agree that it failed.
     CHECK(st == 1);
@@ -146,13 +143,13 @@ TEST_CASE("through a topology-hiding proxy: the branch is rewritten, the OAG-Aut
     CHECK(find(alice->out(), kVerdict).rfind("authentication failed: the callee hung up", 0) == 0);
   }
   for (const std::string transport : {"udp", "tcp"}) {
-    auto bob = w.answer({"--calls", "1", "--carrier", "header", "--transport", transport});
-    int st = 0;
-    auto alice = w.call({"--carrier", "header", "--transport", transport, "--kind", "aka"}, st);
-    const int bob_st = bob->wait_exit();
-    INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
-    CHECK(st == 0);
-    CHECK(bob_st == 0);
+    auto r = w.run({"--calls", "1", "--carrier", "header", "--transport", transport},
+                   {"--carrier", "header", "--transport", transport, "--kind", "aka"});
+    auto& alice = r.alice;
+    auto& bob = r.bob;
+    INFO(r.both());
+    CHECK(r.alice_status == 0);
+    CHECK(r.bob_status == 0);
     const auto value = find(alice->out(), "ACK sent, OAG-Auth (\\S+)");
     CHECK(value.rfind("oag1.", 0) == 0);
     CHECK(find(bob->out(), "got ACK, OAG-Auth (\\S+)") == value);
@@ -163,12 +160,11 @@ TEST_CASE("through a topology-hiding proxy: the branch is rewritten, the OAG-Aut
 TEST_CASE("a replayed INVITE (the same RAND again) is refused by the callee", "[e2e]") {
   World w;
   for (const std::string kind : {"sim", "aka"}) {
-    auto bob = w.answer({"--calls", "2"});
-    int st = 0;
-    auto alice = w.call({"--replay", "--kind", kind}, st);
-    bob->wait_exit();
-    INFO("alice:\n" << alice->out() << "\nbob:\n" << bob->out());
-    CHECK(st == 0);
+    auto r = w.run({"--calls", "2"}, {"--replay", "--kind", kind});
+    auto& alice = r.alice;
+    auto& bob = r.bob;
+    INFO(r.both());
+    CHECK(r.alice_status == 0);
     CHECK(alice->out().find("replayed INVITE refused: the call was refused: 403 Forbidden (oag1 "
                             "replayed challenge)") != std::string::npos);
     CHECK(bob->out().find("refused: oag1 replayed challenge") != std::string::npos);

@@ -216,6 +216,22 @@ struct World {
     return c;
   }
 
+  /// One call: bob answering (`answer` options), alice calling (`call` options), both ended.
+  struct Run {
+    std::unique_ptr<Child> alice, bob;
+    int alice_status = -1, bob_status = -1;
+    /// Both outputs, for a failure message.
+    std::string both() const { return "alice:\n" + alice->out() + "\nbob:\n" + bob->out(); }
+  };
+  /// Runs one call (or several, as the options say) and waits for both ends.
+  Run run(const std::vector<std::string>& answer_opts, const std::vector<std::string>& call_opts) {
+    Run r;
+    r.bob = this->answer(answer_opts);
+    r.alice = call(call_opts, r.alice_status);
+    r.bob_status = r.bob->wait_exit();
+    return r;
+  }
+
   /// Billing records of an operator with `event` = result, as JSON objects.
   static std::vector<json> results(const Gateway& g) {
     const auto file = g.dir.file("results.jsonl");

@@ -29,9 +29,9 @@ std::string fed_url(const Gateway& g) {
 }
 
 void agree(const Gateway& at, const std::string& id, const Gateway& peer,
-           const std::string& extra = "") {
+           const std::string& extra = "", const std::string& url = "") {
   test::ctl_ok("--config " + at.cfg + " agreement add --id " + id + " --realm " + peer.realm +
-               " --url " + fed_url(peer) + " --ca-file " +
+               " --url " + (url.empty() ? fed_url(peer) : url) + " --ca-file " +
                shell_quote(peer.dir.file("federation-ca.pem")) + " --price 0.015 " + extra);
 }
 
@@ -242,9 +242,7 @@ TEST_CASE("a connection cut after the issuer committed: the retry gets the same 
   Gateway a("op-a.example", {"alice"});
   Gateway b("op-b.example", {"bob"});
   test::TcpProxy proxy(b.federation_port);
-  test::ctl_ok("--config " + a.cfg + " agreement add --id a-b --realm op-b.example --url " +
-               "https://127.0.0.1:" + std::to_string(proxy.port()) + " --ca-file " +
-               shell_quote(b.dir.file("federation-ca.pem")));
+  agree(a, "a-b", b, "", "https://127.0.0.1:" + std::to_string(proxy.port()));  // through it
   agree(b, "b-a", a);
   auto alice = a.client("alice@op-a.example");
   const std::string ask = R"({"nai":"bob@op-b.example","kind":"aka"})";
@@ -285,9 +283,7 @@ TEST_CASE("a failing peer opens the circuit breaker; a successful probe closes i
   Gateway a("op-a.example", {"alice"}, 400);  // breaker: 3 failures, open for 400 ms
   Gateway b("op-b.example", {"bob"});
   test::TcpProxy proxy(b.federation_port);
-  test::ctl_ok("--config " + a.cfg + " agreement add --id a-b --realm op-b.example --url " +
-               "https://127.0.0.1:" + std::to_string(proxy.port()) + " --ca-file " +
-               shell_quote(b.dir.file("federation-ca.pem")));
+  agree(a, "a-b", b, "", "https://127.0.0.1:" + std::to_string(proxy.port()));  // through it
   agree(b, "b-a", a);
   auto alice = a.client("alice@op-a.example");
   const auto ask = [&] {

@@ -10,22 +10,11 @@
 #include <stdexcept>
 #include <vector>
 
+#include "tests/unit/support/tls_client.hpp"
+
 namespace oag::test {
 
 namespace {
-
-int connect_loopback(unsigned short port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // One proxied connection: client side, upstream side, and whether it is armed to cut.
 struct Pair {
@@ -79,7 +68,7 @@ void TcpProxy::run() {
       const int c = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c >= 0) {
         ++accepted_;
-        const int u = mode_ == Mode::refuse ? -1 : connect_loopback(upstream_);
+        const int u = mode_ == Mode::refuse ? -1 : tcp_connect(upstream_);
         if (u < 0)
           ::close(c);
         else

@@ -12,8 +12,6 @@
 
 namespace oag::test {
 
-namespace {
-
 int tcp_connect(unsigned short port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -28,6 +26,8 @@ int tcp_connect(unsigned short port) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return fd;
 }
+
+namespace {
 
 // Reads one response from `read_some`; returns status 0 when the stream ended early.
 template <typename ReadSome>

@@ -42,6 +42,9 @@ class TlsClient {
   std::string error_;
 };
 
+/// A TCP connection to 127.0.0.1:port (no Nagle); -1 when refused.
+int tcp_connect(unsigned short port);
+
 /// A plain-HTTP GET to 127.0.0.1:port (the ops listener).
 HttpReply http_get(unsigned short port, const std::string& path);
 
