@@ -67,8 +67,8 @@ int tcp_connect(const std::string& host, unsigned short port, Clock::time_point 
     }
     int err = 0;
     socklen_t len = sizeof err;
-    if (!wait_fd(fd, POLLOUT, deadline) || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 ||
-        err != 0) {
+    if (!wait_fd(fd, POLLOUT, deadline) ||
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
       error = err ? std::string("connect: ") + std::strerror(err) : "connect: timeout";
       ::close(fd);
       fd = -1;
@@ -159,9 +159,10 @@ void Gateway::give_back(std::unique_ptr<Connection> c) {
 
 Gateway::Reply Gateway::post(const std::string& path, const std::string& body) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
-  const std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + options_.server_name +
-                          "\r\nContent-Type: application/json\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string req =
+      "POST " + path + " HTTP/1.1\r\nHost: " + options_.server_name +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
   Reply out;
   // A pooled connection may have been closed by the AG while idle: then once more on a new one.
   // Only requests that did not reach the AG are retried (nothing was read back).
@@ -290,8 +291,9 @@ std::optional<Error> Gateway::report_result(const std::string& vector_id, bool s
 }
 
 std::optional<Error> Gateway::resync(const aka::Bytes<16>& rand, const aka::Auts& auts) {
-  const auto r = post("/v1/resync",
-                      nlohmann::json{{"rand", aka::to_hex(rand)}, {"auts", aka::to_hex(auts)}}.dump());
+  const auto r =
+      post("/v1/resync",
+           nlohmann::json{{"rand", aka::to_hex(rand)}, {"auts", aka::to_hex(auts)}}.dump());
   if (r.status == 204) return std::nullopt;
   return error_of(r);
 }

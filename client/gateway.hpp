@@ -39,9 +39,9 @@ struct Error {
 
 /// Vectors of one subject.
 struct VectorSet {
-  std::string subject;                   ///< NAI they are for
-  std::string issuer;                    ///< realm that issued them
-  std::vector<wire::WireVector> vectors; ///< one-time vectors
+  std::string subject;                    ///< NAI they are for
+  std::string issuer;                     ///< realm that issued them
+  std::vector<wire::WireVector> vectors;  ///< one-time vectors
 };
 
 /// Either a value or an Error.

@@ -23,7 +23,9 @@ std::runtime_error bad(const std::filesystem::path& file, const std::string& wha
   return std::runtime_error(file.string() + ": " + what);
 }
 
-std::size_t slot_size(unsigned ind_len) { return kHead + 8 * (std::size_t{1} << ind_len) + 32; }
+std::size_t slot_size(unsigned ind_len) {
+  return kHead + 8 * (std::size_t{1} << ind_len) + 32;
+}
 
 void put64(std::uint8_t* p, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
@@ -52,7 +54,9 @@ std::filesystem::path rands_file(const std::filesystem::path& state) {
 
 SoftSim::SoftSim(aka::SubscriberKeys keys, std::string imsi, std::filesystem::path state_file,
                  unsigned ind_len)
-    : keys_(std::move(keys)), imsi_(std::move(imsi)), state_file_(std::move(state_file)),
+    : keys_(std::move(keys)),
+      imsi_(std::move(imsi)),
+      state_file_(std::move(state_file)),
       sqn_(ind_len) {
   keys_.validate();
   if (std::ifstream in{state_file_, std::ios::binary}) {
@@ -79,7 +83,8 @@ SoftSim::SoftSim(aka::SubscriberKeys keys, std::string imsi, std::filesystem::pa
   if (std::ifstream in{rands_file(state_file_), std::ios::binary}) {
     const std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     rands_on_disk_ = data.size() / 16;  // a torn last record is ignored
-    const std::size_t first = rands_on_disk_ > kRememberedRands ? rands_on_disk_ - kRememberedRands : 0;
+    const std::size_t first =
+        rands_on_disk_ > kRememberedRands ? rands_on_disk_ - kRememberedRands : 0;
     for (std::size_t i = first; i < rands_on_disk_; ++i) {
       aka::Bytes<16> r{};
       std::memcpy(r.data(), data.data() + 16 * i, 16);
@@ -89,9 +94,15 @@ SoftSim::SoftSim(aka::SubscriberKeys keys, std::string imsi, std::filesystem::pa
 }
 
 SoftSim::SoftSim(SoftSim&& o) noexcept
-    : keys_(std::move(o.keys_)), imsi_(std::move(o.imsi_)), state_file_(std::move(o.state_file_)),
-      sqn_(std::move(o.sqn_)), rands_(std::move(o.rands_)), fd_(o.fd_), rands_fd_(o.rands_fd_),
-      rands_on_disk_(o.rands_on_disk_), counter_(o.counter_) {
+    : keys_(std::move(o.keys_)),
+      imsi_(std::move(o.imsi_)),
+      state_file_(std::move(o.state_file_)),
+      sqn_(std::move(o.sqn_)),
+      rands_(std::move(o.rands_)),
+      fd_(o.fd_),
+      rands_fd_(o.rands_fd_),
+      rands_on_disk_(o.rands_on_disk_),
+      counter_(o.counter_) {
   o.fd_ = o.rands_fd_ = -1;
 }
 
@@ -177,7 +188,8 @@ void SoftSim::append_rand(const aka::Bytes<16>& rand) {
     rands_on_disk_ = rands_.size();
     return;
   }
-  if (rands_fd_ < 0) rands_fd_ = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (rands_fd_ < 0)
+    rands_fd_ = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (rands_fd_ < 0 || ::write(rands_fd_, rand.data(), 16) != 16) throw bad(file, "cannot write");
   ++rands_on_disk_;
 }
@@ -212,6 +224,5 @@ void SoftSim::save_sqn() {
   if (::pwrite(fd_, slot.data(), size, off) != static_cast<ssize_t>(size) || ::fdatasync(fd_) != 0)
     throw bad(state_file_, "cannot write");
 }
-
 
 }  // namespace oag::client

@@ -70,10 +70,10 @@ class SoftSim {
   std::filesystem::path state_file_;
   aka::UsimSqnState sqn_;
   std::deque<aka::Bytes<16>> rands_;
-  int fd_ = -1;                 // state_file_, open once written
-  int rands_fd_ = -1;           // the replay cache, open for appending once written
+  int fd_ = -1;                    // state_file_, open once written
+  int rands_fd_ = -1;              // the replay cache, open for appending once written
   std::size_t rands_on_disk_ = 0;  // records in the replay cache file
-  std::uint64_t counter_ = 0;   // of the newest slot
+  std::uint64_t counter_ = 0;      // of the newest slot
 };
 
 }  // namespace oag::client

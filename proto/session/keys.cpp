@@ -78,8 +78,8 @@ SessionKeys derive(const SessionInput& in) {
 }
 
 std::string SessionKeys::fingerprint() const {
-  std::vector<std::uint8_t> m{'o', 'a', 'g', '1', ' ', 'f', 'i', 'n', 'g', 'e', 'r',
-                              'p', 'r', 'i', 'n', 't'};
+  std::vector<std::uint8_t> m{'o', 'a', 'g', '1', ' ', 'f', 'i', 'n',
+                              'g', 'e', 'r', 'p', 'r', 'i', 'n', 't'};
   m.insert(m.end(), ssk.data(), ssk.data() + ssk.size());
   aka::Bytes<32> h{};
   SHA256(m.data(), m.size(), h.data());

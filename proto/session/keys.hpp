@@ -16,13 +16,13 @@ namespace oag::session {
 
 /// What both sides put in.
 struct SessionInput {
-  std::string call_id;     ///< Call-ID of the INVITE
-  std::string nai_a;       ///< caller
-  std::string nai_b;       ///< callee
-  aka::Bytes<16> rand_b{}; ///< challenge to the callee
-  aka::Bytes<16> rand_a{}; ///< challenge to the caller
-  aka::ByteView key_b;     ///< Kc_B or CK_B‖IK_B
-  aka::ByteView key_a;     ///< Kc_A or CK_A‖IK_A
+  std::string call_id;      ///< Call-ID of the INVITE
+  std::string nai_a;        ///< caller
+  std::string nai_b;        ///< callee
+  aka::Bytes<16> rand_b{};  ///< challenge to the callee
+  aka::Bytes<16> rand_a{};  ///< challenge to the caller
+  aka::ByteView key_b;      ///< Kc_B or CK_B‖IK_B
+  aka::ByteView key_a;      ///< Kc_A or CK_A‖IK_A
 };
 
 /// SRTP master key and salt of one direction (RFC 3711, AES-128).

@@ -31,21 +31,27 @@ bool valid_nonce(std::string_view n) {
 }
 
 bool parse_kind(std::string_view s, Kind& k) {
-  if (s == "s") k = Kind::sim;
-  else if (s == "a") k = Kind::aka;
-  else return false;
+  if (s == "s")
+    k = Kind::sim;
+  else if (s == "a")
+    k = Kind::aka;
+  else
+    return false;
   return true;
 }
 
-std::string_view kind_letter(Kind k) { return k == Kind::sim ? "s" : "a"; }
+std::string_view kind_letter(Kind k) {
+  return k == Kind::sim ? "s" : "a";
+}
 
 // RAND, or RAND‖AUTN for aka.
 bool parse_challenge(std::string_view hex, Kind k, aka::Bytes<16>& rand,
                      std::optional<aka::Bytes<16>>& autn, std::string* why) {
   const std::size_t want = k == Kind::sim ? 32 : 64;
   if (hex.size() != want)
-    return fail(why, std::string("challenge: ") + std::to_string(want) + " hex digits expected for " +
-                         std::string(to_string(k)) + ", got " + std::to_string(hex.size()));
+    return fail(why, std::string("challenge: ") + std::to_string(want) +
+                         " hex digits expected for " + std::string(to_string(k)) + ", got " +
+                         std::to_string(hex.size()));
   const auto r = aka::from_hex_fixed<16>(hex.substr(0, 32));
   if (!r) return fail(why, "challenge: not hex");
   rand = *r;
@@ -58,8 +64,8 @@ bool parse_challenge(std::string_view hex, Kind k, aka::Bytes<16>& rand,
 }
 
 bool parse_res(std::string_view hex, Kind k, std::vector<std::uint8_t>& res, std::string* why) {
-  const bool ok_len = k == Kind::sim ? hex.size() == 8
-                                     : hex.size() >= 8 && hex.size() <= 32 && hex.size() % 2 == 0;
+  const bool ok_len =
+      k == Kind::sim ? hex.size() == 8 : hex.size() >= 8 && hex.size() <= 32 && hex.size() % 2 == 0;
   if (!ok_len) return fail(why, "response: wrong length " + std::to_string(hex.size()));
   auto v = aka::from_hex(hex);
   if (!v) return fail(why, "response: not hex");
@@ -69,9 +75,13 @@ bool parse_res(std::string_view hex, Kind k, std::vector<std::uint8_t>& res, std
 
 }  // namespace
 
-std::string_view to_string(Kind k) noexcept { return k == Kind::sim ? "sim" : "aka"; }
+std::string_view to_string(Kind k) noexcept {
+  return k == Kind::sim ? "sim" : "aka";
+}
 
-bool is_oag1(std::string_view tag) noexcept { return tag.starts_with("oag1."); }
+bool is_oag1(std::string_view tag) noexcept {
+  return tag.starts_with("oag1.");
+}
 
 std::string new_nonce() {
   aka::Bytes<4> b{};
@@ -108,7 +118,8 @@ std::string encode(const AckCarrier& c) {
 std::optional<InviteCarrier> decode_invite(std::string_view tag, std::string* why) {
   const auto p = split_dots(tag);
   InviteCarrier c;
-  if (p.size() != 4 || p[0] != kVersion) return fail(why, "not an oag1 INVITE carrier"), std::nullopt;
+  if (p.size() != 4 || p[0] != kVersion)
+    return fail(why, "not an oag1 INVITE carrier"), std::nullopt;
   if (!parse_kind(p[1], c.kind)) return fail(why, "kind: expected s or a"), std::nullopt;
   if (!parse_challenge(p[2], c.kind, c.rand, c.autn, why)) return std::nullopt;
   if (!valid_nonce(p[3])) return fail(why, "nonce: 8 hex digits expected"), std::nullopt;
@@ -119,7 +130,8 @@ std::optional<InviteCarrier> decode_invite(std::string_view tag, std::string* wh
 std::optional<AnswerCarrier> decode_answer(std::string_view tag, std::string* why) {
   const auto p = split_dots(tag);
   AnswerCarrier c;
-  if (p.size() != 5 || p[0] != kVersion) return fail(why, "not an oag1 answer carrier"), std::nullopt;
+  if (p.size() != 5 || p[0] != kVersion)
+    return fail(why, "not an oag1 answer carrier"), std::nullopt;
   if (!parse_kind(p[1], c.kind)) return fail(why, "kind: expected s or a"), std::nullopt;
   if (!parse_res(p[2], c.kind, c.res, why)) return std::nullopt;
   if (!parse_challenge(p[3], c.kind, c.rand, c.autn, why)) return std::nullopt;

@@ -17,7 +17,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -25,16 +26,26 @@ std::string_view trim(std::string_view s) {
 std::string_view long_name(std::string_view n) {
   if (n.size() != 1) return n;
   switch (std::tolower(static_cast<unsigned char>(n[0]))) {
-    case 'v': return "Via";
-    case 'f': return "From";
-    case 't': return "To";
-    case 'i': return "Call-ID";
-    case 'm': return "Contact";
-    case 'l': return "Content-Length";
-    case 'c': return "Content-Type";
-    case 'k': return "Supported";
-    case 's': return "Subject";
-    default: return n;
+    case 'v':
+      return "Via";
+    case 'f':
+      return "From";
+    case 't':
+      return "To";
+    case 'i':
+      return "Call-ID";
+    case 'm':
+      return "Contact";
+    case 'l':
+      return "Content-Length";
+    case 'c':
+      return "Content-Type";
+    case 'k':
+      return "Supported";
+    case 's':
+      return "Subject";
+    default:
+      return n;
   }
 }
 
@@ -49,9 +60,12 @@ void split_commas(std::string_view v, std::vector<std::string>& out) {
   std::size_t start = 0;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const char c = v[i];
-    if (c == '"' && (i == 0 || v[i - 1] != '\\')) quoted = !quoted;
-    else if (!quoted && c == '<') ++angle;
-    else if (!quoted && c == '>') angle = std::max(0, angle - 1);
+    if (c == '"' && (i == 0 || v[i - 1] != '\\'))
+      quoted = !quoted;
+    else if (!quoted && c == '<')
+      ++angle;
+    else if (!quoted && c == '>')
+      angle = std::max(0, angle - 1);
     else if (!quoted && angle == 0 && c == ',') {
       if (auto p = trim(v.substr(start, i - start)); !p.empty()) out.emplace_back(p);
       start = i + 1;
@@ -70,7 +84,8 @@ bool multi_valued(std::string_view name) {
 std::size_t params_start(std::string_view v) {
   bool quoted = false;
   for (std::size_t i = 0; i < v.size(); ++i) {
-    if (v[i] == '"' && (i == 0 || v[i - 1] != '\\')) quoted = !quoted;
+    if (v[i] == '"' && (i == 0 || v[i - 1] != '\\'))
+      quoted = !quoted;
     else if (!quoted && v[i] == '<') {
       const auto close = v.find('>', i);
       return close == std::string_view::npos ? v.size() : close + 1;
@@ -117,8 +132,10 @@ std::vector<std::string> Message::all(std::string_view name) const {
   std::vector<std::string> out;
   for (const auto& h : headers)
     if (same_header(h.name, name)) {
-      if (multi_valued(name)) split_commas(h.value, out);
-      else out.push_back(h.value);
+      if (multi_valued(name))
+        split_commas(h.value, out);
+      else
+        out.push_back(h.value);
     }
   return out;
 }
@@ -160,8 +177,10 @@ std::optional<std::pair<unsigned long, std::string>> Message::cseq() const {
 std::string Message::serialize() const {
   std::string out;
   out.reserve(512 + body.size());
-  if (request) out += method + " " + uri + " SIP/2.0\r\n";
-  else out += "SIP/2.0 " + std::to_string(status) + " " + reason + "\r\n";
+  if (request)
+    out += method + " " + uri + " SIP/2.0\r\n";
+  else
+    out += "SIP/2.0 " + std::to_string(status) + " " + reason + "\r\n";
   for (const auto& h : headers) {
     if (same_header(h.name, "Content-Length")) continue;
     out += h.name + ": " + h.value + "\r\n";
@@ -246,7 +265,8 @@ std::optional<std::string> param(std::string_view value, std::string_view name) 
   std::vector<std::string_view> parts;
   std::size_t start = 0;
   for (; pos < rest.size(); ++pos) {
-    if (rest[pos] == '"') quoted = !quoted;
+    if (rest[pos] == '"')
+      quoted = !quoted;
     else if (!quoted && rest[pos] == ';') {
       parts.push_back(rest.substr(start, pos - start));
       start = pos + 1;
@@ -299,8 +319,10 @@ std::string uri_of(std::string_view value) {
 
 std::string aor_of(std::string_view uri) {
   auto u = uri;
-  if (u.starts_with("sip:")) u.remove_prefix(4);
-  else if (u.starts_with("sips:")) u.remove_prefix(5);
+  if (u.starts_with("sip:"))
+    u.remove_prefix(4);
+  else if (u.starts_with("sips:"))
+    u.remove_prefix(5);
   u = u.substr(0, u.find_first_of(";?>"));
   // Strip a port from the host part.
   const auto at = u.find('@');

@@ -19,13 +19,13 @@ struct Header {
 
 /// A request or a response.
 struct Message {
-  bool request = true;       ///< request or response
-  std::string method;        ///< request method
-  std::string uri;           ///< Request-URI
-  int status = 0;            ///< response status
-  std::string reason;        ///< reason phrase
+  bool request = true;          ///< request or response
+  std::string method;           ///< request method
+  std::string uri;              ///< Request-URI
+  int status = 0;               ///< response status
+  std::string reason;           ///< reason phrase
   std::vector<Header> headers;  ///< in order
-  std::string body;          ///< body (Content-Length is computed on serialise)
+  std::string body;             ///< body (Content-Length is computed on serialise)
 
   /// The first value of a header (long or compact name, any case).
   std::optional<std::string> get(std::string_view name) const;

@@ -10,7 +10,8 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kVerdict = R"(\n(mutually authenticated: session key [0-9a-f]{16}|authentication failed: [^\n]*))";
+const std::string kVerdict =
+    R"(\n(mutually authenticated: session key [0-9a-f]{16}|authentication failed: [^\n]*))";
 const std::string kWrongK = "000102030405060708090a0b0c0d0e0f";
 
 // The outcomes each gateway recorded from its endpoint's reports.
@@ -28,7 +29,8 @@ TEST_CASE("sim and aka calls authenticate both ways over UDP and TCP; carriers a
   for (const std::string transport : {"udp", "tcp"})
     for (const std::string kind : {"sim", "aka"}) {
       INFO(transport << " " << kind);
-      auto r = w.run({"--transport", transport, "--calls", "1"}, {"--transport", transport, "--kind", kind});
+      auto r = w.run({"--transport", transport, "--calls", "1"},
+                     {"--transport", transport, "--kind", kind});
       auto& alice = r.alice;
       auto& bob = r.bob;
       INFO(r.both());
@@ -72,8 +74,9 @@ TEST_CASE("a wrong K on the callee: the caller finds it, sends BYE, both report 
   CHECK(alice->out().find("ACK sent, OAG-Auth oag1.refused") != std::string::npos);
   // The ACK (refusing) and the BYE go out back to back; a proxy may deliver them either way.
   const auto bob_verdict = find(bob->out(), kVerdict);
-  CHECK((bob_verdict == "authentication failed: the caller refused our response" ||
-         bob_verdict.rfind("authentication failed: the caller hung up: oag1 the callee's", 0) == 0));
+  CHECK(
+      (bob_verdict == "authentication failed: the caller refused our response" ||
+       bob_verdict.rfind("authentication failed: the caller hung up: oag1 the callee's", 0) == 0));
   CHECK(bob->out().find("got BYE (oag1 the callee's response is wrong") != std::string::npos);
   CHECK(bob->out().find("BYE sent") == std::string::npos);  // no crossing BYEs
   CHECK(outcomes(w.a) == std::vector<std::string>{"failure"});
@@ -92,9 +95,10 @@ TEST_CASE("a wrong K on the caller: the callee finds it and sends BYE", "[e2e]")
   CHECK(find(bob->out(), kVerdict) ==
         "authentication failed: the caller's response is wrong (not alice@op-a.example's SIM)");
   CHECK(bob->out().find("BYE sent (the caller's response is wrong") != std::string::npos);
-  CHECK(find(alice->out(), kVerdict).rfind("authentication failed: the callee hung up: oag1 the "
-                                           "caller's response is wrong",
-                                           0) == 0);
+  CHECK(find(alice->out(), kVerdict)
+            .rfind("authentication failed: the callee hung up: oag1 the "
+                   "caller's response is wrong",
+                   0) == 0);
   // Alice verified bob (success); bob did not verify alice (failure).
   CHECK(outcomes(w.a) == std::vector<std::string>{"success"});
   CHECK(outcomes(w.b) == std::vector<std::string>{"failure"});
@@ -138,8 +142,11 @@ TEST_CASE("through a topology-hiding proxy: the branch is rewritten, the OAG-Aut
     // topoh masks the caller's Via: the branch carrier does not arrive, the callee ends the call
     // and both sides agree that it failed.
     CHECK(st == 1);
-    CHECK(find(bob->out(), "got ACK, branch (\\S+)") != find(alice->out(), "ACK sent, branch (\\S+)"));
-    CHECK(find(bob->out(), kVerdict).rfind("authentication failed: the ACK carries no response", 0) == 0);
+    CHECK(find(bob->out(), "got ACK, branch (\\S+)") !=
+          find(alice->out(), "ACK sent, branch (\\S+)"));
+    CHECK(
+        find(bob->out(), kVerdict).rfind("authentication failed: the ACK carries no response", 0) ==
+        0);
     CHECK(find(alice->out(), kVerdict).rfind("authentication failed: the callee hung up", 0) == 0);
   }
   for (const std::string transport : {"udp", "tcp"}) {
@@ -171,7 +178,8 @@ TEST_CASE("a replayed INVITE (the same RAND again) is refused by the callee", "[
   }
 }
 
-TEST_CASE("a plain SIP caller gets a clear rejection; a proxy's own 404 is not a carrier", "[e2e]") {
+TEST_CASE("a plain SIP caller gets a clear rejection; a proxy's own 404 is not a carrier",
+          "[e2e]") {
   World w(false, {"bob", "carol"});
   auto bob = w.answer({"--calls", "1"});
   int st = 0;

@@ -115,10 +115,19 @@ class Kamailio {
   explicit Kamailio(const TempDir& dir, bool topoh = false) {
     REQUIRE(::access(KAMAILIO_PATH, X_OK) == 0);  // deploy/setup.sh installs it
     port_ = free_port();
-    std::vector<std::string> argv{KAMAILIO_PATH, "-DD", "-E", "-f", KAMAILIO_CFG, "-l",
-                                  "udp:127.0.0.1:" + std::to_string(port_), "-l",
-                                  "tcp:127.0.0.1:" + std::to_string(port_), "-Y",
-                                  dir.path().string(), "-P", dir.file("kamailio.pid")};
+    std::vector<std::string> argv{KAMAILIO_PATH,
+                                  "-DD",
+                                  "-E",
+                                  "-f",
+                                  KAMAILIO_CFG,
+                                  "-l",
+                                  "udp:127.0.0.1:" + std::to_string(port_),
+                                  "-l",
+                                  "tcp:127.0.0.1:" + std::to_string(port_),
+                                  "-Y",
+                                  dir.path().string(),
+                                  "-P",
+                                  dir.file("kamailio.pid")};
     if (topoh) {
       argv.push_back("-A");
       argv.push_back("WITH_TOPOH");
@@ -190,12 +199,14 @@ struct World {
   std::vector<std::string> phone(const std::string& verb, const Gateway& g, const std::string& user,
                                  const std::vector<std::string>& extra) const {
     const auto nai = user + "@" + g.realm;
-    std::vector<std::string> v{OAG_PHONE_PATH, verb, "--nai", nai, "--proxy",
-                               "127.0.0.1:" + std::to_string(kamailio.port()), "--sim",
-                               dir.file(user + ".sim.json"), "--ag",
-                               "127.0.0.1:" + std::to_string(g.endpoint_port), "--ca",
-                               g.dir.file("endpoint-ca.pem"), "--cert", g.dir.file(nai + ".pem"),
-                               "--key", g.dir.file(nai + ".key")};
+    std::vector<std::string> v{OAG_PHONE_PATH, verb,
+                               "--nai",        nai,
+                               "--proxy",      "127.0.0.1:" + std::to_string(kamailio.port()),
+                               "--sim",        dir.file(user + ".sim.json"),
+                               "--ag",         "127.0.0.1:" + std::to_string(g.endpoint_port),
+                               "--ca",         g.dir.file("endpoint-ca.pem"),
+                               "--cert",       g.dir.file(nai + ".pem"),
+                               "--key",        g.dir.file(nai + ".key")};
     v.insert(v.end(), extra.begin(), extra.end());
     return v;
   }

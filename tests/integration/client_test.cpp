@@ -71,7 +71,8 @@ TEST_CASE("caller and callee machines authenticate each other through two gatewa
   client::Gateway ag_a(options_for(a, "alice")), ag_b(options_for(b, "bob"));
   const auto keys = test::subscriber_keys();
   for (const auto kind : {sip::Kind::sim, sip::Kind::aka}) {
-    client::SoftSim sim_a(keys, "1", a.dir.file("alice.state")), sim_b(keys, "2", b.dir.file("bob.state"));
+    client::SoftSim sim_a(keys, "1", a.dir.file("alice.state")),
+        sim_b(keys, "2", b.dir.file("bob.state"));
     client::CallerAuth caller(ag_a, sim_a, "alice@op-a.example", "bob@op-b.example", kind);
     client::CalleeAuth callee(ag_b, sim_b, "bob@op-b.example");
     const auto from_tag = caller.start();
@@ -93,7 +94,8 @@ TEST_CASE("caller and callee machines authenticate each other through two gatewa
     CHECK(std::get<client::CalleeAuth::Reject>(r).warning == "oag1 replayed challenge");
   }
   // A tampered answer fails on the caller's side and is reported as a failure.
-  client::SoftSim sim_a(keys, "1", a.dir.file("alice2.state")), sim_b(keys, "2", b.dir.file("bob2.state"));
+  client::SoftSim sim_a(keys, "1", a.dir.file("alice2.state")),
+      sim_b(keys, "2", b.dir.file("bob2.state"));
   client::CallerAuth caller(ag_a, sim_a, "alice@op-a.example", "bob@op-b.example", sip::Kind::sim);
   client::CalleeAuth callee(ag_b, sim_b, "bob@op-b.example");
   auto answer = std::get<std::string>(callee.on_invite(*caller.start(), "alice@op-a.example"));

@@ -2,8 +2,8 @@
 // test time: brokering under agreements, enforcement on the issuing side, failures of the peer.
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <openssl/sha.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -237,8 +237,9 @@ TEST_CASE("a peer with a certificate of another CA or a wrong pin is refused", "
   CHECK(b.billing_records() == 0);
 }
 
-TEST_CASE("a connection cut after the issuer committed: the retry gets the same vectors, billed once",
-          "[federation]") {
+TEST_CASE(
+    "a connection cut after the issuer committed: the retry gets the same vectors, billed once",
+    "[federation]") {
   Gateway a("op-a.example", {"alice"});
   Gateway b("op-b.example", {"bob"});
   test::TcpProxy proxy(b.federation_port);
@@ -272,9 +273,9 @@ TEST_CASE("a connection cut after the issuer committed: the retry gets the same 
   all << in.rdbuf();
   CHECK(all.str().find(aka::to_hex(std::span<const std::uint8_t>(h, 32))) != std::string::npos);
   aka::UsimSqnState usim;
-  const auto out = aka::usim_run_aka(test::subscriber_keys(), rand,
-                                     *aka::from_hex_fixed<16>(v.at("autn").get<std::string>()),
-                                     usim);
+  const auto out =
+      aka::usim_run_aka(test::subscriber_keys(), rand,
+                        *aka::from_hex_fixed<16>(v.at("autn").get<std::string>()), usim);
   CHECK(std::holds_alternative<aka::AkaSuccess>(out));
 }
 

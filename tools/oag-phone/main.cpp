@@ -66,8 +66,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (o.auth) {
-    for (auto [name, value] : {std::pair{"--sim", &o.sim}, {"--ag", &ag}, {"--ca", &o.gateway.ca_file},
-                               {"--cert", &o.gateway.cert_file}, {"--key", &o.gateway.key_file}})
+    for (auto [name, value] : {std::pair{"--sim", &o.sim},
+                               {"--ag", &ag},
+                               {"--ca", &o.gateway.ca_file},
+                               {"--cert", &o.gateway.cert_file},
+                               {"--key", &o.gateway.key_file}})
       if (value->empty()) {
         std::cerr << "oag-phone: " << name << ": required unless --no-auth\n";
         return 2;

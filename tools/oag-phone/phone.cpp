@@ -33,7 +33,9 @@ std::string random_hex(std::size_t bytes) {
   return aka::to_hex(b);
 }
 
-std::string new_branch() { return std::string(sip::kMagicCookie) + random_hex(8); }
+std::string new_branch() {
+  return std::string(sip::kMagicCookie) + random_hex(8);
+}
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -88,8 +90,8 @@ class Phone {
   }
 
   std::string via(const std::string& branch) const {
-    return std::string("SIP/2.0/") + t_.name() + " " + t_.host() + ":" +
-           std::to_string(t_.port()) + ";branch=" + branch + ";rport";
+    return std::string("SIP/2.0/") + t_.name() + " " + t_.host() + ":" + std::to_string(t_.port()) +
+           ";branch=" + branch + ";rport";
   }
   std::string contact() const {
     return "<sip:" + user_ + "@" + t_.host() + ":" + std::to_string(t_.port()) +
@@ -127,9 +129,10 @@ class Phone {
       t_.reply(in.origin, response_to(m, 200, "OK").serialize());
       return;
     }
-    t_.reply(in.origin, response_to(m, m.method == "OPTIONS" ? 200 : 481,
-                                    m.method == "OPTIONS" ? "OK" : "Call/Transaction Does Not Exist")
-                            .serialize());
+    t_.reply(in.origin,
+             response_to(m, m.method == "OPTIONS" ? 200 : 481,
+                         m.method == "OPTIONS" ? "OK" : "Call/Transaction Does Not Exist")
+                 .serialize());
   }
 
   // Sends `req` to the proxy and waits for its final response (1xx are shown); UDP requests
@@ -185,7 +188,7 @@ class Phone {
     if (leave) return r && r->status == 200;
     if (!r || r->status != 200) {
       std::printf("register failed: %s\n", r ? (std::to_string(r->status) + " " + r->reason).c_str()
-                                              : "no answer from the proxy");
+                                             : "no answer from the proxy");
       return false;
     }
     std::printf("registered %s at %s:%u over %s (contact %s:%u)\n", o_.nai.c_str(),
@@ -249,7 +252,8 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
                          r->get("To").value_or(""), call_id, 1);
     p.t_.send_to_proxy(ack.serialize());
     const auto w = warning_text(*r);
-    p.step(t0, "got " + std::to_string(r->status) + " " + r->reason + (w.empty() ? "" : " (" + w + ")"));
+    p.step(t0, "got " + std::to_string(r->status) + " " + r->reason +
+                   (w.empty() ? "" : " (" + w + ")"));
     res.reason = "the call was refused: " + std::to_string(r->status) + " " + r->reason +
                  (w.empty() ? "" : " (" + w + ")");
     if (auth) res.retry = auth->on_rejected(r->status, w);
@@ -275,7 +279,8 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   p.t_.send_to_proxy(p.acks_[call_id]);
   res.setup_ms = ms_since(t0);
   if (carrier)
-    p.step(t0, "ACK sent, " + std::string(o.header_carrier ? "OAG-Auth " + *carrier : "branch " + branch));
+    p.step(t0, "ACK sent, " +
+                   std::string(o.header_carrier ? "OAG-Auth " + *carrier : "branch " + branch));
   else
     p.step(t0, authed ? "ACK sent" : "ACK sent, OAG-Auth " + std::string(sip::kRefused));
   unsigned long cseq = 2;
@@ -305,8 +310,10 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
     }
   }
   if (auth && auth->has_result()) {
-    if (const auto e = auth->report()) p.step(t0, "result report failed: " + e->to_string());
-    else p.step(t0, "result reported to our gateway");
+    if (const auto e = auth->report())
+      p.step(t0, "result report failed: " + e->to_string());
+    else
+      p.step(t0, "result reported to our gateway");
   }
   p.acks_.erase(call_id);
   p.byes_.erase(call_id);
@@ -397,8 +404,10 @@ int run_answer(const Options& o) {
     ++handled;
     std::printf("%s\n", line.c_str());
     if (d.auth && d.auth->has_result()) {
-      if (const auto e = d.auth->report()) p.step(d.t0, "result report failed: " + e->to_string());
-      else p.step(d.t0, "result reported to our gateway");
+      if (const auto e = d.auth->report())
+        p.step(d.t0, "result report failed: " + e->to_string());
+      else
+        p.step(d.t0, "result reported to our gateway");
     }
     std::fflush(stdout);
   };
@@ -422,7 +431,8 @@ int run_answer(const Options& o) {
     const auto id = m.get("Call-ID").value_or("");
     if (!m.request) {  // the answer to a BYE of ours closes its dialog
       const auto cs = m.cseq();
-      if (auto it = dialogs.find(id); it != dialogs.end() && cs && cs->second == "BYE" && m.status >= 200)
+      if (auto it = dialogs.find(id);
+          it != dialogs.end() && cs && cs->second == "BYE" && m.status >= 200)
         it->second.closed = true;
       continue;
     }
@@ -445,7 +455,8 @@ int run_answer(const Options& o) {
         d.auth = std::make_unique<client::CalleeAuth>(*p.ag_, *p.sim_, o.nai);
         auto r = d.auth->on_invite(from_tag, caller);
         if (auto* rej = std::get_if<client::CalleeAuth::Reject>(&r)) {
-          auto resp = response_to(m, rej->status, rej->status == 403 ? "Forbidden" : "Service Unavailable");
+          auto resp =
+              response_to(m, rej->status, rej->status == 403 ? "Forbidden" : "Service Unavailable");
           resp.set("To", sip::with_param(m.get("To").value_or(""), "tag", random_hex(6)));
           resp.add("Warning", "399 " + p.t_.host() + " \"" + rej->warning + "\"");
           d.last_response = resp.serialize();
@@ -498,8 +509,8 @@ int run_answer(const Options& o) {
         continue;
       }
       // The caller's response is wrong: end the call.
-      auto bye = p.request("BYE", d.remote_target, new_branch(), d.to, d.invite.get("From").value_or(""),
-                           id, 1);
+      auto bye = p.request("BYE", d.remote_target, new_branch(), d.to,
+                           d.invite.get("From").value_or(""), id, 1);
       for (const auto& rt : d.routes) bye.add("Route", rt);
       bye.add("Reason", "SIP;cause=403;text=\"oag1 " + d.auth->reason() + "\"");
       p.t_.send_to_proxy(bye.serialize());

@@ -11,23 +11,23 @@ namespace oag::phone {
 
 /// Everything the command line sets.
 struct Options {
-  std::string nai;                     ///< our NAI (user@realm)
-  std::string proxy_host = "127.0.0.1";///< SIP proxy
-  unsigned short proxy_port = 5060;    ///< SIP proxy port
-  bool tcp = false;                    ///< transport
-  std::string sim;                     ///< SIM profile JSON
-  client::GatewayOptions gateway;      ///< our AG
-  bool auth = true;                    ///< false: plain SIP, no carriers
-  bool header_carrier = false;         ///< ACK value in OAG-Auth instead of the Via branch
-  std::string kind = "sim";            ///< call: sim or aka
-  std::string target;                  ///< call: the callee's NAI
-  unsigned count = 1;                  ///< call: calls one after another
-  unsigned calls = 0;                  ///< answer: INVITEs to handle, 0 = until SIGTERM
-  unsigned hold_ms = 200;              ///< call: how long a call stays up before BYE
-  unsigned timeout_ms = 8000;          ///< waiting for an answer
-  bool replay = false;                 ///< call: replay the first INVITE's challenge afterwards
-  bool json = false;                   ///< call: print a JSON summary line
-  bool quiet = false;                  ///< call: no per-step lines (benchmarks)
+  std::string nai;                       ///< our NAI (user@realm)
+  std::string proxy_host = "127.0.0.1";  ///< SIP proxy
+  unsigned short proxy_port = 5060;      ///< SIP proxy port
+  bool tcp = false;                      ///< transport
+  std::string sim;                       ///< SIM profile JSON
+  client::GatewayOptions gateway;        ///< our AG
+  bool auth = true;                      ///< false: plain SIP, no carriers
+  bool header_carrier = false;           ///< ACK value in OAG-Auth instead of the Via branch
+  std::string kind = "sim";              ///< call: sim or aka
+  std::string target;                    ///< call: the callee's NAI
+  unsigned count = 1;                    ///< call: calls one after another
+  unsigned calls = 0;                    ///< answer: INVITEs to handle, 0 = until SIGTERM
+  unsigned hold_ms = 200;                ///< call: how long a call stays up before BYE
+  unsigned timeout_ms = 8000;            ///< waiting for an answer
+  bool replay = false;                   ///< call: replay the first INVITE's challenge afterwards
+  bool json = false;                     ///< call: print a JSON summary line
+  bool quiet = false;                    ///< call: no per-step lines (benchmarks)
 };
 
 /// `oag-phone answer`: exit status 0 when the last call was mutually authenticated.

@@ -17,8 +17,8 @@ namespace oag::phone {
 
 /// Where a message came from, to answer it.
 struct Origin {
-  int fd = -1;          ///< TCP connection (or the UDP socket)
-  sockaddr_in from{};   ///< UDP source
+  int fd = -1;         ///< TCP connection (or the UDP socket)
+  sockaddr_in from{};  ///< UDP source
 };
 
 /// A received message.

@@ -114,7 +114,8 @@ TEST_CASE("SoftSim state: a torn write of the newest slot leaves the previous SQ
 
 TEST_CASE("SoftSim profiles: errors name the file and the field", "[client]") {
   test::TempDir d;
-  const auto ok = write(d, "a.json", R"({"imsi":"1","k":")" + kK + R"(","opc":"cd63cb71954a9f4e48a5994e37a02baf"})");
+  const auto ok = write(
+      d, "a.json", R"({"imsi":"1","k":")" + kK + R"(","opc":"cd63cb71954a9f4e48a5994e37a02baf"})");
   const auto sim = client::SoftSim::load(ok);
   CHECK(sim.imsi() == "1");
   // OPc given directly gives the same SIM as OP (TS 35.208 set 1: OPc of that OP).
@@ -133,7 +134,8 @@ TEST_CASE("SoftSim profiles: errors name the file and the field", "[client]") {
   };
   fails(R"({"imsi":"1","op":")" + kOp + "\"}", "k: required");
   fails(R"({"imsi":"1","k":"zz","op":")" + kOp + "\"}", "k: not hex");
-  fails(R"({"imsi":"1","k":")" + kK + R"(","op":")" + kOp + R"(","pin":"1234"})", "pin: unknown key");
+  fails(R"({"imsi":"1","k":")" + kK + R"(","op":")" + kOp + R"(","pin":"1234"})",
+        "pin: unknown key");
   fails(R"({"imsi":"1","k":"0011","op":")" + kOp + "\"}", "K");
   fails("not json", "not JSON");
   write(d, "bad.json.state", std::string(600, 'x'));

@@ -9,7 +9,8 @@
 using namespace oag;
 
 namespace {
-session::SessionInput input(const std::vector<std::uint8_t>& kb, const std::vector<std::uint8_t>& ka) {
+session::SessionInput input(const std::vector<std::uint8_t>& kb,
+                            const std::vector<std::uint8_t>& ka) {
   session::SessionInput in;
   in.call_id = "a84b4c76e66710@pc33.op-a.example";
   in.nai_a = "alice@op-a.example";
@@ -23,7 +24,8 @@ session::SessionInput input(const std::vector<std::uint8_t>& kb, const std::vect
 }  // namespace
 
 TEST_CASE("session keys: HKDF-SHA256 as specified, both directions distinct", "[session]") {
-  const std::vector<std::uint8_t> kb = test::unhex("9e3d6f4a8b2c1d0e"), ka = test::unhex("0102030405060708");
+  const std::vector<std::uint8_t> kb = test::unhex("9e3d6f4a8b2c1d0e"),
+                                  ka = test::unhex("0102030405060708");
   const auto k = session::derive(input(kb, ka));
   // Independent check: HKDF from its definition (RFC 5869) with OpenSSL's HMAC. With L = 32,
   // OKM = T(1) = HMAC(PRK, info ‖ 0x01), PRK = HMAC(SHA-256(Call-ID), Kc_B ‖ Kc_A).

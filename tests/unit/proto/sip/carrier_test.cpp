@@ -6,7 +6,8 @@
 using namespace oag;
 
 TEST_CASE("INVITE, answer and ACK carriers round-trip for sim and aka", "[sip]") {
-  sip::InviteCarrier inv{sip::Kind::aka, *aka::from_hex_fixed<16>("23553cbe9637a89d218ae64dae47bf35"),
+  sip::InviteCarrier inv{sip::Kind::aka,
+                         *aka::from_hex_fixed<16>("23553cbe9637a89d218ae64dae47bf35"),
                          *aka::from_hex_fixed<16>("aa689c648370000097b1dfc9e00d4f94"), "0a1b2c3d"};
   const auto tag = sip::encode(inv);
   CHECK(tag == "oag1.a.23553cbe9637a89d218ae64dae47bf35aa689c648370000097b1dfc9e00d4f94.0a1b2c3d");
