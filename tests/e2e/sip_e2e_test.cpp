@@ -208,3 +208,23 @@ TEST_CASE("a plain SIP caller gets a clear rejection; a proxy's own 404 is not a
   // The vector alice fetched for carol was not used: no result reported.
   CHECK(outcomes(w.a).empty());
 }
+
+TEST_CASE("a callee that is gone: the proxy's own 408 ends the call", "[e2e]") {
+  World w;
+  {
+    // Bob registers, then dies without unregistering: his contact stays at the proxy.
+    auto bob = w.answer({"--calls", "1"});
+    kill(bob->pid(), SIGKILL);
+    bob->wait_exit();
+  }
+  int st = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto alice = w.call({}, st);
+  INFO(alice->out());
+  CHECK(st == 1);
+  CHECK(find(alice->out(), kVerdict) ==
+        "authentication failed: the call was refused: 408 Request Timeout");
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(6));
+  // Bob's vector was fetched but never answered: no verdict is reported for it.
+  CHECK(outcomes(w.a).empty());
+}

@@ -76,6 +76,8 @@ class Child {
     pid_ = -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   }
+  /// Its process id.
+  pid_t pid() const { return pid_; }
   /// Everything it printed so far.
   const std::string& out() const { return out_; }
 
