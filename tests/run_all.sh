@@ -19,4 +19,10 @@ build/tests/bench/bench_storage 0.2 >/dev/null
 tests/bench/bench_gateway.sh 1 16 >/dev/null     # oagd and nginx under oag-bench; fails on any error
 tests/bench/bench_federation.sh 1 4 >/dev/null   # a brokered vector through two gateways
 tests/bench/bench_sip.sh 20 >/dev/null           # oag-phone calls through Kamailio, auth on and off
+# Nothing the tests, the demo scripts or the benchmarks started may outlive them.
+if pgrep -x kamailio >/dev/null || pgrep -x oagd >/dev/null || pgrep -x oag-phone >/dev/null; then
+  echo "processes left behind:" >&2
+  pgrep -a -x 'kamailio|oagd|oag-phone' | head >&2
+  exit 1
+fi
 echo "all tests passed"

@@ -27,13 +27,15 @@ namespace oag::test {
 /// A child process with its stdout and stderr in one pipe.
 class Child {
  public:
-  /// Starts `argv[0]` with `argv`.
+  /// Starts `argv[0]` with `argv` in a process group of its own (a server that forks workers
+  /// is stopped with all of them).
   explicit Child(const std::vector<std::string>& argv) {
     int p[2];
     REQUIRE(pipe2(p, O_CLOEXEC) == 0);
     pid_ = fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
+      setpgid(0, 0);
       dup2(p[1], 1);
       dup2(p[1], 2);
       std::vector<char*> args;
@@ -46,11 +48,19 @@ class Child {
     fd_ = p[0];
   }
   ~Child() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
+    if (pid_ > 0) stop();
     if (fd_ >= 0) close(fd_);
+  }
+  /// SIGTERM, up to 2 s to exit, then SIGKILL; the process group goes with it either way.
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int st = 0;
+    for (int i = 0; i < 200 && waitpid(pid_, &st, WNOHANG) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    kill(-pid_, SIGKILL);  // workers left behind, or the leader itself when it did not exit
+    waitpid(pid_, &st, 0);
+    pid_ = -1;
   }
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -70,9 +80,10 @@ class Child {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (read_some(deadline)) {
     }
-    if (std::chrono::steady_clock::now() >= deadline) kill(pid_, SIGKILL);
+    if (std::chrono::steady_clock::now() >= deadline) kill(-pid_, SIGKILL);
     int st = 0;
     waitpid(pid_, &st, 0);
+    kill(-pid_, SIGKILL);  // nothing of it may outlive it
     pid_ = -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   }
