@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include "proto/aka/hex.hpp"
 
 namespace oag::sip {
@@ -26,8 +28,14 @@ bool fail(std::string* why, std::string text) {
   return false;
 }
 
+// Carriers are lower-case hex only (what encode writes), so a carrier has one spelling.
+bool lower_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 bool valid_nonce(std::string_view n) {
-  return n.size() == 8 && aka::from_hex(n).has_value();
+  return n.size() == 8 && lower_hex(n);
 }
 
 bool parse_kind(std::string_view s, Kind& k) {
@@ -52,6 +60,7 @@ bool parse_challenge(std::string_view hex, Kind k, aka::Bytes<16>& rand,
     return fail(why, std::string("challenge: ") + std::to_string(want) +
                          " hex digits expected for " + std::string(to_string(k)) + ", got " +
                          std::to_string(hex.size()));
+  if (!lower_hex(hex)) return fail(why, "challenge: not lower-case hex");
   const auto r = aka::from_hex_fixed<16>(hex.substr(0, 32));
   if (!r) return fail(why, "challenge: not hex");
   rand = *r;
@@ -67,6 +76,7 @@ bool parse_res(std::string_view hex, Kind k, std::vector<std::uint8_t>& res, std
   const bool ok_len =
       k == Kind::sim ? hex.size() == 8 : hex.size() >= 8 && hex.size() <= 32 && hex.size() % 2 == 0;
   if (!ok_len) return fail(why, "response: wrong length " + std::to_string(hex.size()));
+  if (!lower_hex(hex)) return fail(why, "response: not lower-case hex");
   auto v = aka::from_hex(hex);
   if (!v) return fail(why, "response: not hex");
   res = std::move(*v);

@@ -198,6 +198,11 @@ std::optional<Message> parse(std::string_view data, std::string* why) {
   const auto head_end = data.find("\r\n\r\n");
   if (head_end == std::string_view::npos) return fail("no end of header");
   const auto head = data.substr(0, head_end + 2);
+  // Lines end in CRLF; a lone CR or LF would let a header smuggle another one.
+  for (std::size_t i = 0; i < head.size(); ++i)
+    if ((head[i] == '\r' && (i + 1 >= head.size() || head[i + 1] != '\n')) ||
+        (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')))
+      return fail("bare CR or LF in the header");
   Message m;
   auto eol = head.find("\r\n");
   const auto start = head.substr(0, eol);
@@ -225,8 +230,11 @@ std::optional<Message> parse(std::string_view data, std::string* why) {
     if (line.empty()) break;
     if (line[0] == ' ' || line[0] == '\t') {
       if (m.headers.empty()) return fail("folded first header");
-      m.headers.back().value += ' ';
-      m.headers.back().value += trim(line);
+      auto& v = m.headers.back().value;
+      if (const auto more = trim(line); !more.empty()) {
+        if (!v.empty()) v += ' ';
+        v += more;
+      }
       continue;
     }
     const auto colon = line.find(':');

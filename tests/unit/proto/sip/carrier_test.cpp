@@ -45,6 +45,9 @@ TEST_CASE("malformed carriers are refused with a reason", "[sip]") {
   CHECK(!sip::decode_invite("oag1.s.23553cbe9637a89d218ae64dae47bf35.0a1b", &why));
   CHECK(!sip::decode_answer("oag1.s.010203.23553cbe9637a89d218ae64dae47bf35.0a1b2c3d", &why));
   CHECK(!sip::decode_ack("z9hG4bK776asdhds", &why));
+  CHECK(!sip::decode_ack("oag1.A54211D5.ffffffff", &why));  // carriers are lower-case hex
+  CHECK(why == "response: not lower-case hex");
+  CHECK(!sip::decode_ack("oag1.a54211d5.ffffFfff", &why));
   CHECK(sip::is_oag1("oag1.s.x"));
   CHECK(!sip::is_oag1("oag2.s.x"));
   CHECK(sip::new_nonce() != sip::new_nonce());

@@ -76,4 +76,10 @@ TEST_CASE("malformed messages are refused", "[sip]") {
   CHECK(!sip::parse("SIP/2.0 99 Odd\r\n\r\n", &why));
   CHECK(!sip::parse("garbage", &why));
   CHECK(sip::frame_length("INVITE sip:x SIP/2.0\r\nVia: a\r\n\r\n") == -1);  // no length on TCP
+  // A lone CR inside a line (found by the fuzzer) would smuggle a header past a proxy.
+  CHECK(
+      !sip::parse("SIP/2.0 200 OK\r\nVia: a\r\nFrom: b\r\nTo: c\r\nCall-ID: d\r\n"
+                  "CSeq: 1 INVITE\rX: y\r\n\r\n",
+                  &why));
+  CHECK(why == "bare CR or LF in the header");
 }
