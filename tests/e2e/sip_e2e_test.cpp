@@ -228,3 +228,27 @@ TEST_CASE("a callee that is gone: the proxy's own 408 ends the call", "[e2e]") {
   // Bob's vector was fetched but never answered: no verdict is reported for it.
   CHECK(outcomes(w.a).empty());
 }
+
+TEST_CASE("oag-phone: a bad argument is exit 2 with a message naming it", "[e2e]") {
+  TempDir d;
+  const auto run = [](const std::vector<std::string>& args) {
+    std::string cmd = OAG_PHONE_PATH;
+    for (const auto& a : args) cmd += " " + shell_quote(a);
+    return run_command(cmd);
+  };
+  const auto fails = [&](const std::vector<std::string>& args, const std::string& named) {
+    const auto r = run(args);
+    INFO(r.out << r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(named) != std::string::npos);
+  };
+  fails({"call", "bob@op-b.example", "--nai", "alice@op-a.example", "--proxy", "nowhere"},
+        "--proxy: HOST:PORT expected");
+  fails({"answer", "--nai", "bob", "--no-auth"}, "--nai: user@realm expected");
+  fails({"answer", "--nai", "bob@op-b.example"}, "--sim: required unless --no-auth");
+  fails({"call", "bob@op-b.example", "--nai", "alice@op-a.example", "--kind", "umts"}, "--kind");
+  std::ofstream(d.file("sim.json")) << R"({"imsi":"1","k":"xyz","op":"00"})";
+  fails({"answer", "--nai", "bob@op-b.example", "--sim", d.file("sim.json"), "--ag", "127.0.0.1:1",
+         "--ca", d.file("ca"), "--cert", d.file("c"), "--key", d.file("k")},
+        d.file("sim.json") + ": k: not hex");
+}

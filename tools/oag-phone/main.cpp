@@ -51,7 +51,12 @@ int main(int argc, char** argv) {
   call->add_flag("--replay", o.replay, "afterwards, replay the first INVITE's challenge");
   call->add_flag("--json", o.json, "print a JSON summary line");
   call->add_flag("--quiet", o.quiet, "no per-step lines");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message naming the argument (or the help)
+    return e.get_exit_code() == 0 ? 0 : 2;
+  }
 
   auto* sub = app.got_subcommand(answer) ? answer : call;
   o.auth = !no_auth;
