@@ -73,29 +73,28 @@ Message response_to(const Message& req, int status, const std::string& reason) {
 }
 
 // One endpoint: transport, SIM, gateway, and the output of steps.
-class Phone {
- public:
-  explicit Phone(const Options& o) : o_(o), t_(o.tcp, o.proxy_host, o.proxy_port) {
-    if (o_.auth) {
-      sim_.emplace(client::SoftSim::load(o_.sim));
-      ag_.emplace(o_.gateway);
+struct Phone {
+  explicit Phone(const Options& o) : opts(o), transport(o.tcp, o.proxy_host, o.proxy_port) {
+    if (opts.auth) {
+      sim.emplace(client::SoftSim::load(opts.sim));
+      gateway.emplace(opts.gateway);
     }
-    user_ = o_.nai.substr(0, o_.nai.find('@'));
+    user = opts.nai.substr(0, opts.nai.find('@'));
   }
 
   void step(Clock::time_point t0, const std::string& what) const {
-    if (o_.quiet) return;
+    if (opts.quiet) return;
     std::printf("%9.3f ms  %s\n", ms_since(t0), what.c_str());
     std::fflush(stdout);
   }
 
   std::string via(const std::string& branch) const {
-    return std::string("SIP/2.0/") + t_.name() + " " + t_.host() + ":" + std::to_string(t_.port()) +
-           ";branch=" + branch + ";rport";
+    return std::string("SIP/2.0/") + transport.name() + " " + transport.host() + ":" +
+           std::to_string(transport.port()) + ";branch=" + branch + ";rport";
   }
   std::string contact() const {
-    return "<sip:" + user_ + "@" + t_.host() + ":" + std::to_string(t_.port()) +
-           (o_.tcp ? ";transport=tcp" : "") + ">";
+    return "<sip:" + user + "@" + transport.host() + ":" + std::to_string(transport.port()) +
+           (opts.tcp ? ";transport=tcp" : "") + ">";
   }
   Message request(const std::string& method, const std::string& uri, const std::string& branch,
                   const std::string& from, const std::string& to, const std::string& call_id,
@@ -119,20 +118,20 @@ class Phone {
     if (!m.request) {
       const auto cs = m.cseq();
       const auto id = m.get("Call-ID").value_or("");
-      if (cs && cs->second == "INVITE" && m.status / 100 == 2 && acks_.count(id))
-        t_.send_to_proxy(acks_[id]);
+      if (cs && cs->second == "INVITE" && m.status / 100 == 2 && acks.count(id))
+        transport.send_to_proxy(acks[id]);
       return;
     }
     if (m.method == "ACK") return;
     if (m.method == "BYE") {
-      byes_[m.get("Call-ID").value_or("")] = reason_text(m);
-      t_.reply(in.origin, response_to(m, 200, "OK").serialize());
+      byes[m.get("Call-ID").value_or("")] = reason_text(m);
+      transport.reply(in.origin, response_to(m, 200, "OK").serialize());
       return;
     }
-    t_.reply(in.origin,
-             response_to(m, m.method == "OPTIONS" ? 200 : 481,
-                         m.method == "OPTIONS" ? "OK" : "Call/Transaction Does Not Exist")
-                 .serialize());
+    transport.reply(in.origin,
+                    response_to(m, m.method == "OPTIONS" ? 200 : 481,
+                                m.method == "OPTIONS" ? "OK" : "Call/Transaction Does Not Exist")
+                        .serialize());
   }
 
   // Sends `req` to the proxy and waits for its final response (1xx are shown); UDP requests
@@ -141,16 +140,16 @@ class Phone {
     const auto wire = req.serialize();
     const auto id = req.get("Call-ID").value_or("");
     const auto cs = req.cseq();
-    t_.send_to_proxy(wire);
-    const auto deadline = Clock::now() + std::chrono::milliseconds(o_.timeout_ms);
+    transport.send_to_proxy(wire);
+    const auto deadline = Clock::now() + std::chrono::milliseconds(opts.timeout_ms);
     auto interval = std::chrono::milliseconds(500);
     auto next = Clock::now() + interval;
     bool provisional = false;
     while (Clock::now() < deadline) {
-      auto in = t_.receive(std::min(deadline, o_.tcp || provisional ? deadline : next));
+      auto in = transport.receive(std::min(deadline, opts.tcp || provisional ? deadline : next));
       if (!in) {
-        if (!o_.tcp && !provisional && Clock::now() >= next) {
-          t_.send_to_proxy(wire);
+        if (!opts.tcp && !provisional && Clock::now() >= next) {
+          transport.send_to_proxy(wire);
           interval *= 2;
           next = Clock::now() + interval;
         }
@@ -177,11 +176,11 @@ class Phone {
   // that the proxy does not fork later calls to an endpoint that is gone.
   bool do_register(bool leave = false) {
     const auto t0 = Clock::now();
-    const auto realm = o_.nai.substr(o_.nai.find('@') + 1);
-    if (reg_call_id_.empty()) reg_call_id_ = random_hex(8) + "@" + t_.host();
+    const auto realm = opts.nai.substr(opts.nai.find('@') + 1);
+    if (reg_call_id.empty()) reg_call_id = random_hex(8) + "@" + transport.host();
     auto m = request("REGISTER", "sip:" + realm, new_branch(),
-                     "<sip:" + o_.nai + ">;tag=" + random_hex(4), "<sip:" + o_.nai + ">",
-                     reg_call_id_, ++reg_cseq_);
+                     "<sip:" + opts.nai + ">;tag=" + random_hex(4), "<sip:" + opts.nai + ">",
+                     reg_call_id, ++reg_cseq);
     m.add("Contact", contact());
     m.add("Expires", leave ? "0" : "300");
     const auto r = transact(m, t0);
@@ -191,21 +190,22 @@ class Phone {
                                              : "no answer from the proxy");
       return false;
     }
-    std::printf("registered %s at %s:%u over %s (contact %s:%u)\n", o_.nai.c_str(),
-                o_.proxy_host.c_str(), o_.proxy_port, t_.name(), t_.host().c_str(), t_.port());
+    std::printf("registered %s at %s:%u over %s (contact %s:%u)\n", opts.nai.c_str(),
+                opts.proxy_host.c_str(), opts.proxy_port, transport.name(),
+                transport.host().c_str(), transport.port());
     std::fflush(stdout);
     return true;
   }
 
-  const Options& o_;
-  Transport t_;
-  std::optional<client::SoftSim> sim_;
-  std::optional<client::Gateway> ag_;
-  std::string user_;
-  std::string reg_call_id_;
-  unsigned long reg_cseq_ = 0;
-  std::map<std::string, std::string> byes_;  // Call-ID → Reason of a BYE we received
-  std::map<std::string, std::string> acks_;  // Call-ID → our ACK, for 200 OK retransmissions
+  const Options& opts;
+  Transport transport;
+  std::optional<client::SoftSim> sim;
+  std::optional<client::Gateway> gateway;
+  std::string user;
+  std::string reg_call_id;
+  unsigned long reg_cseq = 0;
+  std::map<std::string, std::string> byes;  // Call-ID → Reason of a BYE we received
+  std::map<std::string, std::string> acks;  // Call-ID → our ACK, for 200 OK retransmissions
 };
 
 // ---------------------------------------------------------------- caller
@@ -227,7 +227,7 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   std::string from_tag = forced_tag;
   if (from_tag.empty()) {
     if (o.auth) {
-      auth.emplace(*p.ag_, *p.sim_, o.nai, o.target, kind);
+      auth.emplace(*p.gateway, *p.sim, o.nai, o.target, kind);
       const auto tag = auth->start();
       if (!tag) return res.reason = auth->reason(), res;
       from_tag = *tag;
@@ -237,20 +237,20 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
     }
   }
   res.from_tag = from_tag;
-  const std::string call_id = random_hex(12) + "@" + p.t_.host();
+  const std::string call_id = random_hex(12) + "@" + p.transport.host();
   const std::string from = "<sip:" + o.nai + ">;tag=" + from_tag;
   auto invite = p.request("INVITE", "sip:" + o.target, new_branch(), from, "<sip:" + o.target + ">",
                           call_id, 1);
   invite.add("Contact", p.contact());
   invite.add("Supported", "oag1");
-  p.step(t0, "INVITE " + o.target + " over " + p.t_.name() + ", sent From-tag " + from_tag);
+  p.step(t0, "INVITE " + o.target + " over " + p.transport.name() + ", sent From-tag " + from_tag);
   const auto r = p.transact(invite, t0);
   if (!r) return res.reason = "no final answer to the INVITE (timeout)", res;
   if (r->status >= 300) {
     // Hop-by-hop ACK of a failure (RFC 3261 §17.1.1.3): same branch, the response's To.
     auto ack = p.request("ACK", invite.uri, *sip::param(*invite.get("Via"), "branch"), from,
                          r->get("To").value_or(""), call_id, 1);
-    p.t_.send_to_proxy(ack.serialize());
+    p.transport.send_to_proxy(ack.serialize());
     const auto w = warning_text(*r);
     p.step(t0, "got " + std::to_string(r->status) + " " + r->reason +
                    (w.empty() ? "" : " (" + w + ")"));
@@ -275,8 +275,8 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   for (const auto& rt : routes) ack.add("Route", rt);
   if (carrier && o.header_carrier) ack.add("OAG-Auth", *carrier);
   if (!authed) ack.add("OAG-Auth", std::string(sip::kRefused));  // our BYE follows
-  p.acks_[call_id] = ack.serialize();
-  p.t_.send_to_proxy(p.acks_[call_id]);
+  p.acks[call_id] = ack.serialize();
+  p.transport.send_to_proxy(p.acks[call_id]);
   res.setup_ms = ms_since(t0);
   if (carrier)
     p.step(t0, "ACK sent, " +
@@ -298,11 +298,11 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   } else {
     // The callee checks our response when the ACK arrives; a BYE from it means it failed.
     const auto until = Clock::now() + std::chrono::milliseconds(o.hold_ms);
-    while (Clock::now() < until && !p.byes_.count(call_id))
-      if (auto in = p.t_.receive(until)) p.handle_other(*in);
-    if (p.byes_.count(call_id)) {
-      p.step(t0, "got BYE from the callee (" + p.byes_[call_id] + ")");
-      res.reason = "the callee hung up: " + p.byes_[call_id];
+    while (Clock::now() < until && !p.byes.count(call_id))
+      if (auto in = p.transport.receive(until)) p.handle_other(*in);
+    if (p.byes.count(call_id)) {
+      p.step(t0, "got BYE from the callee (" + p.byes[call_id] + ")");
+      res.reason = "the callee hung up: " + p.byes[call_id];
     } else {
       bye("");
       res.ok = true;
@@ -315,8 +315,8 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
     else
       p.step(t0, "result reported to our gateway");
   }
-  p.acks_.erase(call_id);
-  p.byes_.erase(call_id);
+  p.acks.erase(call_id);
+  p.byes.erase(call_id);
   return res;
 }
 
@@ -425,7 +425,7 @@ int run_answer(const Options& o) {
         linger_until = Clock::now() + std::chrono::milliseconds(o.timeout_ms);
       if (Clock::now() >= linger_until) break;
     }
-    auto in = p.t_.receive(Clock::now() + std::chrono::milliseconds(200));
+    auto in = p.transport.receive(Clock::now() + std::chrono::milliseconds(200));
     if (!in) continue;
     const auto& m = in->msg;
     const auto id = m.get("Call-ID").value_or("");
@@ -438,29 +438,31 @@ int run_answer(const Options& o) {
     }
     if (m.method == "INVITE" && !sip::param(m.get("To").value_or(""), "tag")) {
       if (auto it = dialogs.find(id); it != dialogs.end()) {  // retransmission
-        if (!it->second.last_response.empty()) p.t_.reply(in->origin, it->second.last_response);
+        if (!it->second.last_response.empty())
+          p.transport.reply(in->origin, it->second.last_response);
         continue;
       }
       Dialog& d = dialogs[id];
       d.t0 = Clock::now();
       d.origin = in->origin;
       d.invite = m;
-      p.t_.reply(in->origin, response_to(m, 100, "Trying").serialize());
+      p.transport.reply(in->origin, response_to(m, 100, "Trying").serialize());
       const auto from = m.get("From").value_or("");
       const auto caller = sip::aor_of(sip::uri_of(from));
       const auto from_tag = sip::param(from, "tag").value_or("");
-      p.step(d.t0, "INVITE from " + caller + " over " + p.t_.name() + ", got From-tag " + from_tag);
+      p.step(d.t0, "INVITE from " + caller + " over " + p.transport.name() + ", got From-tag " +
+                       from_tag);
       std::string to_tag = random_hex(6);
       if (o.auth) {
-        d.auth = std::make_unique<client::CalleeAuth>(*p.ag_, *p.sim_, o.nai);
+        d.auth = std::make_unique<client::CalleeAuth>(*p.gateway, *p.sim, o.nai);
         auto r = d.auth->on_invite(from_tag, caller);
         if (auto* rej = std::get_if<client::CalleeAuth::Reject>(&r)) {
           auto resp =
               response_to(m, rej->status, rej->status == 403 ? "Forbidden" : "Service Unavailable");
           resp.set("To", sip::with_param(m.get("To").value_or(""), "tag", random_hex(6)));
-          resp.add("Warning", "399 " + p.t_.host() + " \"" + rej->warning + "\"");
+          resp.add("Warning", "399 " + p.transport.host() + " \"" + rej->warning + "\"");
           d.last_response = resp.serialize();
-          p.t_.reply(in->origin, d.last_response);
+          p.transport.reply(in->origin, d.last_response);
           p.step(d.t0, "refused: " + rej->warning);
           finish(d, false, "authentication failed: refused the INVITE: " + rej->warning);
           continue;
@@ -474,12 +476,12 @@ int run_answer(const Options& o) {
       auto ringing = response_to(m, 180, "Ringing");
       ringing.set("To", d.to);
       ringing.add("Contact", p.contact());
-      p.t_.reply(in->origin, ringing.serialize());
+      p.transport.reply(in->origin, ringing.serialize());
       auto ok = response_to(m, 200, "OK");
       ok.set("To", d.to);
       ok.add("Contact", p.contact());
       d.last_response = ok.serialize();
-      p.t_.reply(in->origin, d.last_response);
+      p.transport.reply(in->origin, d.last_response);
       d.answered = true;
       p.step(d.t0, "180 and 200 OK sent, To-tag " + to_tag);
       continue;
@@ -513,13 +515,13 @@ int run_answer(const Options& o) {
                            d.invite.get("From").value_or(""), id, 1);
       for (const auto& rt : d.routes) bye.add("Route", rt);
       bye.add("Reason", "SIP;cause=403;text=\"oag1 " + d.auth->reason() + "\"");
-      p.t_.send_to_proxy(bye.serialize());
+      p.transport.send_to_proxy(bye.serialize());
       p.step(d.t0, "BYE sent (" + d.auth->reason() + ")");
       finish(d, false, "authentication failed: " + d.auth->reason());
       continue;
     }
     if (m.method == "BYE") {
-      p.t_.reply(in->origin, response_to(m, 200, "OK").serialize());
+      p.transport.reply(in->origin, response_to(m, 200, "OK").serialize());
       if (it != dialogs.end()) {
         const auto why = reason_text(m);
         p.step(it->second.t0, "got BYE" + (why.empty() ? "" : " (" + why + ")"));
@@ -540,7 +542,7 @@ int run_answer(const Options& o) {
       auto bye = p.request("BYE", d.remote_target, new_branch(), d.to,
                            d.invite.get("From").value_or(""), id, 2);
       for (const auto& rt : d.routes) bye.add("Route", rt);
-      p.t_.send_to_proxy(bye.serialize());
+      p.transport.send_to_proxy(bye.serialize());
     }
   p.do_register(true);
   return last_ok ? 0 : 1;
