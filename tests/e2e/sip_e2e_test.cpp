@@ -252,3 +252,22 @@ TEST_CASE("oag-phone: a bad argument is exit 2 with a message naming it", "[e2e]
          "--ca", d.file("ca"), "--cert", d.file("c"), "--key", d.file("k")},
         d.file("sim.json") + ": k: not hex");
 }
+
+TEST_CASE("no ACK: the callee retransmits its 200 OK, then gives up with a BYE", "[e2e]") {
+  World w;
+  auto r = w.run({"--calls", "1", "--timeout-ms", "2000"}, {"--no-ack"});
+  INFO(r.both());
+  CHECK(r.alice_status == 1);
+  CHECK(r.bob_status == 1);
+  // T1 = 500 ms doubling: at 0.5 s and 1.5 s, then the BYE at 2 s.
+  std::size_t retransmitted = 0;
+  for (auto at = r.bob->out().find("200 OK retransmitted"); at != std::string::npos;
+       at = r.bob->out().find("200 OK retransmitted", at + 1))
+    ++retransmitted;
+  CHECK(retransmitted == 2);
+  CHECK(r.alice->out().find("got 200 OK again") != std::string::npos);  // through the proxy
+  CHECK(find(r.bob->out(), kVerdict) == "authentication failed: no ACK for our 200 OK");
+  CHECK(find(r.alice->out(), kVerdict) ==
+        "authentication failed: the callee hung up: oag1 no ACK for our 200 OK");
+  CHECK(outcomes(w.b) == std::vector<std::string>{"failure"});
+}

@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
     c->add_option("--carrier", carrier, "ACK carrier: via (branch) or header (OAG-Auth)")
         ->check(CLI::IsMember({"via", "header"}));
     c->add_flag("--no-auth", no_auth, "plain SIP: no oag1 carriers");
-    c->add_option("--timeout-ms", o.timeout_ms, "how long to wait for an answer");
+    c->add_option("--timeout-ms", o.timeout_ms,
+                  "how long to wait for an answer (the callee: for the ACK of its 200 OK)");
   };
   auto* answer = app.add_subcommand("answer", "register and answer calls");
   common(answer);
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
   call->add_option("--count", o.count, "calls one after another")->check(CLI::Range(1u, 1000000u));
   call->add_option("--hold-ms", o.hold_ms, "how long each call stays up");
   call->add_flag("--replay", o.replay, "afterwards, replay the first INVITE's challenge");
+  call->add_flag("--no-ack", o.no_ack,
+                 "never send the ACK (tests a callee's 200 OK retransmission)");
   call->add_flag("--json", o.json, "print a JSON summary line");
   call->add_flag("--quiet", o.quiet, "no per-step lines");
   try {

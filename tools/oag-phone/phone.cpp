@@ -275,6 +275,20 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   for (const auto& rt : routes) ack.add("Route", rt);
   if (carrier && o.header_carrier) ack.add("OAG-Auth", *carrier);
   if (!authed) ack.add("OAG-Auth", std::string(sip::kRefused));  // our BYE follows
+  if (o.no_ack) {
+    // Testing a callee: no ACK at all; it retransmits its 200 OK, then gives up with a BYE.
+    p.step(t0, "ACK withheld (--no-ack)");
+    const auto until = Clock::now() + std::chrono::milliseconds(o.timeout_ms);
+    while (Clock::now() < until && !p.byes.count(call_id))
+      if (auto in = p.transport.receive(until)) {
+        if (!in->msg.request && in->msg.status == 200) p.step(t0, "got 200 OK again");
+        p.handle_other(*in);
+      }
+    res.reason = p.byes.count(call_id) ? "the callee hung up: " + p.byes[call_id]
+                                       : "the callee never hung up";
+    p.byes.erase(call_id);
+    return res;
+  }
   p.acks[call_id] = ack.serialize();
   p.transport.send_to_proxy(p.acks[call_id]);
   res.setup_ms = ms_since(t0);
@@ -336,6 +350,9 @@ struct Dialog {
   std::unique_ptr<client::CalleeAuth> auth;
   Clock::time_point t0;
   bool answered = false, acked = false, done = false, ok = false, closed = false;
+  // RFC 3261 §13.3.1.4: the 200 OK goes out again (T1 doubling up to T2) until the ACK comes.
+  Clock::time_point retransmit_at, give_up_at;
+  std::chrono::milliseconds interval{500};
   std::vector<std::string> routes;
   std::string remote_target;
 };
@@ -425,7 +442,32 @@ int run_answer(const Options& o) {
         linger_until = Clock::now() + std::chrono::milliseconds(o.timeout_ms);
       if (Clock::now() >= linger_until) break;
     }
-    auto in = p.transport.receive(Clock::now() + std::chrono::milliseconds(200));
+    auto wake = Clock::now() + std::chrono::milliseconds(200);
+    for (auto& [id, d] : dialogs) {
+      if (!d.answered || d.acked || d.closed) continue;
+      const auto now = Clock::now();
+      if (now >= d.give_up_at) {
+        // No ACK: the caller is gone or its ACK cannot reach us; end the call.
+        auto bye = p.request("BYE", d.remote_target, new_branch(), d.to,
+                             d.invite.get("From").value_or(""), id, 1);
+        for (const auto& rt : d.routes) bye.add("Route", rt);
+        bye.add("Reason", "SIP;cause=408;text=\"oag1 no ACK for our 200 OK\"");
+        p.transport.send_to_proxy(bye.serialize());
+        p.step(d.t0, "no ACK: BYE sent");
+        if (d.auth) d.auth->abandon("no ACK for our 200 OK");
+        finish(d, false, "authentication failed: no ACK for our 200 OK");
+        d.acked = true;  // nothing more to wait for but the BYE's answer
+        continue;
+      }
+      if (now >= d.retransmit_at) {
+        p.transport.reply(d.origin, d.last_response);
+        d.interval = std::min(d.interval * 2, std::chrono::milliseconds(4000));
+        d.retransmit_at = now + d.interval;
+        p.step(d.t0, "200 OK retransmitted (no ACK yet)");
+      }
+      wake = std::min(wake, std::min(d.retransmit_at, d.give_up_at));
+    }
+    auto in = p.transport.receive(wake);
     if (!in) continue;
     const auto& m = in->msg;
     const auto id = m.get("Call-ID").value_or("");
@@ -483,6 +525,8 @@ int run_answer(const Options& o) {
       d.last_response = ok.serialize();
       p.transport.reply(in->origin, d.last_response);
       d.answered = true;
+      d.retransmit_at = Clock::now() + d.interval;
+      d.give_up_at = Clock::now() + std::chrono::milliseconds(o.timeout_ms);
       p.step(d.t0, "180 and 200 OK sent, To-tag " + to_tag);
       continue;
     }

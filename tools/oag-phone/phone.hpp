@@ -26,6 +26,7 @@ struct Options {
   unsigned hold_ms = 200;                ///< call: how long a call stays up before BYE
   unsigned timeout_ms = 8000;            ///< waiting for an answer
   bool replay = false;                   ///< call: replay the first INVITE's challenge afterwards
+  bool no_ack = false;                   ///< call: never ACK (tests a callee's retransmission)
   bool json = false;                     ///< call: print a JSON summary line
   bool quiet = false;                    ///< call: no per-step lines (benchmarks)
 };
