@@ -300,7 +300,10 @@ void Api::federation(Request req, Reply reply) {
     const storage::Agreement* match = nullptr;
     bool trusted_somewhere = false;
     for (const auto& a : all.value()) {
-      if (!peer_trusted(a, req.peer_chain, false)) continue;
+      // The chain is the connection's: verified once per trust anchor, not per request.
+      const bool trusted = req.trust_cache ? req.trust_cache->trusted(a, req.peer_chain, false)
+                                           : peer_trusted(a, req.peer_chain, false);
+      if (!trusted) continue;
       trusted_somewhere = true;
       if (std::find(a.peer_realms.begin(), a.peer_realms.end(), requester_realm) ==
           a.peer_realms.end())

@@ -12,6 +12,8 @@
 
 namespace oag::gateway {
 
+class TrustCache;
+
 /// A request after the transport's checks (TLS, header and body size).
 struct Request {
   std::string method;        ///< "POST", "GET", ...
@@ -24,6 +26,8 @@ struct Request {
   std::vector<std::string> peer_chain;
   /// Per connection: until when (steady ms) its identity's last authorisation holds.
   std::shared_ptr<std::atomic<std::int64_t>> authorized_until;
+  /// Federation listener, per connection: its chain's verdicts against agreements' trust.
+  std::shared_ptr<TrustCache> trust_cache;
 };
 
 /// A response.

@@ -374,6 +374,7 @@ struct Server::Impl {
     beast::flat_buffer buf;
     bool first = true;
     auto authorized_until = std::make_shared<std::atomic<std::int64_t>>(0);
+    auto trust_cache = chain.empty() ? nullptr : std::make_shared<TrustCache>();
     for (;;) {
       const auto lim = current_limits();
       http::request_parser<http::string_body> parser;
@@ -423,6 +424,7 @@ struct Server::Impl {
         req.cert_serial = serial;
         req.authorized_until = authorized_until;
         req.peer_chain = chain;
+        req.trust_cache = trust_cache;
         close = !msg.keep_alive();
         res = co_await async_api(stream.get_executor(), dispatcher(api, listener, std::move(req)),
                                  use_awaitable);

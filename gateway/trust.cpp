@@ -96,4 +96,20 @@ bool peer_trusted(const storage::Agreement& a, const CertChain& chain, bool as_s
   return ok;
 }
 
+bool TrustCache::trusted(const storage::Agreement& a, const CertChain& chain, bool as_server) {
+  std::string key =
+      a.id + '\n' + a.trust_ca_file + '\n' + a.trust_spki_sha256 + '\n' + (as_server ? "s" : "c");
+  struct stat st {};
+  if (!a.trust_ca_file.empty() && ::stat(a.trust_ca_file.c_str(), &st) == 0)
+    key += '\n' + std::to_string(st.st_mtim.tv_sec) + '.' + std::to_string(st.st_mtim.tv_nsec);
+  {
+    std::lock_guard lk(mu_);
+    if (const auto it = verdicts_.find(key); it != verdicts_.end()) return it->second;
+  }
+  const bool ok = peer_trusted(a, chain, as_server);  // outside the lock: it verifies signatures
+  std::lock_guard lk(mu_);
+  verdicts_[key] = ok;
+  return ok;
+}
+
 }  // namespace oag::gateway
