@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "proto/aka/hex.hpp"
@@ -22,8 +23,11 @@ namespace {
 // Parsed CA files, by path and modification time: a federation request must not re-read and
 // re-parse a PEM file (it did, and that dominated the federation hop).
 X509_STORE* store_for(const std::string& path) {
+  struct StoreFree {
+    void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+  };
   struct Entry {
-    X509_STORE* store = nullptr;
+    std::unique_ptr<X509_STORE, StoreFree> store;  // freed when replaced, and at exit
     std::int64_t mtime = -1;
   };
   static std::mutex mu;
@@ -34,18 +38,14 @@ X509_STORE* store_for(const std::string& path) {
       static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   std::lock_guard lk(mu);
   Entry& e = cache[path];
-  if (e.store == nullptr || e.mtime != mtime) {
-    X509_STORE* fresh = X509_STORE_new();
-    if (X509_STORE_load_file(fresh, path.c_str()) != 1) {
-      X509_STORE_free(fresh);
-      return nullptr;
-    }
-    if (e.store) X509_STORE_free(e.store);
-    e.store = fresh;
+  if (!e.store || e.mtime != mtime) {
+    std::unique_ptr<X509_STORE, StoreFree> fresh(X509_STORE_new());
+    if (X509_STORE_load_file(fresh.get(), path.c_str()) != 1) return nullptr;
+    e.store = std::move(fresh);
     e.mtime = mtime;
   }
-  X509_STORE_up_ref(e.store);
-  return e.store;
+  X509_STORE_up_ref(e.store.get());  // the caller's reference, released with X509_STORE_free
+  return e.store.get();
 }
 
 X509* from_der(const std::string& der) {
