@@ -10,7 +10,7 @@ PACKAGES=(
   g++ cmake ninja-build ccache pkg-config git
   libssl-dev openssl
   libboost-dev nlohmann-json3-dev libspdlog-dev libsqlite3-dev sqlite3 libcli11-dev
-  catch2 libbenchmark-dev python3 curl kamailio clang libclang-rt-14-dev
+  catch2 libbenchmark-dev python3 curl procps kamailio clang libclang-rt-14-dev
 )
 
 missing=()
