@@ -164,8 +164,9 @@ Gateway::Reply Gateway::post(const std::string& path, const std::string& body) {
       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
       "\r\n\r\n" + body;
   Reply out;
-  // A pooled connection may have been closed by the AG while idle: then once more on a new one.
-  // Only requests that did not reach the AG are retried (nothing was read back).
+  // A pooled connection may have been closed by the AG while idle: then once more on a new one,
+  // when nothing at all came back. (Had the AG read the request and then died, the retry issues
+  // another vector: one wasted and billed, never one used twice.)
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto c = attempt == 0 ? take() : nullptr;
     const bool pooled = c != nullptr;
@@ -193,19 +194,21 @@ Gateway::Reply Gateway::post(const std::string& path, const std::string& body) {
     }
     // Read the head, then Content-Length bytes.
     std::size_t head_end;
-    bool closed = false;
+    bool closed = false, timed_out = false;
     char tmp[16384];
     while ((head_end = c->buf.find("\r\n\r\n")) == std::string::npos) {
       const int n = c->io([&] { return SSL_read(c->ssl, tmp, sizeof tmp); }, deadline);
       if (n <= 0) {
         closed = true;
-        out.error = n == -2 ? "read: timeout" : "connection closed";
+        timed_out = n == -2;
+        out.error = timed_out ? "read: timeout" : "connection closed";
         break;
       }
       c->buf.append(tmp, static_cast<std::size_t>(n));
     }
     if (closed) {
-      if (pooled && c->buf.empty() && out.error != "read: timeout") continue;
+      // Closed before a byte of the answer: the AG dropped an idle connection; once more.
+      if (pooled && c->buf.empty() && !timed_out) continue;
       return out;
     }
     const std::string head = c->buf.substr(0, head_end);
@@ -269,16 +272,8 @@ Expected<VectorSet> Gateway::fetch_vectors(const std::string& nai, const std::st
   auto parsed = wire::parse_vectors_response(r.body);
   if (auto* p = std::get_if<wire::Problem>(&parsed))
     return Error{r.status, "malformed-answer", p->detail};
-  VectorSet s;
-  try {
-    const auto j = nlohmann::json::parse(r.body);
-    s.subject = j.at("subject").get<std::string>();
-    s.issuer = j.at("issuer").get<std::string>();
-  } catch (const std::exception& e) {
-    return Error{r.status, "malformed-answer", e.what()};
-  }
-  s.vectors = std::get<std::vector<wire::WireVector>>(std::move(parsed));
-  if (s.vectors.size() != count || s.subject != nai)
+  auto s = std::get<VectorSet>(std::move(parsed));
+  if (s.vectors.size() != count || s.subject != nai || s.issuer.empty())
     return Error{r.status, "malformed-answer", "not the vectors asked for"};
   return s;
 }

@@ -37,12 +37,8 @@ struct Error {
   std::string to_string() const;
 };
 
-/// Vectors of one subject.
-struct VectorSet {
-  std::string subject;                    ///< NAI they are for
-  std::string issuer;                     ///< realm that issued them
-  std::vector<wire::WireVector> vectors;  ///< one-time vectors
-};
+/// Vectors of one subject: subject, issuer and the one-time vectors.
+using VectorSet = wire::VectorsAnswer;
 
 /// Either a value or an Error.
 template <typename T>

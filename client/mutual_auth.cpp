@@ -6,16 +6,7 @@ namespace oag::client {
 
 namespace {
 
-// The session key material a vector or a SIM run contributes: Kc, or CK‖IK.
-aka::SecretVec<32> key_of(const wire::WireVector& v) {
-  if (v.kind == "sim") return aka::SecretVec<32>(v.kc.expose());
-  aka::SecretVec<32> k;
-  k.resize(32);
-  std::copy_n(v.ck.data(), 16, k.data());
-  std::copy_n(v.ik.data(), 16, k.data() + 16);
-  return k;
-}
-
+// The session key material of an AKA run: CK‖IK.
 aka::SecretVec<32> key_of(const aka::Secret<16>& ck, const aka::Secret<16>& ik) {
   aka::SecretVec<32> k;
   k.resize(32);
@@ -24,12 +15,18 @@ aka::SecretVec<32> key_of(const aka::Secret<16>& ck, const aka::Secret<16>& ik) 
   return k;
 }
 
+// What a vector contributes to the session key: Kc, or CK‖IK.
+aka::SecretVec<32> key_of(const wire::WireVector& v) {
+  return v.kind == "sim" ? aka::SecretVec<32>(v.kc.expose()) : key_of(v.ck, v.ik);
+}
+
 // The SIM's answer to a challenge.
 struct SimRun {
+  enum class Failure { none, mac, sync };
   std::vector<std::uint8_t> res;
   aka::SecretVec<32> key;
-  std::string failure;  // "mac" or "sync" (with auts) or empty
-  aka::Auts auts{};
+  Failure failure = Failure::none;
+  aka::Auts auts{};  // sync only
 };
 
 SimRun run_sim(SoftSim& sim, sip::Kind kind, const aka::Bytes<16>& rand,
@@ -47,10 +44,10 @@ SimRun run_sim(SoftSim& sim, sip::Kind kind, const aka::Bytes<16>& rand,
     r.res.assign(res.begin(), res.end());
     r.key = key_of(ok->ck, ok->ik);
   } else if (auto* sync = std::get_if<aka::AkaSyncFailure>(&out)) {
-    r.failure = "sync";
+    r.failure = SimRun::Failure::sync;
     r.auts = sync->auts;
   } else {
-    r.failure = "mac";
+    r.failure = SimRun::Failure::mac;
   }
   return r;
 }
@@ -134,11 +131,11 @@ std::optional<std::string> CallerAuth::on_answer(std::string_view to_tag,
     return std::nullopt;
   }
   auto run = run_sim(sim_, kind_, c->rand, c->autn);
-  if (run.failure == "mac") {
+  if (run.failure == SimRun::Failure::mac) {
     fail("the callee's challenge does not verify on our SIM (AUTN MAC failure)");
     return std::nullopt;
   }
-  if (run.failure == "sync") {
+  if (run.failure == SimRun::Failure::sync) {
     const auto e = ag_.resync(c->rand, run.auts);
     fail(std::string("our SIM is out of sync with our gateway; resync ") +
          (e ? "failed: " + e->to_string() : "done"));
@@ -180,13 +177,14 @@ std::variant<std::string, CalleeAuth::Reject> CalleeAuth::on_invite(std::string_
   if (sim_.seen(c->rand)) return reject(403, "oag1 replayed challenge");
   auto run = run_sim(sim_, c->kind, c->rand, c->autn);  // an AKA success remembers RAND
   if (c->kind == sip::Kind::sim) sim_.remember(c->rand);
-  if (run.failure == "sync") {
+  if (run.failure == SimRun::Failure::sync) {
     // Our SIM is ahead of our gateway: move the gateway past it, then the caller retries.
     if (const auto e = ag_.resync(c->rand, run.auts))
       return reject(403, "oag1 resync failed: " + e->code);
     return reject(403, std::string(kSyncFailure));
   }
-  if (run.failure == "mac") return reject(403, "oag1 challenge not from our operator (AUTN)");
+  if (run.failure == SimRun::Failure::mac)
+    return reject(403, "oag1 challenge not from our operator (AUTN)");
   auto got = ag_.fetch_vectors(caller_nai, std::string(sip::to_string(c->kind)), 1);
   if (auto* e = std::get_if<Error>(&got))
     return reject(e->status == 0 || e->status >= 500 ? 503 : 403,

@@ -16,19 +16,15 @@ work=$(mktemp -d /tmp/oag-demo-XXXXXX)
 # shellcheck source=deploy/lib.sh
 . deploy/lib.sh
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_all
   if [ "${OAG_DEMO_KEEP:-}" = 1 ]; then echo "work directory kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 say() { printf '\n== %s\n' "$*"; }
 
 say "two operators"
-start_operator op-a.example alice 001010000000001
-start_operator op-b.example bob 001020000000001
+start_pair --price 0.015 --currency EUR
 echo "oagd op-a.example with alice, oagd op-b.example with bob (random K/OP, imported; certificates issued)"
-agree op-a.example op-b.example a-b --price 0.015 --currency EUR
-agree op-b.example op-a.example b-a --price 0.015 --currency EUR
 echo "agreements: op-a → op-b (a-b) and op-b → op-a (b-a), 0.015 EUR a vector each way"
 
 say "Kamailio on loopback"

@@ -40,6 +40,21 @@ PY
   wait_for "$dir/oagd.out" "listening ops"
 }
 
+# start_pair [oagctl agreement options...]: op-a.example with alice and op-b.example with bob,
+# each buying the other's vectors under the options given (agreements a-b and b-a).
+start_pair() {
+  start_operator op-a.example alice 001010000000001
+  start_operator op-b.example bob 001020000000001
+  agree op-a.example op-b.example a-b "$@"
+  agree op-b.example op-a.example b-a "$@"
+}
+
+# stop_all: stops every process started here (for the caller's EXIT trap).
+stop_all() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+
 # port_of REALM LISTENER: the port an operator's oagd listens on.
 port_of() { awk -v l="$2" '$1 == "listening" && $2 == l {print $4}' "$work/$1/oagd.out"; }
 

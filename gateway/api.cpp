@@ -299,11 +299,12 @@ void Api::federation(Request req, Reply reply) {
     const std::string requester_realm = storage::realm_of(v.requester);
     const storage::Agreement* match = nullptr;
     bool trusted_somewhere = false;
+    // The chain is the connection's: verified once per trust anchor, not per request (a request
+    // that comes without its connection's cache gets one of its own).
+    TrustCache own;
+    TrustCache& trust = req.trust_cache ? *req.trust_cache : own;
     for (const auto& a : all.value()) {
-      // The chain is the connection's: verified once per trust anchor, not per request.
-      const bool trusted = req.trust_cache ? req.trust_cache->trusted(a, req.peer_chain, false)
-                                           : peer_trusted(a, req.peer_chain, false);
-      if (!trusted) continue;
+      if (!trust.trusted(a, req.peer_chain, false)) continue;
       trusted_somewhere = true;
       if (std::find(a.peer_realms.begin(), a.peer_realms.end(), requester_realm) ==
           a.peer_realms.end())
@@ -431,7 +432,7 @@ void Api::broker(Request req, std::string nai, std::string kind, unsigned count,
           return reply(std::move(r));
         }
         auto vectors = std::make_shared<std::vector<wire::WireVector>>(
-            std::get<std::vector<wire::WireVector>>(std::move(parsed)));
+            std::get<wire::VectorsAnswer>(std::move(parsed)).vectors);
         if (vectors->size() != count) {
           Response r =
               problem({502, "peer-error", "The peer gateway answered badly", "peer: wrong count"},

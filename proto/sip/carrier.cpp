@@ -52,6 +52,17 @@ std::string_view kind_letter(Kind k) {
   return k == Kind::sim ? "s" : "a";
 }
 
+// `oag1.<k>.`
+std::string head(Kind k) {
+  return std::string(kVersion) + '.' + std::string(kind_letter(k)) + '.';
+}
+
+// RAND, and AUTN after it for aka.
+std::string challenge(Kind k, const aka::Bytes<16>& rand,
+                      const std::optional<aka::Bytes<16>>& autn) {
+  return aka::to_hex(rand) + (k == Kind::aka && autn ? aka::to_hex(*autn) : std::string());
+}
+
 // RAND, or RAND‖AUTN for aka.
 bool parse_challenge(std::string_view hex, Kind k, aka::Bytes<16>& rand,
                      std::optional<aka::Bytes<16>>& autn, std::string* why) {
@@ -61,14 +72,8 @@ bool parse_challenge(std::string_view hex, Kind k, aka::Bytes<16>& rand,
                          " hex digits expected for " + std::string(to_string(k)) + ", got " +
                          std::to_string(hex.size()));
   if (!lower_hex(hex)) return fail(why, "challenge: not lower-case hex");
-  const auto r = aka::from_hex_fixed<16>(hex.substr(0, 32));
-  if (!r) return fail(why, "challenge: not hex");
-  rand = *r;
-  if (k == Kind::aka) {
-    const auto a = aka::from_hex_fixed<16>(hex.substr(32));
-    if (!a) return fail(why, "challenge: not hex");
-    autn = *a;
-  }
+  rand = *aka::from_hex_fixed<16>(hex.substr(0, 32));  // length and digits checked above
+  if (k == Kind::aka) autn = *aka::from_hex_fixed<16>(hex.substr(32));
   return true;
 }
 
@@ -77,9 +82,7 @@ bool parse_res(std::string_view hex, Kind k, std::vector<std::uint8_t>& res, std
       k == Kind::sim ? hex.size() == 8 : hex.size() >= 8 && hex.size() <= 32 && hex.size() % 2 == 0;
   if (!ok_len) return fail(why, "response: wrong length " + std::to_string(hex.size()));
   if (!lower_hex(hex)) return fail(why, "response: not lower-case hex");
-  auto v = aka::from_hex(hex);
-  if (!v) return fail(why, "response: not hex");
-  res = std::move(*v);
+  res = *aka::from_hex(hex);  // even length and digits checked above
   return true;
 }
 
@@ -100,25 +103,12 @@ std::string new_nonce() {
 }
 
 std::string encode(const InviteCarrier& c) {
-  std::string s(kVersion);
-  s += '.';
-  s += kind_letter(c.kind);
-  s += '.';
-  s += aka::to_hex(c.rand);
-  if (c.kind == Kind::aka && c.autn) s += aka::to_hex(*c.autn);
-  return s + '.' + c.nonce;
+  return head(c.kind) + challenge(c.kind, c.rand, c.autn) + '.' + c.nonce;
 }
 
 std::string encode(const AnswerCarrier& c) {
-  std::string s(kVersion);
-  s += '.';
-  s += kind_letter(c.kind);
-  s += '.';
-  s += aka::to_hex(c.res);
-  s += '.';
-  s += aka::to_hex(c.rand);
-  if (c.kind == Kind::aka && c.autn) s += aka::to_hex(*c.autn);
-  return s + '.' + c.nonce;
+  return head(c.kind) + aka::to_hex(c.res) + '.' + challenge(c.kind, c.rand, c.autn) + '.' +
+         c.nonce;
 }
 
 std::string encode(const AckCarrier& c) {

@@ -162,13 +162,20 @@ std::string vectors_response(const std::string& subject, const std::string& issu
   return j.dump();
 }
 
-std::variant<std::vector<WireVector>, Problem> parse_vectors_response(const std::string& body) {
+std::variant<VectorsAnswer, Problem> parse_vectors_response(const std::string& body) {
   auto parsed = parse_object(body);
   if (auto* p = std::get_if<Problem>(&parsed)) return *p;
   const auto& j = std::get<Json>(parsed);
+  VectorsAnswer answer;
+  auto subject = string_field(j, "subject", false);
+  auto issuer = string_field(j, "issuer", false);
+  for (auto* f : {&subject, &issuer})
+    if (auto* p = std::get_if<Problem>(f)) return *p;
+  answer.subject = std::get<std::string>(subject);
+  answer.issuer = std::get<std::string>(issuer);
   const auto it = j.find("vectors");
   if (it == j.end() || !it->is_array()) return invalid_field("vectors", "expected an array");
-  std::vector<WireVector> out;
+  auto& out = answer.vectors;
   for (const auto& o : *it) {
     if (!o.is_object()) return invalid_field("vectors", "expected objects");
     WireVector v;
@@ -210,7 +217,7 @@ std::variant<std::vector<WireVector>, Problem> parse_vectors_response(const std:
     }
     out.push_back(std::move(v));
   }
-  return out;
+  return answer;
 }
 
 std::string rfc3339(std::int64_t ms) {

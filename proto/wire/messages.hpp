@@ -59,8 +59,15 @@ std::variant<ResyncRequest, Problem> parse_resync_request(const std::string& bod
 std::string vectors_response(const std::string& subject, const std::string& issuer,
                              const std::vector<WireVector>& vectors);
 
+/// A parsed vectors response.
+struct VectorsAnswer {
+  std::string subject;              ///< NAI they are for ("" when the answer omits it)
+  std::string issuer;               ///< realm that issued them ("" when the answer omits it)
+  std::vector<WireVector> vectors;  ///< the vectors
+};
+
 /// Parses a vectors response (for the federation client and the client library).
-std::variant<std::vector<WireVector>, Problem> parse_vectors_response(const std::string& body);
+std::variant<VectorsAnswer, Problem> parse_vectors_response(const std::string& body);
 
 /// Unix ms as RFC 3339 UTC with milliseconds.
 std::string rfc3339(std::int64_t ms);

@@ -578,7 +578,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
           if (p.request_id.empty()) return Error{Errc::invalid, "request_id: required"};
           if (p.rands.size() != p.count) return Error{Errc::invalid, "rands: one per vector"};
           if (p.ids.size() != p.count) return Error{Errc::invalid, "ids: one per vector"};
-          const auto now = now_();
+          const std::int64_t now = now_();
           for (std::size_t i = 0; i < p.count; ++i) {
             auto u = ws_->bought_insert.use();
             u.bind(1, p.ids[i])
@@ -597,7 +597,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
             }
           }
           BillingRecord b;
-          b.time_ms = now_();
+          b.time_ms = now;
           b.role = Role::bought;
           b.event = "issue";
           b.requester = p.requester;
@@ -620,47 +620,49 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
   Result<Done> report_result(const std::string& vector_id, const std::string& requester,
                              bool success) override {
     return call<Done>([&]() -> Result<Done> {
-      std::string kind, req_id, role, agreement, subject, outcome;
+      std::string kind, req_id, role, agreement, subject;
       aka::Bytes<16> rand{};
-      bool local = false;
+      // A vector this gateway issued to the requester, else one it bought for the requester
+      // from a peer; both statements give the same columns.
+      bool found = false, local = false;
+      std::optional<Error> reported;
+      const auto read = [&](Stmt::Use& u) {
+        found = true;
+        if (!u.is_null(6)) {
+          reported = Error{Errc::conflict, "vector " + vector_id + ": result already reported"};
+          return;
+        }
+        kind = u.text(0);
+        const auto r = u.blob(1);
+        std::copy_n(r.begin(), std::min<std::size_t>(16, r.size()), rand.begin());
+        req_id = u.text(3);
+        role = u.text(4);
+        agreement = u.text(5);
+        subject = u.text(7);
+      };
       {
         auto u = ws_->vec_by_id.use();
         u.bind(1, vector_id);
         if (u.step() && u.text(2) == requester) {  // not theirs: as if not there
           local = true;
-          if (!u.is_null(6))
-            return Error{Errc::conflict, "vector " + vector_id + ": result already reported"};
-          kind = u.text(0);
-          const auto r = u.blob(1);
-          std::copy_n(r.begin(), std::min<std::size_t>(16, r.size()), rand.begin());
-          req_id = u.text(3);
-          role = u.text(4);
-          agreement = u.text(5);
-          subject = u.text(7);
+          read(u);
         }
       }
-      if (!local) {
-        // A vector this gateway bought from a peer for the requester.
+      if (!found) {
         auto u = ws_->bought_by_id.use();
         u.bind(1, vector_id).bind(2, requester);
-        if (!u.step()) return Error{Errc::not_found, "no vector " + vector_id};
-        if (!u.is_null(4))
-          return Error{Errc::conflict, "vector " + vector_id + ": result already reported"};
-        kind = u.text(0);
-        const auto r = u.blob(1);
-        std::copy_n(r.begin(), std::min<std::size_t>(16, r.size()), rand.begin());
-        req_id = u.text(2);
-        role = "bought";
-        agreement = u.text(3);
-        subject = u.text(5);
+        if (u.step()) read(u);
       }
+      if (!found) return Error{Errc::not_found, "no vector " + vector_id};
+      if (reported) return *reported;
+      const char* outcome_text = success ? "success" : "failure";
       if (local) {
         auto s = ws_->vec_set_outcome.use();
-        s.bind(1, vector_id).bind(2, success ? "success" : "failure");
+        s.bind(1, vector_id).bind(2, outcome_text);
         s.run();
       } else {
         auto s = ws_->bought_set_outcome.use();
-        s.bind(1, vector_id).bind(2, requester).bind(3, success ? "success" : "failure");
+        s.bind(1, vector_id).bind(2, requester).bind(3, outcome_text);
         s.run();
       }
       BillingRecord b;
@@ -676,7 +678,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       b.count = 0;  // the issue record carries the count; this one carries the outcome
       b.request_id = req_id;
       b.rand_sha256 = rand_digest({rand});
-      b.outcome = success ? "success" : "failure";
+      b.outcome = outcome_text;
       append_billing(b);
       return Done{};
     });

@@ -56,9 +56,10 @@ inline constexpr const char* kVectorSetOutcome =
 inline constexpr const char* kBoughtInsert =
     "INSERT INTO bought_vectors (id, agreement, subject, requester, kind, rand, request_id, "
     "issued_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+// The columns of kVectorById, in its order, so that one reader serves both tables.
 inline constexpr const char* kBoughtById =
-    "SELECT kind, rand, request_id, agreement, outcome, subject FROM bought_vectors "
-    "WHERE id = ?1 AND requester = ?2";
+    "SELECT kind, rand, requester, request_id, 'bought', agreement, outcome, subject "
+    "FROM bought_vectors WHERE id = ?1 AND requester = ?2";
 inline constexpr const char* kBoughtSetOutcome =
     "UPDATE bought_vectors SET outcome = ?3 WHERE id = ?1 AND requester = ?2 AND outcome IS NULL";
 inline constexpr const char* kVectorRandExists =

@@ -13,13 +13,9 @@ phone="$BUILD/tools/oag-phone/oag-phone"
 work=$(mktemp -d /tmp/oag-bench-sip-XXXXXX)
 # shellcheck source=deploy/lib.sh
 . deploy/lib.sh
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+trap 'stop_all; rm -rf "$work"' EXIT
 
-start_operator op-a.example alice 001010000000001
-start_operator op-b.example bob 001020000000001
-agree op-a.example op-b.example a-b --rate 1000000 --burst 1000000
-agree op-b.example op-a.example b-a --rate 1000000 --burst 1000000
+start_pair --rate 1000000 --burst 1000000
 start_kamailio
 
 run() {  # name "answer options" "call options"

@@ -191,10 +191,7 @@ class Kamailio {
 struct World {
   explicit World(bool topoh = false, const std::vector<std::string>& b_users = {"bob"})
       : a("op-a.example", {"alice"}), b("op-b.example", b_users), kamailio(dir, topoh) {
-    for (auto [at, peer, id] : {std::tuple{&a, &b, "a-b"}, {&b, &a, "b-a"}})
-      ctl_ok("--config " + at->cfg + " agreement add --id " + id + " --realm " + peer->realm +
-             " --url https://127.0.0.1:" + std::to_string(peer->federation_port) + " --ca-file " +
-             shell_quote(peer->dir.file("federation-ca.pem")) + " --price 0.01");
+    agree_both(a, b);
     sim("alice", kK);
     sim("bob", kK);
   }

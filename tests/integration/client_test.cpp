@@ -20,13 +20,6 @@ client::GatewayOptions options_for(const Gateway& g, const std::string& user) {
   return o;
 }
 
-void agree_both(const Gateway& a, const Gateway& b) {
-  for (auto [at, peer, id] : {std::tuple{&a, &b, "a-b"}, {&b, &a, "b-a"}})
-    test::ctl_ok("--config " + at->cfg + " agreement add --id " + id + " --realm " + peer->realm +
-                 " --url https://127.0.0.1:" + std::to_string(peer->federation_port) +
-                 " --ca-file " + test::shell_quote(peer->dir.file("federation-ca.pem")));
-}
-
 }  // namespace
 
 TEST_CASE("the AG client pools its connection and maps problems", "[client]") {
@@ -67,7 +60,7 @@ TEST_CASE("the AG client pools its connection and maps problems", "[client]") {
 TEST_CASE("caller and callee machines authenticate each other through two gateways", "[client]") {
   Gateway a("op-a.example", {"alice"});
   Gateway b("op-b.example", {"bob"});
-  agree_both(a, b);
+  test::agree_both(a, b);
   client::Gateway ag_a(options_for(a, "alice")), ag_b(options_for(b, "bob"));
   const auto keys = test::subscriber_keys();
   for (const auto kind : {sip::Kind::sim, sip::Kind::aka}) {

@@ -19,21 +19,12 @@
 
 using namespace oag;
 using nlohmann::json;
+using test::agree;
+using test::fed_url;
 using test::Gateway;
 using test::shell_quote;
 
 namespace {
-
-std::string fed_url(const Gateway& g) {
-  return "https://127.0.0.1:" + std::to_string(g.federation_port);
-}
-
-void agree(const Gateway& at, const std::string& id, const Gateway& peer,
-           const std::string& extra = "", const std::string& url = "") {
-  test::ctl_ok("--config " + at.cfg + " agreement add --id " + id + " --realm " + peer.realm +
-               " --url " + (url.empty() ? fed_url(peer) : url) + " --ca-file " +
-               shell_quote(peer.dir.file("federation-ca.pem")) + " --price 0.015 " + extra);
-}
 
 // Calls the issuing side directly, as a peer AG would, with `as`'s federation certificate.
 test::HttpReply fed_call(const Gateway& issuer, const Gateway& as, const json& body) {

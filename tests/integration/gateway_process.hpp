@@ -146,4 +146,24 @@ struct Gateway {
   unsigned short endpoint_port = 0, ops_port = 0, federation_port = 0;
 };
 
+/// The URL of a gateway's federation listener.
+inline std::string fed_url(const Gateway& g) {
+  return "https://127.0.0.1:" + std::to_string(g.federation_port);
+}
+
+/// `at` buys `peer`'s vectors under agreement `id` (0.015 a vector; `extra`: more oagctl
+/// options; `url`: where to call instead of the peer's listener, e.g. a proxy in between).
+inline void agree(const Gateway& at, const std::string& id, const Gateway& peer,
+                  const std::string& extra = "", const std::string& url = "") {
+  ctl_ok("--config " + at.cfg + " agreement add --id " + id + " --realm " + peer.realm + " --url " +
+         (url.empty() ? fed_url(peer) : url) + " --ca-file " +
+         shell_quote(peer.dir.file("federation-ca.pem")) + " --price 0.015 " + extra);
+}
+
+/// Agreements both ways: a-b at `a`, b-a at `b`.
+inline void agree_both(const Gateway& a, const Gateway& b) {
+  agree(a, "a-b", b);
+  agree(b, "b-a", a);
+}
+
 }  // namespace oag::test

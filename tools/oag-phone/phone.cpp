@@ -58,6 +58,11 @@ std::string reason_text(const Message& m) {
   return t;
 }
 
+// A Reason header (RFC 3326) with a SIP cause and a text.
+std::string reason_header(int cause, const std::string& text) {
+  return "SIP;cause=" + std::to_string(cause) + ";text=\"" + text + "\"";
+}
+
 // A response to `req`, copying what RFC 3261 §8.2.6.2 says to copy.
 Message response_to(const Message& req, int status, const std::string& reason) {
   Message r;
@@ -301,7 +306,7 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   const auto bye = [&](const std::string& reason) {
     auto m = p.request("BYE", target, new_branch(), from, to, call_id, cseq++);
     for (const auto& rt : routes) m.add("Route", rt);
-    if (!reason.empty()) m.add("Reason", "SIP;cause=403;text=\"" + reason + "\"");
+    if (!reason.empty()) m.add("Reason", reason_header(403, reason));
     p.step(t0, "BYE sent" + (reason.empty() ? "" : " (" + reason + ")"));
     const auto br = p.transact(m, t0);
     if (br) p.step(t0, "got " + std::to_string(br->status) + " " + br->reason + " to BYE");
@@ -349,13 +354,24 @@ struct Dialog {
   std::string last_response;
   std::unique_ptr<client::CalleeAuth> auth;
   Clock::time_point t0;
-  bool answered = false, acked = false, done = false, ok = false, closed = false;
+  bool answered = false, acked = false, done = false, closed = false;
+  unsigned long local_cseq = 0;  // of the requests we send in this dialog
   // RFC 3261 §13.3.1.4: the 200 OK goes out again (T1 doubling up to T2) until the ACK comes.
   Clock::time_point retransmit_at, give_up_at;
   std::chrono::milliseconds interval{500};
   std::vector<std::string> routes;
   std::string remote_target;
 };
+
+// A BYE from the callee's side of dialog `d`: the route set as received, our To as From; with a
+// Reason header when `text` is given.
+void send_bye(Phone& p, Dialog& d, const std::string& call_id, int cause, const std::string& text) {
+  auto bye = p.request("BYE", d.remote_target, new_branch(), d.to,
+                       d.invite.get("From").value_or(""), call_id, ++d.local_cseq);
+  for (const auto& rt : d.routes) bye.add("Route", rt);
+  if (!text.empty()) bye.add("Reason", reason_header(cause, text));
+  p.transport.send_to_proxy(bye.serialize());
+}
 
 }  // namespace
 
@@ -416,7 +432,6 @@ int run_answer(const Options& o) {
   const auto finish = [&](Dialog& d, bool ok, const std::string& line) {
     if (d.done) return;
     d.done = true;
-    d.ok = ok;
     last_ok = ok;
     ++handled;
     std::printf("%s\n", line.c_str());
@@ -448,11 +463,7 @@ int run_answer(const Options& o) {
       const auto now = Clock::now();
       if (now >= d.give_up_at) {
         // No ACK: the caller is gone or its ACK cannot reach us; end the call.
-        auto bye = p.request("BYE", d.remote_target, new_branch(), d.to,
-                             d.invite.get("From").value_or(""), id, 1);
-        for (const auto& rt : d.routes) bye.add("Route", rt);
-        bye.add("Reason", "SIP;cause=408;text=\"oag1 no ACK for our 200 OK\"");
-        p.transport.send_to_proxy(bye.serialize());
+        send_bye(p, d, id, 408, "oag1 no ACK for our 200 OK");
         p.step(d.t0, "no ACK: BYE sent");
         if (d.auth) d.auth->abandon("no ACK for our 200 OK");
         finish(d, false, "authentication failed: no ACK for our 200 OK");
@@ -555,11 +566,7 @@ int run_answer(const Options& o) {
         continue;
       }
       // The caller's response is wrong: end the call.
-      auto bye = p.request("BYE", d.remote_target, new_branch(), d.to,
-                           d.invite.get("From").value_or(""), id, 1);
-      for (const auto& rt : d.routes) bye.add("Route", rt);
-      bye.add("Reason", "SIP;cause=403;text=\"oag1 " + d.auth->reason() + "\"");
-      p.transport.send_to_proxy(bye.serialize());
+      send_bye(p, d, id, 403, "oag1 " + d.auth->reason());
       p.step(d.t0, "BYE sent (" + d.auth->reason() + ")");
       finish(d, false, "authentication failed: " + d.auth->reason());
       continue;
@@ -582,12 +589,7 @@ int run_answer(const Options& o) {
   }
   // Dialogs the caller never closed: end them before leaving.
   for (auto& [id, d] : dialogs)
-    if (d.answered && !d.closed && !d.remote_target.empty()) {
-      auto bye = p.request("BYE", d.remote_target, new_branch(), d.to,
-                           d.invite.get("From").value_or(""), id, 2);
-      for (const auto& rt : d.routes) bye.add("Route", rt);
-      p.transport.send_to_proxy(bye.serialize());
-    }
+    if (d.answered && !d.closed && !d.remote_target.empty()) send_bye(p, d, id, 0, "");
   p.do_register(true);
   return last_ok ? 0 : 1;
 }
