@@ -264,10 +264,12 @@ Error Gateway::error_of(const Reply& r) {
   return e;
 }
 
-Expected<VectorSet> Gateway::fetch_vectors(const std::string& nai, const std::string& kind,
+Expected<VectorSet> Gateway::fetch_vectors(const std::string& nai, ident::Kind kind,
                                            unsigned count) {
-  const auto r =
-      post("/v1/vectors", nlohmann::json{{"nai", nai}, {"kind", kind}, {"count", count}}.dump());
+  const auto r = post(
+      "/v1/vectors",
+      nlohmann::json{{"nai", nai}, {"kind", std::string(ident::to_string(kind))}, {"count", count}}
+          .dump());
   if (r.status != 200) return error_of(r);
   auto parsed = wire::parse_vectors_response(r.body);
   if (auto* p = std::get_if<wire::Problem>(&parsed))

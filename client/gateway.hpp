@@ -49,7 +49,7 @@ class AuthGateway {
  public:
   virtual ~AuthGateway() = default;
   /// POST /v1/vectors.
-  virtual Expected<VectorSet> fetch_vectors(const std::string& nai, const std::string& kind,
+  virtual Expected<VectorSet> fetch_vectors(const std::string& nai, ident::Kind kind,
                                             unsigned count) = 0;
   /// POST /v1/vectors/{id}/result; nullopt on success.
   virtual std::optional<Error> report_result(const std::string& vector_id, bool success) = 0;
@@ -66,7 +66,7 @@ class Gateway final : public AuthGateway {
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
-  Expected<VectorSet> fetch_vectors(const std::string& nai, const std::string& kind,
+  Expected<VectorSet> fetch_vectors(const std::string& nai, ident::Kind kind,
                                     unsigned count = 1) override;
   std::optional<Error> report_result(const std::string& vector_id, bool success) override;
   std::optional<Error> resync(const aka::Bytes<16>& rand, const aka::Auts& auts) override;

@@ -17,7 +17,7 @@ aka::SecretVec<32> key_of(const aka::Secret<16>& ck, const aka::Secret<16>& ik) 
 
 // What a vector contributes to the session key: Kc, or CK‖IK.
 aka::SecretVec<32> key_of(const wire::WireVector& v) {
-  return v.kind == "sim" ? aka::SecretVec<32>(v.kc.expose()) : key_of(v.ck, v.ik);
+  return v.kind == ident::Kind::sim ? aka::SecretVec<32>(v.kc.expose()) : key_of(v.ck, v.ik);
 }
 
 // The SIM's answer to a challenge.
@@ -94,7 +94,7 @@ CallerAuth::CallerAuth(AuthGateway& ag, SoftSim& sim, std::string own_nai, std::
     : MutualAuth(ag, sim, std::move(own_nai)), peer_nai_(std::move(peer_nai)), kind_(kind) {}
 
 std::optional<std::string> CallerAuth::start() {
-  auto got = ag_.fetch_vectors(peer_nai_, std::string(sip::to_string(kind_)), 1);
+  auto got = ag_.fetch_vectors(peer_nai_, kind_, 1);
   if (auto* e = std::get_if<Error>(&got)) {
     fail("no vector for " + peer_nai_ + ": " + e->to_string());
     return std::nullopt;
@@ -185,7 +185,7 @@ std::variant<std::string, CalleeAuth::Reject> CalleeAuth::on_invite(std::string_
   }
   if (run.failure == SimRun::Failure::mac)
     return reject(403, "oag1 challenge not from our operator (AUTN)");
-  auto got = ag_.fetch_vectors(caller_nai, std::string(sip::to_string(c->kind)), 1);
+  auto got = ag_.fetch_vectors(caller_nai, c->kind, 1);
   if (auto* e = std::get_if<Error>(&got))
     return reject(e->status == 0 || e->status >= 500 ? 503 : 403,
                   "oag1 cannot challenge " + caller_nai + ": " + e->code);

@@ -31,7 +31,8 @@ start_operator() {
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["listeners"] = {"endpoint": {"address": "127.0.0.1", "port": 0}, "ops": {"port": 0},
-                  "federation": {"address": "127.0.0.1", "port": 0}}
+                  "federation": {"address": "127.0.0.1", "port": 0},
+                  "visitor": {"address": "127.0.0.1", "port": 0}}
 c["logging"] = {"level": "warn"}
 json.dump(c, open(sys.argv[1], "w"), indent=2)
 PY

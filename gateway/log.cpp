@@ -2,13 +2,14 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <atomic>
 #include <nlohmann/json.hpp>
 
 namespace oag::gateway::log {
 
 namespace {
 
-bool g_json = false;
+std::atomic<bool> g_json{false};  // set on reload while other threads log
 
 std::shared_ptr<spdlog::logger>& logger() {
   static auto l = [] {

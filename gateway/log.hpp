@@ -17,10 +17,13 @@ inline constexpr const char* kStopped = "OAG1004";
 inline constexpr const char* kReloaded = "OAG1005";
 inline constexpr const char* kReloadFailed = "OAG1006";
 inline constexpr const char* kConfigError = "OAG1007";
+inline constexpr const char* kReloadPartial = "OAG1008";
 inline constexpr const char* kAccess = "OAG2001";
 inline constexpr const char* kHandshakeFailed = "OAG2002";
 inline constexpr const char* kConnectionRefused = "OAG2003";
 inline constexpr const char* kStoreError = "OAG3001";
+inline constexpr const char* kInternalError = "OAG3002";
+inline constexpr const char* kHandlerTimeout = "OAG3003";
 inline constexpr const char* kPeerFailed = "OAG4001";
 }  // namespace event
 

@@ -5,8 +5,7 @@
 
 namespace oag::gateway {
 
-void Metrics::request(const std::string& listener, const std::string& route, int status,
-                      double seconds) {
+void Metrics::request(Listener listener, const std::string& route, int status, double seconds) {
   std::lock_guard lk(mu_);
   ++requests_[{listener, route, status}];
   auto& h = latency_[{listener, route}];
@@ -16,25 +15,37 @@ void Metrics::request(const std::string& listener, const std::string& route, int
   h.sum += seconds;
 }
 
-void Metrics::vectors(const std::string& kind, const std::string& role, unsigned n) {
+void Metrics::vectors(ident::Kind kind, storage::Role role, unsigned n) {
   std::lock_guard lk(mu_);
-  vectors_[{kind, role}] += n;
+  vectors_[{std::string(ident::to_string(kind)), storage::to_string(role)}] += n;
 }
 
-void Metrics::handshake_failure(const std::string& listener) {
+void Metrics::handshake_failure(Listener listener) {
   std::lock_guard lk(mu_);
   ++handshake_failures_[listener];
 }
 
-void Metrics::connection(const std::string& listener, int delta) {
+void Metrics::connection(Listener listener, int delta) {
   std::lock_guard lk(mu_);
   connections_[listener] += delta;
 }
 
-long Metrics::open_connections(const std::string& listener) const {
+long Metrics::open_connections(Listener listener) const {
   std::lock_guard lk(mu_);
   const auto it = connections_.find(listener);
   return it == connections_.end() ? 0 : it->second;
+}
+
+void Metrics::reload(bool ok, std::int64_t unix_s) {
+  std::lock_guard lk(mu_);
+  ++(ok ? reloads_ok_ : reloads_failed_);
+  last_reload_s_ = unix_s;
+  last_reload_ok_ = ok;
+}
+
+void Metrics::handler_timeout(Listener listener) {
+  std::lock_guard lk(mu_);
+  ++handler_timeouts_[listener];
 }
 
 std::string Metrics::render(const storage::StoreStats& store) const {
@@ -43,12 +54,13 @@ std::string Metrics::render(const storage::StoreStats& store) const {
   o << "# HELP oag_requests_total Requests answered, by listener, route and status.\n"
        "# TYPE oag_requests_total counter\n";
   for (const auto& [k, v] : requests_)
-    o << "oag_requests_total{listener=\"" << std::get<0>(k) << "\",route=\"" << std::get<1>(k)
-      << "\",status=\"" << std::get<2>(k) << "\"} " << v << "\n";
+    o << "oag_requests_total{listener=\"" << to_string(std::get<0>(k)) << "\",route=\""
+      << std::get<1>(k) << "\",status=\"" << std::get<2>(k) << "\"} " << v << "\n";
   o << "# HELP oag_request_duration_seconds Time from a complete request to its response.\n"
        "# TYPE oag_request_duration_seconds histogram\n";
   for (const auto& [k, h] : latency_) {
-    const std::string labels = "listener=\"" + k.first + "\",route=\"" + k.second + "\"";
+    const std::string labels =
+        std::string("listener=\"") + to_string(k.first) + "\",route=\"" + k.second + "\"";
     for (std::size_t i = 0; i < kBuckets.size(); ++i)
       o << "oag_request_duration_seconds_bucket{" << labels << ",le=\"" << kBuckets[i] << "\"} "
         << h.le[i] << "\n";
@@ -64,10 +76,26 @@ std::string Metrics::render(const storage::StoreStats& store) const {
   o << "# HELP oag_tls_handshake_failures_total TLS handshakes that failed.\n"
        "# TYPE oag_tls_handshake_failures_total counter\n";
   for (const auto& [k, v] : handshake_failures_)
-    o << "oag_tls_handshake_failures_total{listener=\"" << k << "\"} " << v << "\n";
+    o << "oag_tls_handshake_failures_total{listener=\"" << to_string(k) << "\"} " << v << "\n";
   o << "# HELP oag_open_connections Connections open now.\n# TYPE oag_open_connections gauge\n";
   for (const auto& [k, v] : connections_)
-    o << "oag_open_connections{listener=\"" << k << "\"} " << v << "\n";
+    o << "oag_open_connections{listener=\"" << to_string(k) << "\"} " << v << "\n";
+  o << "# HELP oag_handler_timeouts_total Requests answered 503 at limits.handler_timeout_ms.\n"
+       "# TYPE oag_handler_timeouts_total counter\n";
+  for (const auto& [k, v] : handler_timeouts_)
+    o << "oag_handler_timeouts_total{listener=\"" << to_string(k) << "\"} " << v << "\n";
+  o << "# HELP oag_config_reloads_total SIGHUP reloads, by result.\n"
+       "# TYPE oag_config_reloads_total counter\n"
+    << "oag_config_reloads_total{result=\"success\"} " << reloads_ok_ << "\n"
+    << "oag_config_reloads_total{result=\"failure\"} " << reloads_failed_ << "\n"
+    << "# HELP oag_config_last_reload_successful Whether the last reload succeeded (1 before "
+       "any).\n"
+       "# TYPE oag_config_last_reload_successful gauge\n"
+    << "oag_config_last_reload_successful " << (last_reload_ok_ ? 1 : 0) << "\n"
+    << "# HELP oag_config_last_reload_timestamp_seconds When the last reload was tried (0: "
+       "never).\n"
+       "# TYPE oag_config_last_reload_timestamp_seconds gauge\n"
+    << "oag_config_last_reload_timestamp_seconds " << last_reload_s_ << "\n";
   o << "# HELP oag_store_commit_batch_size Requests per store commit (group commit).\n"
        "# TYPE oag_store_commit_batch_size histogram\n";
   std::uint64_t cumulative = 0;

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "gateway/http_types.hpp"
 #include "storage/store.hpp"
 
 namespace oag::gateway {
@@ -15,15 +16,20 @@ namespace oag::gateway {
 class Metrics {
  public:
   /// One answered request.
-  void request(const std::string& listener, const std::string& route, int status, double seconds);
+  void request(Listener listener, const std::string& route, int status, double seconds);
   /// Vectors handed out.
-  void vectors(const std::string& kind, const std::string& role, unsigned n);
+  void vectors(ident::Kind kind, storage::Role role, unsigned n);
   /// A TLS handshake that failed (no/bad client certificate, protocol errors).
-  void handshake_failure(const std::string& listener);
+  void handshake_failure(Listener listener);
   /// Connections opened/closed.
-  void connection(const std::string& listener, int delta);
+  void connection(Listener listener, int delta);
   /// Connections open now on `listener`.
-  long open_connections(const std::string& listener) const;
+  long open_connections(Listener listener) const;
+  /// A SIGHUP reload that succeeded (the new configuration is in force) or failed (the old one
+  /// stays), at Unix time `unix_s`.
+  void reload(bool ok, std::int64_t unix_s);
+  /// A request whose handler missed limits.handler_timeout_ms.
+  void handler_timeout(Listener listener);
   /// The exposition text, with the store's group-commit figures.
   std::string render(const storage::StoreStats& store) const;
 
@@ -36,11 +42,15 @@ class Metrics {
     double sum = 0;
   };
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
-  std::map<std::pair<std::string, std::string>, Histogram> latency_;
+  std::map<std::tuple<Listener, std::string, int>, std::uint64_t> requests_;
+  std::map<std::pair<Listener, std::string>, Histogram> latency_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> vectors_;
-  std::map<std::string, std::uint64_t> handshake_failures_;
-  std::map<std::string, long> connections_;
+  std::map<Listener, std::uint64_t> handshake_failures_;
+  std::map<Listener, long> connections_;
+  std::map<Listener, std::uint64_t> handler_timeouts_;
+  std::uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
+  std::int64_t last_reload_s_ = 0;
+  bool last_reload_ok_ = true;
 };
 
 }  // namespace oag::gateway

@@ -12,14 +12,20 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <list>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
-#include "gateway/api.hpp"
+#include "gateway/auth.hpp"
 #include "gateway/log.hpp"
 #include "gateway/peer_client.hpp"
+#include "gateway/problems.hpp"
+#include "gateway/routes.hpp"
 #include "gateway/trust.hpp"
+#include "proto/pki/x509.hpp"
 
 namespace oag::gateway {
 
@@ -34,12 +40,14 @@ using asio::use_awaitable;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Ms = std::chrono::milliseconds;
 
-std::shared_ptr<ssl::context> make_tls(const TlsListener& l) {
+// Every TLS listener offers the same protocols: TLS 1.3, and TLS 1.2 only with forward-secret
+// AEAD suites (TLS 1.3 suites are all acceptable).
+std::shared_ptr<ssl::context> server_context(const config::TlsListener& l) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* h = ctx->native_handle();
   SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION);
-  // TLS 1.2 only with forward-secret AEAD suites; TLS 1.3 suites are all acceptable.
   SSL_CTX_set_cipher_list(
       h,
       "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
@@ -47,98 +55,109 @@ std::shared_ptr<ssl::context> make_tls(const TlsListener& l) {
   SSL_CTX_set_options(h, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   ctx->use_certificate_chain_file(l.cert);
   ctx->use_private_key_file(l.key, ssl::context::pem);
+  return ctx;
+}
+
+// Endpoint: a client certificate of our endpoint CA is required in the handshake.
+std::shared_ptr<ssl::context> endpoint_context(const config::TlsListener& l) {
+  auto ctx = server_context(l);
   ctx->load_verify_file(l.client_ca);
-  SSL_CTX_set_client_CA_list(h, SSL_load_client_CA_file(l.client_ca.c_str()));
+  SSL_CTX_set_client_CA_list(ctx->native_handle(), SSL_load_client_CA_file(l.client_ca.c_str()));
   ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
   return ctx;
 }
 
-// The NAI a client certificate names: SAN URI sip:NAI, else the subject CN.
-std::pair<std::string, std::string> identity_of(SSL* ssl_handle) {
-  X509* cert = SSL_get0_peer_certificate(ssl_handle);
-  if (cert == nullptr) return {};
-  std::string nai;
-  if (auto* sans = static_cast<GENERAL_NAMES*>(
-          X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
-    for (int i = 0; i < sk_GENERAL_NAME_num(sans) && nai.empty(); ++i) {
-      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
-      if (gn->type != GEN_URI) continue;
-      const std::string uri(
-          reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier)),
-          static_cast<std::size_t>(ASN1_STRING_length(gn->d.uniformResourceIdentifier)));
-      if (uri.rfind("sip:", 0) == 0) nai = uri.substr(4);
-    }
-    GENERAL_NAMES_free(sans);
-  }
-  if (nai.empty()) {
-    char cn[256] = {};
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0)
-      nai = cn;
-  }
-  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
-  char* hex = BN_bn2hex(bn);
-  std::string serial(hex);
-  OPENSSL_free(hex);
-  BN_free(bn);
-  for (auto& c : serial) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return {nai, serial};
+// Federation: a client certificate is required, but which CA or pin it must match depends on
+// the agreement, so the handshake accepts any and the peer authenticator decides.
+std::shared_ptr<ssl::context> federation_context(const config::TlsListener& l) {
+  auto ctx = server_context(l);
+  SSL_CTX_set_verify(ctx->native_handle(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                     [](int, X509_STORE_CTX*) { return 1; });
+  return ctx;
 }
 
-// Awaits a handler that replies from any thread; the reply resumes on `ex`.
+// Visitor: server authentication only; no client certificate is requested.
+std::shared_ptr<ssl::context> visitor_context(const config::TlsListener& l) {
+  auto ctx = server_context(l);
+  ctx->set_verify_mode(ssl::verify_none);
+  return ctx;
+}
+
+// The server contexts of one configuration snapshot.
+struct TlsContexts {
+  std::shared_ptr<ssl::context> endpoint, federation, visitor;
+};
+
+TlsContexts make_contexts(const config::Config& c) {
+  TlsContexts t;
+  t.endpoint = endpoint_context(c.endpoint);
+  if (c.federation_enabled) t.federation = federation_context(c.federation);
+  if (c.visitor.enabled) t.visitor = visitor_context(c.visitor);
+  return t;
+}
+
+// Awaits a dispatch that replies from any thread, or its deadline: the first of the two
+// resumes the coroutine on `ex`; a reply after the deadline is dropped (Reply answers once).
 template <typename Token>
-auto async_api(asio::any_io_executor ex, std::function<void(Reply)> start, Token&& token) {
+auto async_dispatch(asio::any_io_executor ex, std::function<void(Reply)> start, unsigned timeout_ms,
+                    Token&& token) {
   return asio::async_initiate<Token, void(Response)>(
-      [ex, start = std::move(start)](auto handler) mutable {
+      [ex, start = std::move(start), timeout_ms](auto handler) mutable {
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        start([ex, h](Response r) {
-          asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+        auto timer = std::make_shared<asio::steady_timer>(ex, Ms(timeout_ms));
+        Reply reply([ex, h, timer](Response r) {
+          asio::post(ex, [h, timer, r = std::move(r)]() mutable {
+            timer->cancel();
+            (*h)(std::move(r));
+          });
         });
+        timer->async_wait([reply, timeout_ms](const boost::system::error_code& ec) {
+          if (ec) return;  // cancelled: answered in time
+          Response r = problem({503, "handler-timeout", "The request took too long",
+                                "the gateway gave up after " + std::to_string(timeout_ms) + " ms"},
+                               "other");
+          r.close = true;
+          r.internal = "handler missed its deadline of " + std::to_string(timeout_ms) + " ms";
+          r.internal_event = log::event::kHandlerTimeout;
+          reply(std::move(r));
+        });
+        run_guarded(reply, "other", [&] { start(reply); });
       },
       token);
 }
 
 // Built outside the coroutine: g++ 12 mis-copies init-captured objects of lambdas created in a
 // coroutine body (a string's small buffer ended up pointing into the coroutine frame).
-std::function<void(Reply)> dispatcher(Api& api, const std::string& listener, Request req) {
+std::function<void(Reply)> dispatcher(const Router& router, Listener listener, Request req) {
   auto shared = std::make_shared<Request>(std::move(req));
-  const int which = listener == "ops" ? 0 : listener == "federation" ? 1 : 2;
-  return [&api, which, shared](Reply reply) {
-    if (which == 0)
-      api.ops(std::move(*shared), std::move(reply));
-    else if (which == 1)
-      api.federation(std::move(*shared), std::move(reply));
-    else
-      api.endpoint(std::move(*shared), std::move(reply));
+  return [&router, listener, shared](Reply reply) {
+    router.dispatch(listener, std::move(*shared), std::move(reply));
   };
 }
 
-// The federation listener's TLS: a client certificate is required, but which CA or pin it must
-// match depends on the agreement, so the handshake accepts any and Api::federation decides.
-std::shared_ptr<ssl::context> make_federation_tls(const TlsListener& l) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  SSL_CTX* h = ctx->native_handle();
-  SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION);
-  SSL_CTX_set_options(h, SSL_OP_NO_RENEGOTIATION);
-  ctx->use_certificate_chain_file(l.cert);
-  ctx->use_private_key_file(l.key, ssl::context::pem);
-  SSL_CTX_set_verify(h, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-                     [](int, X509_STORE_CTX*) { return 1; });
-  return ctx;
+// Logs an exception that left a connection's coroutine (the connection is gone; the process
+// and every other connection go on).
+auto session_done(Listener l) {
+  return [l](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::error(log::event::kInternalError, "connection failed",
+                 {{"listener", to_string(l)}, {"error", ex.what()}});
+    } catch (...) {
+      log::error(log::event::kInternalError, "connection failed", {{"listener", to_string(l)}});
+    }
+  };
 }
 
 CertChain peer_chain_of(SSL* s) {
   CertChain out;
-  const auto add = [&out](X509* c) {
-    unsigned char* der = nullptr;
-    const int n = i2d_X509(c, &der);
-    if (n > 0) out.emplace_back(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
-    OPENSSL_free(der);
-  };
-  if (X509* leaf = SSL_get0_peer_certificate(s)) add(leaf);
+  if (X509* leaf = SSL_get0_peer_certificate(s)) out.push_back(pki::to_der(leaf));
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(s))
     for (int i = 0; i < sk_X509_num(chain); ++i)
       if (i > 0 || out.empty())
-        add(sk_X509_value(chain, i));  // server side: the stack may repeat the leaf
+        out.push_back(pki::to_der(sk_X509_value(chain, i)));  // server side: may repeat the leaf
   return out;
 }
 
@@ -158,11 +177,13 @@ bool parse_url(const std::string& url, std::string& host, std::string& port) {
   return !host.empty() && !port.empty();
 }
 
-// The pooled keep-alive mTLS client to peer AGs (one pool per agreement).
+// The pooled keep-alive mTLS client to peer AGs (one pool per agreement). It presents the
+// federation certificate of the configuration in force: after a reload it builds new contexts
+// and drops the pooled connections made with the old certificate.
 class HttpsPeerClient final : public PeerClient {
  public:
-  HttpsPeerClient(asio::io_context& ioc, const Config& cfg)
-      : cfg_(cfg), strand_(asio::make_strand(ioc)) {}
+  HttpsPeerClient(asio::io_context& ioc, const Runtime& runtime)
+      : runtime_(runtime), strand_(asio::make_strand(ioc)) {}
 
   void post(const storage::Agreement& agreement, const std::string& path, std::string body,
             std::function<void(PeerReply)> done) override {
@@ -180,14 +201,26 @@ class HttpsPeerClient final : public PeerClient {
  private:
   using Stream = beast::ssl_stream<beast::tcp_stream>;
 
-  std::shared_ptr<ssl::context> context_for(const storage::Agreement& a) {
+  // On the strand: the snapshot to use, after forgetting what an older one made.
+  std::shared_ptr<const config::Config> snapshot() {
+    const auto gen = runtime_.generation();
+    if (gen != generation_) {
+      contexts_.clear();
+      pool_.clear();
+      generation_ = gen;
+    }
+    return runtime_.get();
+  }
+
+  std::shared_ptr<ssl::context> context_for(const storage::Agreement& a,
+                                            const config::Config& cfg) {
     auto& c = contexts_[a.id];
     if (!c) {
       c = std::make_shared<ssl::context>(ssl::context::tls_client);
       SSL_CTX* h = c->native_handle();
       SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION);
-      c->use_certificate_chain_file(cfg_.federation.cert);
-      c->use_private_key_file(cfg_.federation.key, ssl::context::pem);
+      c->use_certificate_chain_file(cfg.federation.cert);
+      c->use_private_key_file(cfg.federation.key, ssl::context::pem);
       // Trust is the agreement's (CA file or pin), checked after the handshake.
       SSL_CTX_set_verify(h, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
     }
@@ -202,7 +235,8 @@ class HttpsPeerClient final : public PeerClient {
       out.error = "bad peer_url " + a.peer_url;
       co_return out;
     }
-    const auto deadline = Clock::now() + std::chrono::milliseconds(cfg_.peers.total_timeout_ms);
+    const auto cfg = snapshot();
+    const auto deadline = Clock::now() + Ms(cfg->peers.total_timeout_ms);
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::unique_ptr<Stream> s;
       auto& idle = pool_[a.id];
@@ -210,10 +244,10 @@ class HttpsPeerClient final : public PeerClient {
         s = std::move(idle.back());
         idle.pop_back();
       } else {
-        s = std::make_unique<Stream>(strand_, *context_for(a));
+        s = std::make_unique<Stream>(strand_, *context_for(a, *cfg));
         auto& low = beast::get_lowest_layer(*s);
-        const auto connect_deadline = std::min(
-            deadline, Clock::now() + std::chrono::milliseconds(cfg_.peers.connect_timeout_ms));
+        const auto connect_deadline =
+            std::min(deadline, Clock::now() + Ms(cfg->peers.connect_timeout_ms));
         low.expires_at(connect_deadline);
         boost::system::error_code ec;
         tcp::resolver resolver(strand_);
@@ -275,71 +309,81 @@ class HttpsPeerClient final : public PeerClient {
       out.status = res.result_int();
       out.body = std::move(res.body());
       out.retry_after = std::string(res[http::field::retry_after]);
-      if (res.keep_alive()) pool_[a.id].push_back(std::move(s));
+      if (res.keep_alive() && runtime_.generation() == generation_)
+        pool_[a.id].push_back(std::move(s));
       co_return out;
     }
     co_return out;
   }
 
-  const Config& cfg_;
+  const Runtime& runtime_;
   asio::strand<asio::io_context::executor_type> strand_;
+  std::uint64_t generation_ = 0;                                      // strand only
   std::map<std::string, std::shared_ptr<ssl::context>> contexts_;     // strand only
   std::map<std::string, std::vector<std::unique_ptr<Stream>>> pool_;  // strand only
 };
 
+constexpr Listener kListeners[] = {Listener::endpoint, Listener::federation, Listener::visitor,
+                                   Listener::ops};
+
 }  // namespace
 
 struct Server::Impl {
-  Impl(const Config& c, storage::Backend& store, Metrics& m)
-      : cfg(c),
+  Impl(const config::Config& c, storage::Backend& store, Metrics& m, const RouteHook& hook)
+      : runtime(c),
         metrics(m),
         ioc(static_cast<int>(c.io_threads)),
-        store_pool(c.store_threads),
-        api(cfg, store, m,
-            [this](std::function<void()> fn) { asio::post(store_pool, std::move(fn)); }),
-        endpoint_acceptor(ioc),
-        federation_acceptor(ioc),
-        ops_acceptor(ioc),
+        lookup_pool(c.store_threads),
+        write_pool(1),
+        services{store, m, runtime,
+                 [this](Lane lane, std::function<void()> fn) {
+                   asio::post(lane == Lane::lookup ? lookup_pool : write_pool, std::move(fn));
+                 }},
         signals(ioc, SIGTERM, SIGINT, SIGHUP) {
-    tls = make_tls(cfg.endpoint);
-    limits = std::make_shared<Limits>(cfg.limits);
-    bind(endpoint_acceptor, cfg.endpoint.address, cfg.endpoint.port, "listeners.endpoint");
-    if (cfg.federation_enabled) {
-      fed_tls = make_federation_tls(cfg.federation);
-      bind(federation_acceptor, cfg.federation.address, cfg.federation.port,
-           "listeners.federation");
-      peer_client = std::make_unique<HttpsPeerClient>(ioc, cfg);
-      api.set_peer_client(peer_client.get());
+    const auto cfg = runtime.get();
+    tls = make_contexts(*cfg);
+    if (cfg->federation_enabled) {
+      peer_client = std::make_unique<HttpsPeerClient>(ioc, runtime);
+      services.peers = peer_client.get();
     }
-    if (cfg.ops.enabled) bind(ops_acceptor, cfg.ops.address, cfg.ops.port, "listeners.ops");
+    routes = std::make_unique<Routes>(services);
+    auto table = routes->table();
+    if (hook) hook(table, services);
+    router = std::make_unique<Router>(
+        std::move(table),
+        std::map<Auth, std::shared_ptr<Authenticator>>{
+            {Auth::endpoint_subscriber, std::make_shared<EndpointAuthenticator>(services)},
+            {Auth::federation_peer, std::make_shared<PeerAuthenticator>(services)}});
+    for (const Listener l : kListeners) acceptors.emplace(l, tcp::acceptor(ioc));
+    bind(Listener::endpoint, cfg->endpoint.address, cfg->endpoint.port);
+    if (cfg->federation_enabled)
+      bind(Listener::federation, cfg->federation.address, cfg->federation.port);
+    if (cfg->visitor.enabled) bind(Listener::visitor, cfg->visitor.address, cfg->visitor.port);
+    if (cfg->ops.enabled) bind(Listener::ops, cfg->ops.address, cfg->ops.port);
   }
 
-  static void bind(tcp::acceptor& a, const std::string& address, std::uint16_t port,
-                   const std::string& path) {
+  void bind(Listener l, const std::string& address, std::uint16_t port) {
+    const std::string path = std::string("listeners.") + to_string(l);
+    auto& a = acceptors.at(l);
     boost::system::error_code ec;
     const auto addr = asio::ip::make_address(address, ec);
-    if (ec) throw ConfigError(path + ".address: not an IP address: " + address);
+    if (ec) throw config::ConfigError(path + ".address: not an IP address: " + address);
     tcp::endpoint ep(addr, port);
     a.open(ep.protocol());
     a.set_option(asio::socket_base::reuse_address(true));
     a.bind(ep, ec);
     if (ec)
-      throw ConfigError(path + ": cannot bind " + address + ":" + std::to_string(port) + ": " +
-                        ec.message());
+      throw config::ConfigError(path + ": cannot bind " + address + ":" + std::to_string(port) +
+                                ": " + ec.message());
     a.listen(asio::socket_base::max_listen_connections);
+    bound.insert(l);
   }
 
-  std::shared_ptr<ssl::context> current_tls() {
+  std::shared_ptr<ssl::context> context_for(Listener l) {
     std::lock_guard lk(mu);
-    return tls;
-  }
-  std::shared_ptr<ssl::context> current_fed_tls() {
-    std::lock_guard lk(mu);
-    return fed_tls;
-  }
-  std::shared_ptr<const Limits> current_limits() {
-    std::lock_guard lk(mu);
-    return limits;
+    return l == Listener::endpoint     ? tls.endpoint
+           : l == Listener::federation ? tls.federation
+                                       : tls.visitor;
   }
 
   // --- connections ---
@@ -349,65 +393,79 @@ struct Server::Impl {
     std::function<void()> cancel;  // run only on `ex`
   };
 
+  // A connection's place in the drain list and the open-connections gauge, for exactly as long
+  // as the connection lives, however its coroutine ends (an exception included).
+  class Slot {
+   public:
+    Slot(Impl& impl, Listener l, std::shared_ptr<Conn> c) : impl_(impl), l_(l) {
+      std::lock_guard lk(impl_.mu);
+      it_ = impl_.conns.insert(impl_.conns.end(), std::move(c));
+      impl_.metrics.connection(l_, +1);
+    }
+    ~Slot() {
+      std::lock_guard lk(impl_.mu);
+      impl_.metrics.connection(l_, -1);
+      impl_.conns.erase(it_);
+    }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+
+   private:
+    Impl& impl_;
+    Listener l_;
+    std::list<std::shared_ptr<Conn>>::iterator it_;
+  };
+
   // Cancels every connection's pending socket operation, each on its own strand.
   void cancel_all() {
     std::lock_guard lk(mu);
-    for (auto& w : conns)
-      if (auto c = w.lock())
-        asio::post(c->ex, [w] {
-          if (auto live = w.lock()) live->cancel();
-        });
-  }
-
-  std::list<std::weak_ptr<Conn>>::iterator enroll(const std::shared_ptr<Conn>& c) {
-    std::lock_guard lk(mu);
-    return conns.insert(conns.end(), c);
-  }
-  void leave(std::list<std::weak_ptr<Conn>>::iterator it) {
-    std::lock_guard lk(mu);
-    conns.erase(it);
+    for (auto& c : conns) {
+      std::weak_ptr<Conn> w = c;
+      asio::post(c->ex, [w] {
+        if (auto live = w.lock()) live->cancel();
+      });
+    }
   }
 
   template <typename Stream>
-  awaitable<void> serve(Stream& stream, const std::string& listener, const std::string& identity,
-                        const std::string& serial, CertChain chain = {}) {
+  awaitable<void> serve(Stream& stream, std::shared_ptr<Connection> conn) {
+    const Listener listener = conn->listener;
     beast::flat_buffer buf;
     bool first = true;
-    auto authorized_until = std::make_shared<std::atomic<std::int64_t>>(0);
-    auto trust_cache = chain.empty() ? nullptr : std::make_shared<TrustCache>();
     for (;;) {
-      const auto lim = current_limits();
+      const auto cfg = runtime.get();
+      const auto& lim = cfg->limits;
       http::request_parser<http::string_body> parser;
-      parser.header_limit(lim->header_bytes);
-      parser.body_limit(lim->body_bytes);
+      parser.header_limit(lim.header_bytes);
+      parser.body_limit(lim.body_bytes);
       auto& lowest = beast::get_lowest_layer(stream);
-      lowest.expires_after(
-          std::chrono::milliseconds(first ? lim->header_timeout_ms : lim->idle_timeout_ms));
+      lowest.expires_after(Ms(first ? lim.header_timeout_ms : lim.idle_timeout_ms));
       first = false;
       boost::system::error_code ec;
       co_await http::async_read_header(stream, buf, parser,
                                        asio::redirect_error(use_awaitable, ec));
       if (!ec) {
-        lowest.expires_after(std::chrono::milliseconds(lim->header_timeout_ms));
+        lowest.expires_after(Ms(lim.header_timeout_ms));
         co_await http::async_read(stream, buf, parser, asio::redirect_error(use_awaitable, ec));
       }
       const auto t0 = Clock::now();
       Response res;
       bool close = false;
+      // Gate 1, transport limits: a request too large or not HTTP never reaches the router.
       if (ec == http::error::body_limit) {
-        res = Api::problem({413, "body-too-large", "The body is too large",
-                            "body: at most " + std::to_string(lim->body_bytes) + " bytes"},
-                           "other");
+        res = problem({413, "body-too-large", "The body is too large",
+                       "body: at most " + std::to_string(lim.body_bytes) + " bytes"},
+                      "other");
         close = true;
       } else if (ec == http::error::header_limit) {
-        res = Api::problem({431, "headers-too-large", "The request headers are too large",
-                            "headers: at most " + std::to_string(lim->header_bytes) + " bytes"},
-                           "other");
+        res = problem({431, "headers-too-large", "The request headers are too large",
+                       "headers: at most " + std::to_string(lim.header_bytes) + " bytes"},
+                      "other");
         close = true;
       } else if (ec && ec != http::error::end_of_stream && ec != beast::error::timeout &&
                  ec != asio::error::eof && ec != asio::error::operation_aborted &&
                  ec != asio::ssl::error::stream_truncated && ec != asio::error::connection_reset) {
-        res = Api::problem(
+        res = problem(
             {400, "bad-request", "The request is not valid HTTP/1.1", "http: " + ec.message()},
             "other");
         close = true;
@@ -420,16 +478,13 @@ struct Server::Impl {
         req.target = std::string(msg.target());
         req.content_type = std::string(msg[http::field::content_type]);
         req.body = std::move(msg.body());
-        req.identity = identity;
-        req.cert_serial = serial;
-        req.authorized_until = authorized_until;
-        req.peer_chain = chain;
-        req.trust_cache = trust_cache;
+        req.conn = conn;
         close = !msg.keep_alive();
-        res = co_await async_api(stream.get_executor(), dispatcher(api, listener, std::move(req)),
-                                 use_awaitable);
+        res = co_await async_dispatch(stream.get_executor(),
+                                      dispatcher(*router, listener, std::move(req)),
+                                      lim.handler_timeout_ms, use_awaitable);
       }
-      if (draining) close = true;
+      if (draining || res.close) close = true;
       http::response<http::string_body> out{static_cast<http::status>(res.status), 11};
       out.set(http::field::server, "oagd");
       if (!res.content_type.empty()) out.set(http::field::content_type, res.content_type);
@@ -438,76 +493,77 @@ struct Server::Impl {
       out.body() = std::move(res.body);
       out.keep_alive(!close);
       out.prepare_payload();
-      lowest.expires_after(std::chrono::milliseconds(lim->header_timeout_ms));
+      lowest.expires_after(Ms(lim.header_timeout_ms));
       boost::system::error_code wec;
       co_await http::async_write(stream, out, asio::redirect_error(use_awaitable, wec));
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       metrics.request(listener, res.route, res.status, secs);
-      if (listener != "ops" && log::enabled_info()) {
+      if (listener != Listener::ops && log::enabled_info()) {
         log::info(log::event::kAccess, "request",
-                  {{"requester", identity},
+                  {{"listener", to_string(listener)},
+                   {"requester", conn->cert_nai},
                    {"route", res.route},
                    {"status", std::to_string(res.status)},
                    {"latency_ms", std::to_string(secs * 1000)},
                    {"vectors", std::to_string(res.vectors)}});
       }
-      if (!res.internal.empty())
-        log::error(log::event::kStoreError, "store failure", {{"detail", res.internal}});
+      if (!res.internal.empty()) {
+        const char* event = res.internal_event ? res.internal_event : log::event::kInternalError;
+        if (event == log::event::kHandlerTimeout) metrics.handler_timeout(listener);
+        log::error(event, "request failed", {{"route", res.route}, {"detail", res.internal}});
+      }
       if (wec || close) co_return;
     }
   }
 
-  awaitable<void> tls_session(tcp::socket socket, bool federation) {
-    const std::string name = federation ? "federation" : "endpoint";
-    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)),
-                                                federation ? *current_fed_tls() : *current_tls());
-    auto conn = std::make_shared<Conn>();
-    conn->ex = stream.get_executor();
-    conn->cancel = [&stream] { beast::get_lowest_layer(stream).socket().cancel(); };
-    const auto it = enroll(conn);
-    metrics.connection(name, +1);
-    const auto lim = current_limits();
-    beast::get_lowest_layer(stream).expires_after(
-        std::chrono::milliseconds(lim->handshake_timeout_ms));
+  awaitable<void> tls_session(tcp::socket socket, Listener l) {
+    const auto ctx = context_for(l);
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *ctx);
+    auto c = std::make_shared<Conn>();
+    c->ex = stream.get_executor();
+    c->cancel = [&stream] { beast::get_lowest_layer(stream).socket().cancel(); };
+    Slot slot(*this, l, c);
+    beast::get_lowest_layer(stream).expires_after(Ms(runtime.get()->limits.handshake_timeout_ms));
     boost::system::error_code ec;
     co_await stream.async_handshake(ssl::stream_base::server,
                                     asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      metrics.handshake_failure(name);
+      metrics.handshake_failure(l);
       log::debug(log::event::kHandshakeFailed, "TLS handshake failed",
-                 {{"listener", name}, {"error", ec.message()}});
-    } else if (federation) {
-      co_await serve(stream, name, "", "", peer_chain_of(stream.native_handle()));
-      beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(500));
-      co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));
-    } else {
-      const auto [nai, serial] = identity_of(stream.native_handle());
-      co_await serve(stream, "endpoint", nai, serial);
-      beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(500));
-      co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));
+                 {{"listener", to_string(l)}, {"error", ec.message()}});
+      co_return;
     }
-    metrics.connection(name, -1);
-    leave(it);
+    auto conn = std::make_shared<Connection>();
+    conn->listener = l;
+    if (l == Listener::federation) {
+      conn->peer_chain = peer_chain_of(stream.native_handle());
+      conn->trust_cache = std::make_shared<TrustCache>();
+    } else if (l == Listener::endpoint) {
+      if (X509* cert = SSL_get0_peer_certificate(stream.native_handle())) {
+        conn->cert_nai = pki::subject_nai(cert);
+        conn->cert_serial = pki::serial_hex(cert);
+      }
+    }
+    co_await serve(stream, std::move(conn));
+    beast::get_lowest_layer(stream).expires_after(Ms(500));
+    co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));
   }
 
   awaitable<void> ops_session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
-    auto conn = std::make_shared<Conn>();
-    conn->ex = stream.get_executor();
-    conn->cancel = [&stream] { stream.socket().cancel(); };
-    const auto it = enroll(conn);
-    metrics.connection("ops", +1);
-    co_await serve(stream, "ops", "", "");
+    auto c = std::make_shared<Conn>();
+    c->ex = stream.get_executor();
+    c->cancel = [&stream] { stream.socket().cancel(); };
+    Slot slot(*this, Listener::ops, c);
+    auto conn = std::make_shared<Connection>();
+    conn->listener = Listener::ops;
+    co_await serve(stream, std::move(conn));
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    metrics.connection("ops", -1);
-    leave(it);
   }
 
-  awaitable<void> accept_loop(tcp::acceptor& acceptor,
-                              int kind) {  // 0 endpoint, 1 federation, 2 ops
-    const std::string name = kind == 0 ? "endpoint" : kind == 1 ? "federation" : "ops";
-    const bool tls_listener = kind != 2;
+  awaitable<void> accept_loop(Listener l) {
+    auto& acceptor = acceptors.at(l);
     for (;;) {
       boost::system::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(ioc),
@@ -516,17 +572,18 @@ struct Server::Impl {
         if (ec == asio::error::operation_aborted || draining) co_return;
         continue;  // EMFILE and friends: try again
       }
-      if (metrics.open_connections(name) >= static_cast<long>(current_limits()->max_connections)) {
-        log::warn(log::event::kConnectionRefused, "connection limit reached", {{"listener", name}});
+      if (metrics.open_connections(l) >= static_cast<long>(runtime.get()->limits.max_connections)) {
+        log::warn(log::event::kConnectionRefused, "connection limit reached",
+                  {{"listener", to_string(l)}});
         socket.close(ec);
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
       auto ex = socket.get_executor();
-      if (tls_listener)
-        asio::co_spawn(ex, tls_session(std::move(socket), kind == 1), asio::detached);
+      if (l == Listener::ops)
+        asio::co_spawn(ex, ops_session(std::move(socket)), session_done(l));
       else
-        asio::co_spawn(ex, ops_session(std::move(socket)), asio::detached);
+        asio::co_spawn(ex, tls_session(std::move(socket), l), session_done(l));
     }
   }
 
@@ -542,17 +599,16 @@ struct Server::Impl {
     log::info(log::event::kStopping, "draining", {{"signal", std::to_string(sig)}});
     draining = true;
     boost::system::error_code ignored;
-    endpoint_acceptor.close(ignored);
-    federation_acceptor.close(ignored);
-    ops_acceptor.close(ignored);
+    for (auto& [l, a] : acceptors) a.close(ignored);
     // Idle keep-alive connections wake up and close; requests in flight finish first (their
-    // socket is not in a read), then see `draining` and close after the response.
+    // socket is not in a read), then see `draining` and close after the response (at the
+    // latest at their handler deadline).
     cancel_all();
     wait_drained();
   }
 
   void wait_drained() {
-    auto timer = std::make_shared<asio::steady_timer>(ioc, std::chrono::milliseconds(20));
+    auto timer = std::make_shared<asio::steady_timer>(ioc, Ms(20));
     timer->async_wait([this, timer](auto) {
       bool empty;
       {
@@ -568,23 +624,28 @@ struct Server::Impl {
     });
   }
 
+  // SIGHUP: a new snapshot (limits, logging, certificates in and out, breaker settings), or the
+  // old one kept whole if anything in the file is wrong.
   void reload() {
+    const auto running = runtime.get();
     try {
-      Config next = load_config(cfg.file);
-      check_config(next);
-      auto next_tls = make_tls(next.endpoint);
-      auto next_fed = next.federation_enabled && cfg.federation_enabled
-                          ? make_federation_tls(next.federation)
-                          : fed_tls;
+      auto next = std::make_shared<config::Config>(config::load_config(running->file));
+      const std::string held = config::hold_restart_only(*running, *next);
+      config::check_config(*next);
+      auto contexts = make_contexts(*next);
       {
         std::lock_guard lk(mu);
-        tls = next_tls;
-        fed_tls = next_fed;
-        limits = std::make_shared<Limits>(next.limits);
+        tls = std::move(contexts);
       }
-      log::setup(next.log_level, next.log_json);
-      log::info(log::event::kReloaded, "configuration reloaded", {{"file", cfg.file}});
+      runtime.set(next);
+      log::setup(next->log_level, next->log_json);
+      metrics.reload(true, std::time(nullptr));
+      if (!held.empty())
+        log::warn(log::event::kReloadPartial, "these settings take effect at the next start",
+                  {{"settings", held}});
+      log::info(log::event::kReloaded, "configuration reloaded", {{"file", running->file}});
     } catch (const std::exception& e) {
+      metrics.reload(false, std::time(nullptr));
       log::error(log::event::kReloadFailed, "reload failed; keeping the running configuration",
                  {{"error", e.what()}});
     }
@@ -592,50 +653,43 @@ struct Server::Impl {
 
   void run() {
     signals.async_wait([this](auto e, int s) { on_signal(e, s); });
-    asio::co_spawn(ioc, accept_loop(endpoint_acceptor, 0), asio::detached);
-    if (cfg.federation_enabled)
-      asio::co_spawn(ioc, accept_loop(federation_acceptor, 1), asio::detached);
-    if (cfg.ops.enabled) asio::co_spawn(ioc, accept_loop(ops_acceptor, 2), asio::detached);
+    for (const Listener l : kListeners)
+      if (bound.count(l)) asio::co_spawn(ioc, accept_loop(l), session_done(l));
     std::vector<std::thread> extra;
-    for (unsigned i = 1; i < cfg.io_threads; ++i) extra.emplace_back([this] { ioc.run(); });
+    const unsigned threads = runtime.get()->io_threads;
+    for (unsigned i = 1; i < threads; ++i) extra.emplace_back([this] { ioc.run(); });
     ioc.run();
     for (auto& t : extra) t.join();
-    store_pool.join();
+    lookup_pool.join();
+    write_pool.join();
   }
 
-  const Config& cfg;
+  Runtime runtime;
   Metrics& metrics;
   asio::io_context ioc;
-  asio::thread_pool store_pool;
-  Api api;
-  tcp::acceptor endpoint_acceptor;
-  tcp::acceptor federation_acceptor;
-  tcp::acceptor ops_acceptor;
+  asio::thread_pool lookup_pool;
+  asio::thread_pool write_pool;
+  Services services;
   std::unique_ptr<HttpsPeerClient> peer_client;
+  std::unique_ptr<Routes> routes;
+  std::unique_ptr<Router> router;
+  std::map<Listener, tcp::acceptor> acceptors;
+  std::set<Listener> bound;
   asio::signal_set signals;
   std::mutex mu;
-  std::shared_ptr<ssl::context> tls;
-  std::shared_ptr<ssl::context> fed_tls;
-  std::shared_ptr<const Limits> limits;
-  std::list<std::weak_ptr<Conn>> conns;
+  TlsContexts tls;
+  std::list<std::shared_ptr<Conn>> conns;
   std::atomic<bool> draining{false};
 };
 
-Server::Server(const Config& cfg, storage::Backend& store, Metrics& metrics)
-    : impl_(std::make_unique<Impl>(cfg, store, metrics)) {}
+Server::Server(const config::Config& cfg, storage::Backend& store, Metrics& metrics,
+               const RouteHook& hook)
+    : impl_(std::make_unique<Impl>(cfg, store, metrics, hook)) {}
 
 Server::~Server() = default;
 
-std::uint16_t Server::endpoint_port() const {
-  return impl_->endpoint_acceptor.local_endpoint().port();
-}
-
-std::uint16_t Server::federation_port() const {
-  return impl_->cfg.federation_enabled ? impl_->federation_acceptor.local_endpoint().port() : 0;
-}
-
-std::uint16_t Server::ops_port() const {
-  return impl_->cfg.ops.enabled ? impl_->ops_acceptor.local_endpoint().port() : 0;
+std::uint16_t Server::port(Listener l) const {
+  return impl_->bound.count(l) ? impl_->acceptors.at(l).local_endpoint().port() : 0;
 }
 
 void Server::run() {

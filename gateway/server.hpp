@@ -1,12 +1,17 @@
 #pragma once
-// oagd's network side: the TLS endpoint listener, the ops listener, signals. Everything that
-// includes Asio/Beast is behind this interface (server.cpp).
+// oagd's network side: the four listeners (endpoint, federation, visitor: TLS; ops: plain HTTP
+// on loopback), the peer client, signals and reload. Everything that includes Asio/Beast is
+// behind this interface (server.cpp).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 
-#include "gateway/config.hpp"
+#include "config/config.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/router.hpp"
+#include "gateway/services.hpp"
 #include "storage/store.hpp"
 
 namespace oag::gateway {
@@ -14,20 +19,21 @@ namespace oag::gateway {
 /// The listeners and their I/O threads.
 class Server {
  public:
+  /// Adds routes to oagd's table before the router checks it (test daemons use it to serve a
+  /// handler that throws or never answers through the real server).
+  using RouteHook = std::function<void(std::vector<Route>&, const Services&)>;
+
   /// Sets up TLS and binds the listeners (port 0 picks a free port); throws on bind/TLS errors.
-  Server(const Config& cfg, storage::Backend& store, Metrics& metrics);
+  Server(const config::Config& cfg, storage::Backend& store, Metrics& metrics,
+         const RouteHook& hook = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  /// Bound port of the endpoint listener.
-  std::uint16_t endpoint_port() const;
-  /// Bound port of the federation listener (0 when disabled).
-  std::uint16_t federation_port() const;
-  /// Bound port of the ops listener (0 when disabled).
-  std::uint16_t ops_port() const;
+  /// Bound port of a listener (0 when it is disabled).
+  std::uint16_t port(Listener l) const;
   /// Serves until SIGTERM/SIGINT (drain: stop accepting, finish in-flight requests); SIGHUP
-  /// reloads the configuration file's certificates, limits and log level.
+  /// reloads the configuration file (limits, logging, certificates, breaker settings).
   void run();
 
  private:

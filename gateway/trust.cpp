@@ -14,7 +14,7 @@
 #include <memory>
 #include <mutex>
 
-#include "proto/aka/hex.hpp"
+#include "proto/pki/x509.hpp"
 
 namespace oag::gateway {
 
@@ -48,41 +48,20 @@ X509_STORE* store_for(const std::string& path) {
   return e.store.get();
 }
 
-X509* from_der(const std::string& der) {
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  return d2i_X509(nullptr, &p, static_cast<long>(der.size()));
-}
-
 }  // namespace
-
-std::string spki_sha256(const std::string& leaf_der) {
-  X509* cert = from_der(leaf_der);
-  if (cert == nullptr) return {};
-  unsigned char* spki = nullptr;
-  const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
-  std::string out;
-  if (n > 0) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_Digest(spki, static_cast<std::size_t>(n), md, &len, EVP_sha256(), nullptr);
-    out = aka::to_hex(aka::ByteView(md, len));
-  }
-  OPENSSL_free(spki);
-  X509_free(cert);
-  return out;
-}
 
 bool peer_trusted(const storage::Agreement& a, const CertChain& chain, bool as_server) {
   if (chain.empty()) return false;
-  if (!a.trust_spki_sha256.empty() && spki_sha256(chain.front()) == a.trust_spki_sha256)
+  if (!a.trust_spki_sha256.empty() &&
+      pki::spki_sha256(pki::cert_from_der(chain.front()).get()) == a.trust_spki_sha256)
     return true;
   if (a.trust_ca_file.empty()) return false;
   X509_STORE* store = store_for(a.trust_ca_file);
   if (store == nullptr) return false;
-  X509* leaf = from_der(chain.front());
+  X509* leaf = pki::cert_from_der(chain.front()).release();
   STACK_OF(X509)* untrusted = sk_X509_new_null();
   for (std::size_t i = 1; i < chain.size(); ++i)
-    if (X509* c = from_der(chain[i])) sk_X509_push(untrusted, c);
+    if (X509* c = pki::cert_from_der(chain[i]).release()) sk_X509_push(untrusted, c);
   X509_STORE_CTX* ctx = X509_STORE_CTX_new();
   bool ok = leaf != nullptr && X509_STORE_CTX_init(ctx, store, leaf, untrusted) == 1;
   if (ok) {

@@ -7,12 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "gateway/http_types.hpp"
 #include "storage/types.hpp"
 
 namespace oag::gateway {
-
-/// A peer certificate chain as DER (leaf first).
-using CertChain = std::vector<std::string>;
 
 /// True when `chain` satisfies the agreement's trust (CA file or SPKI pin); `as_server` checks
 /// the certificate for TLS server use (the peer we call), else for client use (a peer calling).
@@ -31,8 +29,5 @@ class TrustCache {
   std::mutex mu_;
   std::map<std::string, bool> verdicts_;
 };
-
-/// Lower-case hex SHA-256 of the leaf's SubjectPublicKeyInfo (what an SPKI pin names).
-std::string spki_sha256(const std::string& leaf_der);
 
 }  // namespace oag::gateway

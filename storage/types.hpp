@@ -9,15 +9,14 @@
 
 #include "proto/aka/bytes.hpp"
 #include "proto/aka/vector.hpp"
+#include "proto/ident/ident.hpp"
 
 namespace oag::storage {
 
-/// A vector kind: GSM triplet or AKA quintet.
-enum class Kind { sim, aka };
-/// "sim" or "aka".
-const char* to_string(Kind k) noexcept;
-/// Parses "sim" / "aka".
-std::optional<Kind> parse_kind(std::string_view s) noexcept;
+/// A vector kind: GSM triplet or AKA quintet (the one definition is proto/ident's).
+using Kind = ident::Kind;
+using ident::parse_kind;
+using ident::to_string;
 
 /// Bit set of kinds.
 enum KindMask : unsigned { kSim = 1u, kAka = 2u, kBoth = 3u };
@@ -82,6 +81,12 @@ struct Agreement {
   std::int64_t valid_until_ms = 0;       ///< end of validity (UTC ms), 0 = open
   State state = State::active;           ///< state
 };
+
+/// True when `a` is in force at `now_ms` (UTC ms): active, and within its validity dates.
+inline bool in_force(const Agreement& a, std::int64_t now_ms) noexcept {
+  return a.state == State::active && now_ms >= a.valid_from_ms &&
+         (a.valid_until_ms == 0 || now_ms < a.valid_until_ms);
+}
 
 /// One issue request (DESIGN §4): everything the transaction needs.
 struct IssueRequest {
@@ -168,13 +173,5 @@ struct ChainReport {
   std::optional<std::uint64_t> first_bad;  ///< first record that breaks the chain
   std::string reason;                      ///< why it is bad
 };
-
-/// A NAI as the store accepts it: user@realm, one '@', printable ASCII without spaces, quotes,
-/// backslash, ',', ';', '<', '>', at most 253 bytes. The same rule as wire::valid_nai (proto
-/// may not depend on storage, nor storage on proto/wire); a test holds the two together.
-bool valid_nai(std::string_view nai);
-
-/// The realm of a NAI (after the last '@'), or empty.
-std::string realm_of(std::string_view nai);
 
 }  // namespace oag::storage

@@ -1,9 +1,13 @@
 #include "proto/aka/sqn.hpp"
 
+#include "proto/ident/ident.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
 namespace oag::aka {
+
+static_assert(ident::kMaxIndSlot == (1u << kMaxIndLen) - 1, "an IND slot must fit the longest IND");
 
 Sqn Sqn::from_seq_ind(std::uint64_t seq, std::uint32_t ind, unsigned ind_len) {
   if (ind_len > kMaxIndLen)

@@ -88,10 +88,6 @@ bool parse_res(std::string_view hex, Kind k, std::vector<std::uint8_t>& res, std
 
 }  // namespace
 
-std::string_view to_string(Kind k) noexcept {
-  return k == Kind::sim ? "sim" : "aka";
-}
-
 bool is_oag1(std::string_view tag) noexcept {
   return tag.starts_with("oag1.");
 }

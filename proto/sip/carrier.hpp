@@ -9,14 +9,13 @@
 #include <vector>
 
 #include "proto/aka/bytes.hpp"
+#include "proto/ident/ident.hpp"
 
 namespace oag::sip {
 
-/// Which vector a carrier belongs to.
-enum class Kind { sim, aka };
-
-/// "sim" or "aka".
-std::string_view to_string(Kind k) noexcept;
+/// Which vector a carrier belongs to (the one definition is proto/ident's).
+using Kind = ident::Kind;
+using ident::to_string;
 
 /// The branch prefix every RFC 3261 branch starts with.
 inline constexpr std::string_view kMagicCookie = "z9hG4bK";

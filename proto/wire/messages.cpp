@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "proto/aka/hex.hpp"
+#include "proto/ident/ident.hpp"
 
 namespace oag::wire {
 
@@ -56,18 +57,6 @@ std::variant<aka::Bytes<N>, Problem> hex_field(const Json& j, const char* name) 
 
 }  // namespace
 
-bool valid_nai(const std::string& s) {
-  const auto at = s.find('@');
-  if (s.empty() || s.size() > 253 || at == std::string::npos || at == 0 || at + 1 == s.size() ||
-      s.find('@', at + 1) != std::string::npos)
-    return false;
-  for (unsigned char c : s)
-    if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == ',' || c == ';' || c == '<' ||
-        c == '>')
-      return false;
-  return true;
-}
-
 std::variant<VectorRequest, Problem> parse_vector_request(const std::string& body,
                                                           bool federation) {
   auto parsed = parse_object(body);
@@ -80,12 +69,12 @@ std::variant<VectorRequest, Problem> parse_vector_request(const std::string& bod
   auto nai = string_field(j, "nai", true);
   if (auto* p = std::get_if<Problem>(&nai)) return *p;
   r.nai = std::get<std::string>(nai);
-  if (!valid_nai(r.nai)) return invalid_field("nai", "expected user@realm");
+  if (!ident::valid_nai(r.nai)) return invalid_field("nai", "expected user@realm");
   auto kind = string_field(j, "kind", true);
   if (auto* p = std::get_if<Problem>(&kind)) return *p;
-  r.kind = std::get<std::string>(kind);
-  if (r.kind != "sim" && r.kind != "aka")
-    return invalid_field("kind", "expected \"sim\" or \"aka\"");
+  const auto k = ident::parse_kind(std::get<std::string>(kind));
+  if (!k) return invalid_field("kind", "expected \"sim\" or \"aka\"");
+  r.kind = *k;
   if (const auto it = j.find("count"); it != j.end()) {
     if (!it->is_number_integer()) return invalid_field("count", "expected an integer");
     const auto n = it->get<std::int64_t>();
@@ -97,7 +86,7 @@ std::variant<VectorRequest, Problem> parse_vector_request(const std::string& bod
     auto req = string_field(j, "requester", true);
     if (auto* p = std::get_if<Problem>(&req)) return *p;
     r.requester = std::get<std::string>(req);
-    if (!valid_nai(r.requester)) return invalid_field("requester", "expected user@realm");
+    if (!ident::valid_nai(r.requester)) return invalid_field("requester", "expected user@realm");
     auto id = string_field(j, "request_id", true);
     if (auto* p = std::get_if<Problem>(&id)) return *p;
     r.request_id = std::get<std::string>(id);
@@ -145,9 +134,9 @@ std::string vectors_response(const std::string& subject, const std::string& issu
   for (const auto& v : vectors) {
     nlohmann::ordered_json o;
     o["id"] = v.id;
-    o["kind"] = v.kind;
+    o["kind"] = std::string(ident::to_string(v.kind));
     o["rand"] = aka::to_hex(v.rand);
-    if (v.kind == "sim") {
+    if (v.kind == ident::Kind::sim) {
       o["sres"] = aka::to_hex(v.xres.expose());
       o["kc"] = aka::to_hex(v.kc.expose());
     } else {
@@ -185,19 +174,21 @@ std::variant<VectorsAnswer, Problem> parse_vectors_response(const std::string& b
     for (auto* f : {&id, &kind, &expires})
       if (auto* p = std::get_if<Problem>(f)) return *p;
     v.id = std::get<std::string>(id);
-    v.kind = std::get<std::string>(kind);
+    const auto k = ident::parse_kind(std::get<std::string>(kind));
+    if (!k) return invalid_field("kind", "expected \"sim\" or \"aka\"");
+    v.kind = *k;
     v.expires = std::get<std::string>(expires);
     auto rand = hex_field<16>(o, "rand");
     if (auto* p = std::get_if<Problem>(&rand)) return *p;
     v.rand = std::get<aka::Bytes<16>>(rand);
-    if (v.kind == "sim") {
+    if (v.kind == ident::Kind::sim) {
       auto sres = hex_field<4>(o, "sres");
       auto kc = hex_field<8>(o, "kc");
       if (auto* p = std::get_if<Problem>(&sres)) return *p;
       if (auto* p = std::get_if<Problem>(&kc)) return *p;
       v.xres = aka::SecretVec<32>(std::get<aka::Bytes<4>>(sres));
       v.kc = aka::Secret<8>(std::get<aka::Bytes<8>>(kc));
-    } else if (v.kind == "aka") {
+    } else {
       auto autn = hex_field<16>(o, "autn");
       auto ck = hex_field<16>(o, "ck");
       auto ik = hex_field<16>(o, "ik");
@@ -212,8 +203,6 @@ std::variant<VectorsAnswer, Problem> parse_vectors_response(const std::string& b
       v.ck = aka::Secret<16>(std::get<aka::Bytes<16>>(ck));
       v.ik = aka::Secret<16>(std::get<aka::Bytes<16>>(ik));
       v.xres = aka::SecretVec<32>(*xres);
-    } else {
-      return invalid_field("kind", "expected \"sim\" or \"aka\"");
     }
     out.push_back(std::move(v));
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proto/aka/bytes.hpp"
+#include "proto/ident/ident.hpp"
 #include "proto/wire/problem.hpp"
 
 namespace oag::wire {
@@ -18,11 +19,11 @@ inline constexpr unsigned kMaxCount = 16;
 
 /// POST /v1/vectors (and, with requester and request_id, POST /v1/federation/vectors).
 struct VectorRequest {
-  std::string nai;         ///< subject
-  std::string kind;        ///< "sim" or "aka"
-  unsigned count = 1;      ///< 1..kMaxCount
-  std::string requester;   ///< federation only
-  std::string request_id;  ///< federation only (UUID)
+  std::string nai;                      ///< subject
+  ident::Kind kind = ident::Kind::aka;  ///< sim or aka
+  unsigned count = 1;                   ///< 1..kMaxCount
+  std::string requester;                ///< federation only
+  std::string request_id;               ///< federation only (UUID)
 };
 
 /// POST /v1/vectors/{id}/result
@@ -38,14 +39,14 @@ struct ResyncRequest {
 
 /// A vector in a response; sim vectors use sres/kc, aka vectors autn/xres/ck/ik.
 struct WireVector {
-  std::string id;           ///< vector id
-  std::string kind;         ///< "sim" or "aka"
-  aka::Bytes<16> rand{};    ///< RAND
-  std::string expires;      ///< RFC 3339 UTC
-  aka::Bytes<16> autn{};    ///< aka
-  aka::SecretVec<32> xres;  ///< aka: XRES; sim: SRES
-  aka::Secret<16> ck, ik;   ///< aka
-  aka::Secret<8> kc;        ///< sim
+  std::string id;                       ///< vector id
+  ident::Kind kind = ident::Kind::aka;  ///< sim or aka
+  aka::Bytes<16> rand{};                ///< RAND
+  std::string expires;                  ///< RFC 3339 UTC
+  aka::Bytes<16> autn{};                ///< aka
+  aka::SecretVec<32> xres;              ///< aka: XRES; sim: SRES
+  aka::Secret<16> ck, ik;               ///< aka
+  aka::Secret<8> kc;                    ///< sim
 };
 
 /// Parses the endpoint's vector request; `federation` also requires requester and request_id.
@@ -71,8 +72,5 @@ std::variant<VectorsAnswer, Problem> parse_vectors_response(const std::string& b
 
 /// Unix ms as RFC 3339 UTC with milliseconds.
 std::string rfc3339(std::int64_t ms);
-
-/// A NAI as the API accepts it: user@realm, printable, no spaces, at most 253 bytes.
-bool valid_nai(const std::string& s);
 
 }  // namespace oag::wire

@@ -205,10 +205,8 @@ std::optional<Error> check_subscriber(const SubscriberInput& in) {
   const auto bad = [](std::string field, std::string why) {
     return Error{Errc::invalid, field + ": " + why};
   };
-  if (!valid_nai(in.nai)) return bad("nai", "expected user@realm without spaces or quotes");
-  if (in.imsi.size() < 6 || in.imsi.size() > 15 ||
-      in.imsi.find_first_not_of("0123456789") != std::string::npos)
-    return bad("imsi", "expected 6 to 15 digits");
+  if (!ident::valid_nai(in.nai)) return bad("nai", "expected user@realm without spaces or quotes");
+  if (!ident::valid_imsi(in.imsi)) return bad("imsi", "expected 6 to 15 digits");
   try {
     in.keys.validate();
   } catch (const std::invalid_argument& e) {
@@ -602,8 +600,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
           b.event = "issue";
           b.requester = p.requester;
           b.subject = p.subject;
-          b.requester_realm = realm_of(p.requester);
-          b.subject_realm = realm_of(p.subject);
+          b.requester_realm = ident::realm_of(p.requester);
+          b.subject_realm = ident::realm_of(p.subject);
           b.agreement = p.agreement;
           b.kind = p.kind;
           b.count = p.count;
@@ -671,8 +669,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       b.event = "result";
       b.requester = requester;
       b.subject = subject;
-      b.requester_realm = realm_of(requester);
-      b.subject_realm = realm_of(subject);
+      b.requester_realm = ident::realm_of(requester);
+      b.subject_realm = ident::realm_of(subject);
       b.agreement = agreement;
       b.kind = parse_kind(kind).value_or(Kind::aka);
       b.count = 0;  // the issue record carries the count; this one carries the outcome
@@ -715,7 +713,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     return call<Done>([this, c]() -> Result<Done> {
       if (c.serial.empty() || !aka::from_hex(c.serial))
         return Error{Errc::invalid, "serial: hex expected"};
-      if (!valid_nai(c.nai)) return Error{Errc::invalid, "nai: expected user@realm"};
+      if (!ident::valid_nai(c.nai)) return Error{Errc::invalid, "nai: expected user@realm"};
       auto u = ws_->cert_insert.use();
       u.bind(1, c.serial)
           .bind(2, c.nai)
@@ -1113,8 +1111,8 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     b.event = "issue";
     b.requester = req.requester;
     b.subject = req.subject;
-    b.requester_realm = realm_of(req.requester);
-    b.subject_realm = realm_of(req.subject);
+    b.requester_realm = ident::realm_of(req.requester);
+    b.subject_realm = ident::realm_of(req.subject);
     b.agreement = req.agreement;
     b.kind = req.kind;
     b.count = req.count;

@@ -30,7 +30,9 @@ $ctl --config "$work/op/oagd.json" endpoint issue-cert --nai alice@op-a.example 
 python3 - "$work/op/oagd.json" "$work/oagd.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
-c["listeners"] = {"endpoint": {"address": "127.0.0.1", "port": 0}, "ops": {"port": 0}}
+c["listeners"] = {"endpoint": {"address": "127.0.0.1", "port": 0}, "ops": {"port": 0},
+                  "federation": {"address": "127.0.0.1", "port": 0},
+                  "visitor": {"address": "127.0.0.1", "port": 0}}
 c["logging"] = {"level": "warn"}
 json.dump(c, open(sys.argv[2], "w"))
 PY

@@ -26,18 +26,19 @@ TEST_CASE("the AG client pools its connection and maps problems", "[client]") {
   Gateway a("op-a.example", {"alice"});
   client::Gateway ag(options_for(a, "alice"));
   for (int i = 0; i < 5; ++i) {
-    auto r = ag.fetch_vectors("alice@op-a.example", "aka", 2);
+    auto r = ag.fetch_vectors("alice@op-a.example", ident::Kind::aka, 2);
     REQUIRE(std::holds_alternative<client::VectorSet>(r));
     CHECK(std::get<client::VectorSet>(r).vectors.size() == 2);
     CHECK(std::get<client::VectorSet>(r).issuer == "op-a.example");
   }
   CHECK(ag.connections_opened() == 1);
-  auto r = ag.fetch_vectors("nobody@op-a.example", "sim", 1);
+  auto r = ag.fetch_vectors("nobody@op-a.example", ident::Kind::sim, 1);
   REQUIRE(std::holds_alternative<client::Error>(r));
   CHECK(std::get<client::Error>(r).status == 404);
-  r = ag.fetch_vectors("bob@op-b.example", "sim", 1);
+  r = ag.fetch_vectors("bob@op-b.example", ident::Kind::sim, 1);
   CHECK(std::get<client::Error>(r).code == "no-agreement");
-  const auto v = std::get<client::VectorSet>(ag.fetch_vectors("alice@op-a.example", "sim", 1));
+  const auto v =
+      std::get<client::VectorSet>(ag.fetch_vectors("alice@op-a.example", ident::Kind::sim, 1));
   CHECK(!ag.report_result(v.vectors.at(0).id, true));
   const auto again = ag.report_result(v.vectors.at(0).id, true);
   REQUIRE(again);
@@ -48,7 +49,7 @@ TEST_CASE("the AG client pools its connection and maps problems", "[client]") {
   CHECK(ag.connections_opened() == 1);
   // The gateway gone: a transport error, quickly.
   a.stop();
-  r = ag.fetch_vectors("alice@op-a.example", "sim", 1);
+  r = ag.fetch_vectors("alice@op-a.example", ident::Kind::sim, 1);
   CHECK(std::get<client::Error>(r).status == 0);
   CHECK(std::get<client::Error>(r).code == "transport");
 

@@ -58,6 +58,7 @@ struct Gateway {
     auto c = json::parse(std::ifstream(dir.file("oagd.json")));
     c["listeners"] = {{"endpoint", {{"address", "127.0.0.1"}, {"port", 0}}},
                       {"federation", {{"address", "127.0.0.1"}, {"port", 0}}},
+                      {"visitor", {{"address", "127.0.0.1"}, {"port", 0}}},
                       {"ops", {{"port", 0}}}};
     c["federation"] = {{"connect_timeout_ms", 1000},
                        {"total_timeout_ms", 1500},
@@ -70,7 +71,7 @@ struct Gateway {
   ~Gateway() { stop(); }
 
   void start() {
-    endpoint_port = ops_port = federation_port = 0;
+    endpoint_port = ops_port = federation_port = visitor_port = 0;
     int out[2];
     REQUIRE(pipe2(out, O_CLOEXEC) == 0);
     pid = fork();
@@ -95,10 +96,13 @@ struct Gateway {
       char name[32];
       char addr[64];
       unsigned port = 0;
-      if (std::sscanf(got.c_str(), "listening %31s %63s %u", name, addr, &port) == 3)
-        (std::string(name) == "endpoint"     ? endpoint_port
-         : std::string(name) == "federation" ? federation_port
-                                             : ops_port) = static_cast<unsigned short>(port);
+      if (std::sscanf(got.c_str(), "listening %31s %63s %u", name, addr, &port) == 3) {
+        const std::string n = name;
+        (n == "endpoint"     ? endpoint_port
+         : n == "federation" ? federation_port
+         : n == "visitor"    ? visitor_port
+                             : ops_port) = static_cast<unsigned short>(port);
+      }
       got.clear();
     }
     close(out[0]);
@@ -143,7 +147,7 @@ struct Gateway {
   std::string cfg;
   pid_t pid = -1;
   int exit_status = -1;
-  unsigned short endpoint_port = 0, ops_port = 0, federation_port = 0;
+  unsigned short endpoint_port = 0, ops_port = 0, federation_port = 0, visitor_port = 0;
 };
 
 /// The URL of a gateway's federation listener.

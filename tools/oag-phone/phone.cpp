@@ -227,7 +227,7 @@ struct CallResult {
 CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag = "") {
   CallResult res;
   const auto t0 = Clock::now();
-  const auto kind = o.kind == "aka" ? sip::Kind::aka : sip::Kind::sim;
+  const auto kind = *ident::parse_kind(o.kind);  // main checked it
   std::optional<client::CallerAuth> auth;
   std::string from_tag = forced_tag;
   if (from_tag.empty()) {

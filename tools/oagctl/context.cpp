@@ -7,30 +7,19 @@
 
 namespace oag::tools {
 
-nlohmann::json Context::load_config() const {
-  std::ifstream in(config_file);
-  if (!in) throw UsageError("--config: cannot read " + config_file);
-  try {
-    auto j = nlohmann::json::parse(in);
-    if (!j.is_object()) throw UsageError("--config: " + config_file + ": expected a JSON object");
-    return j;
-  } catch (const nlohmann::json::parse_error& e) {
-    throw UsageError("--config: " + config_file + ": " + e.what());
+const config::Config& Context::config() const {
+  if (!config_) {
+    try {
+      config_ = std::make_shared<config::Config>(config::load_config(config_file));
+    } catch (const config::ConfigError& e) {
+      // oagd's reader, oagd's message: the JSON path of what is wrong.
+      const std::string what = e.what();
+      throw UsageError(what.rfind("--config:", 0) == 0 ? what
+                                                       : "--config: " + config_file + ": " + what);
+    }
   }
+  return *config_;
 }
-
-namespace {
-std::string str_at(const nlohmann::json& j, const char* section, const char* key,
-                   const std::string& file) {
-  const auto s = j.find(section);
-  if (s == j.end() || !s->is_object())
-    throw UsageError("--config: " + file + ": missing object \"" + section + "\"");
-  const auto v = s->find(key);
-  if (v == s->end() || !v->is_string())
-    throw UsageError("--config: " + file + ": " + section + "." + key + ": expected a string");
-  return v->get<std::string>();
-}
-}  // namespace
 
 storage::BackendConfig Context::backend_config() const {
   storage::BackendConfig cfg;
@@ -38,11 +27,11 @@ storage::BackendConfig Context::backend_config() const {
   if (!config_file.empty()) {
     if (!db_path.empty() || !master_key.empty())
       throw UsageError("--config: give either --config or --db/--master-key");
-    const auto j = load_config();
-    cfg.backend = j.at("store").value("backend", "sqlite");
-    cfg.path = str_at(j, "store", "path", config_file);
-    key_file = str_at(j, "store", "master_key_file", config_file);
-    cfg.ind_slot = j.at("store").value("ind_slot", 0u);
+    const auto& c = config();
+    cfg.backend = c.store_backend;
+    cfg.path = c.store_path;
+    key_file = c.master_key_file;
+    cfg.ind_slot = c.ind_slot;
   } else {
     if (db_path.empty()) throw UsageError("--db: required (or --config)");
     if (master_key.empty()) throw UsageError("--master-key: required (or --config)");
@@ -69,26 +58,27 @@ storage::Backend& Context::backend(bool migrate) {
   return *backend_;
 }
 
-PkiPaths Context::pki() const {
+config::PkiPaths Context::pki() const {
   if (config_file.empty())
     throw UsageError("--config: needed to find the operator's CAs (written by oagctl init)");
-  const auto j = load_config();
-  PkiPaths p;
-  p.endpoint_ca_cert = str_at(j, "pki", "endpoint_ca_cert", config_file);
-  p.endpoint_ca_key = str_at(j, "pki", "endpoint_ca_key", config_file);
-  p.federation_ca_cert = str_at(j, "pki", "federation_ca_cert", config_file);
-  p.federation_ca_key = str_at(j, "pki", "federation_ca_key", config_file);
-  p.server_cert = str_at(j, "pki", "server_cert", config_file);
-  p.server_key = str_at(j, "pki", "server_key", config_file);
-  p.federation_cert = str_at(j, "pki", "federation_cert", config_file);
-  p.federation_key = str_at(j, "pki", "federation_key", config_file);
+  const auto& p = config().pki;
+  const std::pair<const std::string*, const char*> need[] = {
+      {&p.endpoint_ca_cert, "endpoint_ca_cert"},
+      {&p.endpoint_ca_key, "endpoint_ca_key"},
+      {&p.federation_ca_cert, "federation_ca_cert"},
+      {&p.federation_ca_key, "federation_ca_key"},
+      {&p.server_cert, "server_cert"},
+      {&p.server_key, "server_key"},
+      {&p.federation_cert, "federation_cert"},
+      {&p.federation_key, "federation_key"}};
+  for (const auto& [value, name] : need)
+    if (value->empty())
+      throw UsageError("--config: " + config_file + ": pki." + name + ": required");
   return p;
 }
 
 std::string Context::realm() const {
-  if (config_file.empty()) return {};
-  const auto j = load_config();
-  return j.value("realm", "");
+  return config_file.empty() ? std::string() : config().realm;
 }
 
 void Context::print(const nlohmann::ordered_json& j, const std::string& text) const {

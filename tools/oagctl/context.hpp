@@ -6,17 +6,13 @@
 #include <memory>
 #include <string>
 
+#include "config/config.hpp"
 #include "storage/store.hpp"
 
 namespace oag::tools {
 
-/// Paths of the operator's PKI, as written by `oagctl init` into the config file.
-struct PkiPaths {
-  std::string endpoint_ca_cert, endpoint_ca_key;      ///< signs endpoint and server certificates
-  std::string federation_ca_cert, federation_ca_key;  ///< signs the federation certificate
-  std::string server_cert, server_key;                ///< the endpoint listener's certificate
-  std::string federation_cert, federation_key;  ///< the federation listener/client certificate
-};
+/// Paths of the operator's PKI (the "pki" section of oagd.json).
+using PkiPaths = config::PkiPaths;
 
 /// Global options and the lazily opened store.
 class Context {
@@ -38,7 +34,9 @@ class Context {
   void print(const nlohmann::ordered_json& j, const std::string& text = {}) const;
 
  private:
-  nlohmann::json load_config() const;
+  // oagd.json through oagd's own reader; throws UsageError with its JSON path.
+  const config::Config& config() const;
+  mutable std::shared_ptr<const config::Config> config_;
   std::unique_ptr<storage::Backend> backend_;
 };
 

@@ -1,6 +1,8 @@
 // oagctl endpoint issue-cert | revoke | list
+#include <ctime>
 #include <filesystem>
 
+#include "proto/ident/ident.hpp"
 #include "tools/oagctl/commands.hpp"
 #include "tools/oagctl/pki.hpp"
 
@@ -41,7 +43,7 @@ void add_endpoint_commands(CLI::App& app, Context& ctx) {
   issue->callback([a, &ctx] {
     const auto pki_paths = ctx.pki();
     const std::string realm = ctx.realm();
-    if (!realm.empty() && storage::realm_of(a->nai) != realm)
+    if (!realm.empty() && ident::realm_of(a->nai) != realm)
       throw UsageError("--nai: " + a->nai + " is not in this operator's realm " + realm);
     must(ctx.backend().subscribers().get(a->nai));  // only our own subscribers get an identity
     pki::Cert ca_cert;
@@ -55,11 +57,11 @@ void add_endpoint_commands(CLI::App& app, Context& ctx) {
     pki::Spec spec;
     spec.common_name = a->nai;
     spec.organization = realm;
-    spec.days = a->days;
+    spec.lifetime_s = static_cast<std::int64_t>(a->days) * 86400;
     spec.uris = {"sip:" + a->nai};
     spec.client_auth = true;
     auto key = pki::generate_key();
-    auto cert = pki::issue(spec, key.get(), ca_cert.get(), ca_key.get());
+    auto cert = pki::issue(spec, key.get(), ca_cert.get(), ca_key.get(), std::time(nullptr));
     const auto base = std::filesystem::path(a->out_dir) / a->nai;
     try {
       std::filesystem::create_directories(a->out_dir);

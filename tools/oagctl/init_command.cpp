@@ -1,9 +1,11 @@
 // oagctl init: a new operator — database, master key, CAs and the gateway's certificates.
 #include <sys/stat.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
+#include "proto/ident/ident.hpp"
 #include "tools/oagctl/commands.hpp"
 #include "tools/oagctl/pki.hpp"
 
@@ -17,16 +19,10 @@ struct InitArgs {
   bool force = false;
 };
 
-bool valid_realm(const std::string& r) {
-  if (r.empty() || r.size() > 253 || r.front() == '.' || r.back() == '.') return false;
-  return std::all_of(r.begin(), r.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
-  });
-}
-
 void run_init(const InitArgs& a, Context& ctx) {
   namespace fs = std::filesystem;
-  if (!valid_realm(a.realm)) throw UsageError("--realm: expected a domain name like op-a.example");
+  if (!ident::valid_realm(a.realm))
+    throw UsageError("--realm: expected a domain name like op-a.example");
   const fs::path dir = fs::absolute(a.dir);
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -75,26 +71,29 @@ void run_init(const InitArgs& a, Context& ctx) {
   auto ep_ca_key = pki::generate_key();
   pki::Spec ca;
   ca.ca = true;
-  ca.days = 3650;
+  ca.lifetime_s = 3650LL * 86400;
+  ca.path_len = 1;  // room for the issuing CA the daemon signs endpoint certificates with
   ca.organization = a.realm;
   ca.common_name = a.realm + " OAG endpoint CA";
-  auto ep_ca = pki::issue(ca, ep_ca_key.get(), nullptr, nullptr);
+  const std::int64_t now = std::time(nullptr);
+  auto ep_ca = pki::issue(ca, ep_ca_key.get(), nullptr, nullptr, now);
   auto fed_ca_key = pki::generate_key();
   ca.common_name = a.realm + " OAG federation CA";
-  auto fed_ca = pki::issue(ca, fed_ca_key.get(), nullptr, nullptr);
+  ca.path_len = 0;
+  auto fed_ca = pki::issue(ca, fed_ca_key.get(), nullptr, nullptr, now);
 
   pki::Spec leaf;
   leaf.organization = a.realm;
   leaf.common_name = host;
-  leaf.days = 730;
+  leaf.lifetime_s = 730LL * 86400;
   leaf.dns = {host, "localhost"};
   leaf.ips = {"127.0.0.1", "::1"};
   leaf.server_auth = true;
   auto server_key = pki::generate_key();
-  auto server = pki::issue(leaf, server_key.get(), ep_ca.get(), ep_ca_key.get());
+  auto server = pki::issue(leaf, server_key.get(), ep_ca.get(), ep_ca_key.get(), now);
   leaf.client_auth = true;  // the federation certificate serves and also calls peers
   auto fed_key = pki::generate_key();
-  auto fed = pki::issue(leaf, fed_key.get(), fed_ca.get(), fed_ca_key.get());
+  auto fed = pki::issue(leaf, fed_key.get(), fed_ca.get(), fed_ca_key.get(), now);
 
   pki::write_cert(f("endpoint-ca.pem"), ep_ca.get(), false);
   pki::write_key(f("endpoint-ca.key"), ep_ca_key.get(), false);
@@ -151,7 +150,7 @@ void add_init_command(CLI::App& app, Context& ctx) {
       ->required();
   cmd->add_option("--db", a->db, "Database file (default DIR/oag.db)");
   cmd->add_option("--ind-slot", a->ind_slot, "IND slot of the first gateway instance")
-      ->check(CLI::Range(0u, 31u))
+      ->check(CLI::Range(0u, ident::kMaxIndSlot))
       ->capture_default_str();
   cmd->add_flag("--force", a->force,
                 "Overwrite an existing set-up (destroys its database and keys)");

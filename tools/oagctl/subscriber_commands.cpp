@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "proto/aka/hex.hpp"
+#include "proto/ident/ident.hpp"
 #include "tools/oagctl/commands.hpp"
 
 namespace oag::tools {
@@ -36,10 +37,8 @@ storage::SubscriberInput build(const RawSubscriber& r) {
   storage::SubscriberInput in;
   in.nai = r.nai;
   in.imsi = r.imsi;
-  if (!storage::valid_nai(r.nai)) throw FieldError{"nai", "expected user@realm"};
-  if (r.imsi.size() < 6 || r.imsi.size() > 15 ||
-      r.imsi.find_first_not_of("0123456789") != std::string::npos)
-    throw FieldError{"imsi", "expected 6 to 15 digits"};
+  if (!ident::valid_nai(r.nai)) throw FieldError{"nai", "expected user@realm"};
+  if (!ident::valid_imsi(r.imsi)) throw FieldError{"imsi", "expected 6 to 15 digits"};
   const auto algo = aka::parse_algorithm(r.algo);
   if (!algo) throw FieldError{"algo", "expected milenage, xor or tuak"};
   if (!r.op.empty() && !r.opc.empty()) throw FieldError{"op", "give op or opc, not both"};

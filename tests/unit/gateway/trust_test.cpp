@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "gateway/trust.hpp"
+#include "proto/pki/x509.hpp"
 #include "tests/unit/support/process.hpp"
 #include "tests/unit/support/temp_dir.hpp"
 
@@ -69,7 +70,7 @@ TEST_CASE("a connection's trust verdicts are cached per trust anchor, not per re
   // A pin: the leaf's SPKI hash.
   storage::Agreement pinned;
   pinned.id = "b-a-pin";
-  pinned.trust_spki_sha256 = gateway::spki_sha256(a_chain.front());
+  pinned.trust_spki_sha256 = pki::spki_sha256(pki::cert_from_der(a_chain.front()).get());
   CHECK(cache.trusted(pinned, a_chain, false));
   pinned.trust_spki_sha256 = std::string(64, 'a');
   pinned.id = "b-a-pin-2";

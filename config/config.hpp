@@ -1,12 +1,14 @@
 #pragma once
-// oagd's configuration: strict JSON (unknown keys and wrong types are refused with their JSON
-// path), defaults an operator would expect, and the checks of --check-config.
+// oagd.json, read once for everyone: oagd (its listeners, limits, logging) and oagctl (its store
+// and the operator's PKI files) use this one reader, so both refuse the same bad file with the
+// same message: strict JSON, unknown keys and wrong types named by their JSON path, defaults an
+// operator would expect, and the deeper checks of --check-config.
 
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 
-namespace oag::gateway {
+namespace oag::config {
 
 /// A configuration error; what() starts with the JSON path ("listeners.endpoint.port: ...").
 class ConfigError : public std::runtime_error {
@@ -20,7 +22,8 @@ struct TlsListener {
   std::uint16_t port = 8443;        ///< 0 = any free port (tests)
   std::string cert;                 ///< server certificate chain (PEM)
   std::string key;                  ///< its private key (PEM)
-  std::string client_ca;            ///< CA client certificates must chain to
+  std::string client_ca;            ///< endpoint only: CA client certificates must chain to
+  bool enabled = true;              ///< visitor only: off = not bound
 };
 
 /// The plain-HTTP monitoring listener.
@@ -42,13 +45,23 @@ struct FederationClient {
 struct Limits {
   unsigned max_connections = 10000;       ///< per listener; more are closed at once
   unsigned header_bytes = 8192;           ///< request line + headers
-  unsigned body_bytes = 16384;            ///< larger bodies get 413
+  unsigned body_bytes = 16384;            ///< larger bodies get 413 (a route may allow less)
   unsigned handshake_timeout_ms = 10000;  ///< TLS handshake
   unsigned header_timeout_ms = 10000;     ///< to receive a whole request once it started
   unsigned idle_timeout_ms = 60000;       ///< keep-alive wait for the next request
+  /// From a whole request to its answer: past it the client gets 503 and the connection closes.
+  unsigned handler_timeout_ms = 10000;
   /// How long a connection's authorisation (certificate not revoked, subscriber active) is
   /// reused before the store is asked again; 0 asks on every request.
   unsigned authorization_cache_ms = 1000;
+};
+
+/// Paths of the operator's PKI, as `oagctl init` writes them into the "pki" section.
+struct PkiPaths {
+  std::string endpoint_ca_cert, endpoint_ca_key;      ///< signs endpoint and server certificates
+  std::string federation_ca_cert, federation_ca_key;  ///< signs the federation certificate
+  std::string server_cert, server_key;          ///< the endpoint/visitor listeners' certificate
+  std::string federation_cert, federation_key;  ///< the federation certificate
 };
 
 /// The whole configuration.
@@ -60,14 +73,16 @@ struct Config {
   std::string master_key_file;           ///< store.master_key_file
   unsigned ind_slot = 0;                 ///< store.ind_slot
   unsigned vector_ttl_s = 600;           ///< store.vector_ttl_s
+  PkiPaths pki;                          ///< pki (oagctl's; defaults for the listeners)
   TlsListener endpoint;                  ///< listeners.endpoint
-  OpsListener ops;                       ///< listeners.ops
   TlsListener federation;                ///< listeners.federation (peer AGs; client_ca unused)
+  TlsListener visitor;                   ///< listeners.visitor (server auth only)
+  OpsListener ops;                       ///< listeners.ops
   bool federation_enabled = false;       ///< a federation certificate is configured
   FederationClient peers;                ///< federation: calls to peers
   Limits limits;                         ///< limits
   unsigned io_threads = 1;               ///< threads.io
-  unsigned store_threads = 2;            ///< threads.store (blocking reads)
+  unsigned store_threads = 2;            ///< threads.store (blocking lookups)
   std::string log_level = "info";        ///< logging.level
   bool log_json = false;                 ///< logging.format == "json"
 };
@@ -79,4 +94,9 @@ Config load_config(const std::string& path);
 /// master key file's mode, the database's schema. Throws ConfigError naming the JSON path.
 void check_config(const Config& c);
 
-}  // namespace oag::gateway
+/// Keeps in `next` the running values of what a SIGHUP cannot change (realm, store, listeners'
+/// addresses, ports and enablement, threads) and names those that differed, comma-separated by
+/// JSON path, for the warning that they take effect at the next start ("" when none did).
+std::string hold_restart_only(const Config& running, Config& next);
+
+}  // namespace oag::config

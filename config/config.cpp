@@ -1,4 +1,4 @@
-#include "gateway/config.hpp"
+#include "config/config.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -11,9 +11,10 @@
 #include <map>
 #include <memory>
 
+#include "proto/ident/ident.hpp"
 #include "storage/store.hpp"
 
-namespace oag::gateway {
+namespace oag::config {
 
 namespace {
 
@@ -61,12 +62,6 @@ class Object {
       fn(o);
     }
   }
-  // A section another program reads (oagctl's "pki"): accepted as an object, not interpreted.
-  const Json* passthrough(const char* key) {
-    const Json* v = get(key, false);
-    if (v && !v->is_object()) throw ConfigError(at(key) + ": expected object");
-    return v;
-  }
   std::string at(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
  private:
@@ -112,7 +107,6 @@ Config load_config(const std::string& path) {
   }
   Config c;
   c.file = path;
-  std::string server_cert, server_key, endpoint_ca, fed_cert, fed_key;
   {
     Object top(j, "");
     top.string("realm", c.realm, true);
@@ -122,24 +116,28 @@ Config load_config(const std::string& path) {
           s.string("backend", c.store_backend);
           s.string("path", c.store_path, true);
           s.string("master_key_file", c.master_key_file, true);
-          s.integer("ind_slot", c.ind_slot, 0, 1023);
+          s.integer("ind_slot", c.ind_slot, 0, ident::kMaxIndSlot);
           s.integer("vector_ttl_s", c.vector_ttl_s, 10, 86400);
         },
         true);
-    if (const Json* pki = top.passthrough("pki")) {
-      // Defaults for the endpoint listener from what `oagctl init` wrote.
-      server_cert = pki->value("server_cert", "");
-      server_key = pki->value("server_key", "");
-      endpoint_ca = pki->value("endpoint_ca_cert", "");
-      fed_cert = pki->value("federation_cert", "");
-      fed_key = pki->value("federation_key", "");
-    }
+    top.object("pki", [&](Object& p) {
+      p.string("endpoint_ca_cert", c.pki.endpoint_ca_cert);
+      p.string("endpoint_ca_key", c.pki.endpoint_ca_key);
+      p.string("federation_ca_cert", c.pki.federation_ca_cert);
+      p.string("federation_ca_key", c.pki.federation_ca_key);
+      p.string("server_cert", c.pki.server_cert);
+      p.string("server_key", c.pki.server_key);
+      p.string("federation_cert", c.pki.federation_cert);
+      p.string("federation_key", c.pki.federation_key);
+    });
+    // Listener defaults from what `oagctl init` wrote.
+    c.endpoint.cert = c.visitor.cert = c.pki.server_cert;
+    c.endpoint.key = c.visitor.key = c.pki.server_key;
+    c.endpoint.client_ca = c.pki.endpoint_ca_cert;
     c.federation.port = 8444;
-    c.federation.cert = fed_cert;
-    c.federation.key = fed_key;
-    c.endpoint.cert = server_cert;
-    c.endpoint.key = server_key;
-    c.endpoint.client_ca = endpoint_ca;
+    c.federation.cert = c.pki.federation_cert;
+    c.federation.key = c.pki.federation_key;
+    c.visitor.port = 8445;
     top.object("listeners", [&](Object& l) {
       l.object("endpoint", [&](Object& e) { tls_listener(e, c.endpoint); });
       l.object("federation", [&](Object& f) {
@@ -147,6 +145,13 @@ Config load_config(const std::string& path) {
         f.integer("port", c.federation.port, 0, 65535);
         f.string("cert", c.federation.cert);
         f.string("key", c.federation.key);
+      });
+      l.object("visitor", [&](Object& v) {
+        v.string("address", c.visitor.address);
+        v.integer("port", c.visitor.port, 0, 65535);
+        v.string("cert", c.visitor.cert);
+        v.string("key", c.visitor.key);
+        v.boolean("enabled", c.visitor.enabled);
       });
       l.object("ops", [&](Object& o) {
         o.string("address", c.ops.address);
@@ -161,6 +166,7 @@ Config load_config(const std::string& path) {
       l.integer("handshake_timeout_ms", c.limits.handshake_timeout_ms, 100, 600'000);
       l.integer("header_timeout_ms", c.limits.header_timeout_ms, 100, 600'000);
       l.integer("idle_timeout_ms", c.limits.idle_timeout_ms, 100, 3'600'000);
+      l.integer("handler_timeout_ms", c.limits.handler_timeout_ms, 10, 600'000);
       l.integer("authorization_cache_ms", c.limits.authorization_cache_ms, 0, 60'000);
     });
     top.object("federation", [&](Object& f) {
@@ -185,11 +191,14 @@ Config load_config(const std::string& path) {
         throw ConfigError(l.at("level") + ": expected trace, debug, info, warn or error");
     });
   }
-  if (c.realm.empty() || c.realm.find_first_of(" @,/") != std::string::npos)
-    throw ConfigError("realm: expected a domain name");
+  if (!ident::valid_realm(c.realm)) throw ConfigError("realm: expected a domain name");
   if (c.endpoint.cert.empty()) throw ConfigError("listeners.endpoint.cert: required");
   if (c.endpoint.key.empty()) throw ConfigError("listeners.endpoint.key: required");
   if (c.endpoint.client_ca.empty()) throw ConfigError("listeners.endpoint.client_ca: required");
+  if (c.visitor.enabled && c.visitor.cert.empty())
+    throw ConfigError("listeners.visitor.cert: required (or listeners.visitor.enabled: false)");
+  if (c.visitor.enabled && c.visitor.key.empty())
+    throw ConfigError("listeners.visitor.key: required (or listeners.visitor.enabled: false)");
   c.federation_enabled = !c.federation.cert.empty() || !c.federation.key.empty();
   if (c.federation_enabled && (c.federation.cert.empty() || c.federation.key.empty()))
     throw ConfigError(std::string("listeners.federation.") +
@@ -197,38 +206,34 @@ Config load_config(const std::string& path) {
   return c;
 }
 
+namespace {
+
+// A listener's certificate chain and key: readable, PEM, and a pair.
+void check_pair(const TlsListener& l, const std::string& json_path) {
+  readable(l.cert, json_path + ".cert");
+  readable(l.key, json_path + ".key");
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_method()), &SSL_CTX_free);
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), l.cert.c_str()) != 1)
+    throw ConfigError(json_path + ".cert: " + l.cert + " is not a PEM certificate chain");
+  FILE* f = std::fopen(l.key.c_str(), "r");
+  EVP_PKEY* k = f ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr) : nullptr;
+  if (f) std::fclose(f);
+  if (k == nullptr) throw ConfigError(json_path + ".key: " + l.key + " is not a PEM private key");
+  const bool ok = SSL_CTX_use_PrivateKey(ctx.get(), k) == 1;
+  EVP_PKEY_free(k);
+  if (!ok || SSL_CTX_check_private_key(ctx.get()) != 1)
+    throw ConfigError(json_path + ".key: does not match " + json_path + ".cert");
+}
+
+}  // namespace
+
 void check_config(const Config& c) {
-  readable(c.endpoint.cert, "listeners.endpoint.cert");
-  readable(c.endpoint.key, "listeners.endpoint.key");
+  check_pair(c.endpoint, "listeners.endpoint");
   readable(c.endpoint.client_ca, "listeners.endpoint.client_ca");
+  if (c.federation_enabled) check_pair(c.federation, "listeners.federation");
+  if (c.visitor.enabled) check_pair(c.visitor, "listeners.visitor");
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
                                                         &SSL_CTX_free);
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), c.endpoint.cert.c_str()) != 1)
-    throw ConfigError("listeners.endpoint.cert: " + c.endpoint.cert +
-                      " is not a PEM certificate chain");
-  {
-    FILE* f = std::fopen(c.endpoint.key.c_str(), "r");
-    EVP_PKEY* k = f ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr) : nullptr;
-    if (f) std::fclose(f);
-    if (k == nullptr)
-      throw ConfigError("listeners.endpoint.key: " + c.endpoint.key + " is not a PEM private key");
-    const bool ok = SSL_CTX_use_PrivateKey(ctx.get(), k) == 1;
-    EVP_PKEY_free(k);
-    if (!ok) throw ConfigError("listeners.endpoint.key: does not match listeners.endpoint.cert");
-  }
-  if (SSL_CTX_check_private_key(ctx.get()) != 1)
-    throw ConfigError("listeners.endpoint.key: does not match listeners.endpoint.cert");
-  if (c.federation_enabled) {
-    readable(c.federation.cert, "listeners.federation.cert");
-    readable(c.federation.key, "listeners.federation.key");
-    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> fed(SSL_CTX_new(TLS_method()), &SSL_CTX_free);
-    if (SSL_CTX_use_certificate_chain_file(fed.get(), c.federation.cert.c_str()) != 1)
-      throw ConfigError("listeners.federation.cert: " + c.federation.cert +
-                        " is not a PEM certificate chain");
-    if (SSL_CTX_use_PrivateKey_file(fed.get(), c.federation.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(fed.get()) != 1)
-      throw ConfigError("listeners.federation.key: does not match listeners.federation.cert");
-  }
   if (SSL_CTX_load_verify_locations(ctx.get(), c.endpoint.client_ca.c_str(), nullptr) != 1)
     throw ConfigError("listeners.endpoint.client_ca: " + c.endpoint.client_ca +
                       " holds no CA certificate");
@@ -254,4 +259,32 @@ void check_config(const Config& c) {
   }
 }
 
-}  // namespace oag::gateway
+std::string hold_restart_only(const Config& run, Config& next) {
+  std::string out;
+  const auto hold = [&out](auto& field, const auto& running, const char* path) {
+    if (field == running) return;
+    field = running;
+    if (out.find(path) == std::string::npos) out += (out.empty() ? "" : ", ") + std::string(path);
+  };
+  hold(next.realm, run.realm, "realm");
+  hold(next.store_backend, run.store_backend, "store");
+  hold(next.store_path, run.store_path, "store");
+  hold(next.master_key_file, run.master_key_file, "store");
+  hold(next.ind_slot, run.ind_slot, "store");
+  hold(next.vector_ttl_s, run.vector_ttl_s, "store");
+  const auto listener = [&](auto& n, const auto& r, const char* path) {
+    hold(n.address, r.address, path);
+    hold(n.port, r.port, path);
+    hold(n.enabled, r.enabled, path);
+  };
+  listener(next.endpoint, run.endpoint, "listeners.endpoint");
+  listener(next.federation, run.federation, "listeners.federation");
+  hold(next.federation_enabled, run.federation_enabled, "listeners.federation");
+  listener(next.visitor, run.visitor, "listeners.visitor");
+  listener(next.ops, run.ops, "listeners.ops");
+  hold(next.io_threads, run.io_threads, "threads");
+  hold(next.store_threads, run.store_threads, "threads");
+  return out;
+}
+
+}  // namespace oag::config

@@ -1,0 +1,60 @@
+#include "gateway/routes.hpp"
+
+#include "gateway/api/public.hpp"
+
+namespace oag::gateway {
+
+namespace {
+
+const std::vector<std::string> kJson = {"application/json"};
+
+template <typename T, typename Parse>
+std::function<std::variant<T, wire::Problem>(const Call&)> body_parser(Parse p) {
+  return [p](const Call& c) { return p(c.req.body); };
+}
+
+}  // namespace
+
+std::vector<Route> Routes::table() {
+  using L = Listener;
+  const auto endpoint_vectors = body_parser<wire::VectorRequest>(
+      [](const std::string& b) { return wire::parse_vector_request(b, false); });
+  const auto federation_vectors = body_parser<wire::VectorRequest>(
+      [](const std::string& b) { return wire::parse_vector_request(b, true); });
+  const auto result = body_parser<wire::ResultReport>(wire::parse_result_report);
+  const auto resync = body_parser<wire::ResyncRequest>(wire::parse_resync_request);
+  const auto plain = [this](void (*f)(const Services&, Call, Reply)) {
+    return Handler([this, f](Call c, Reply r) { f(svc_, std::move(c), std::move(r)); });
+  };
+  return {
+      // name, listener, method, path, content types, authentication, body limit, handler
+      {"vectors", L::endpoint, "POST", "/v1/vectors", kJson, Auth::endpoint_subscriber, 4096,
+       parse_then<wire::VectorRequest>(endpoint_vectors,
+                                       [this](Call c, wire::VectorRequest v, Reply r) {
+                                         endpoint_.vectors(std::move(c), std::move(v), r);
+                                       })},
+      {"result", L::endpoint, "POST", "/v1/vectors/{id}/result", kJson, Auth::endpoint_subscriber,
+       1024,
+       parse_then<wire::ResultReport>(result,
+                                      [this](Call c, wire::ResultReport v, Reply r) {
+                                        endpoint_.result(std::move(c), v, r);
+                                      })},
+      {"resync", L::endpoint, "POST", "/v1/resync", kJson, Auth::endpoint_subscriber, 1024,
+       parse_then<wire::ResyncRequest>(resync,
+                                       [this](Call c, wire::ResyncRequest v, Reply r) {
+                                         endpoint_.resync(std::move(c), v, r);
+                                       })},
+      {"federation", L::federation, "POST", "/v1/federation/vectors", kJson, Auth::federation_peer,
+       4096,
+       parse_then<wire::VectorRequest>(federation_vectors,
+                                       [this](Call c, wire::VectorRequest v, Reply r) {
+                                         issuer_.vectors(std::move(c), std::move(v), r);
+                                       })},
+      {"agent", L::visitor, "GET", "/v1/agent", {}, Auth::none, 0, plain(api::agent)},
+      {"healthz", L::ops, "GET", "/healthz", {}, Auth::none, 0, plain(api::healthz)},
+      {"readyz", L::ops, "GET", "/readyz", {}, Auth::none, 0, plain(api::readyz)},
+      {"metrics", L::ops, "GET", "/metrics", {}, Auth::none, 0, plain(api::metrics)},
+  };
+}
+
+}  // namespace oag::gateway

@@ -1,0 +1,31 @@
+#pragma once
+// oagd's route table: every route of every listener, one declaration each (the closing note of
+// the front-door issue lists it), and the handlers it names.
+
+#include <vector>
+
+#include "gateway/api/endpoint.hpp"
+#include "gateway/federation/broker.hpp"
+#include "gateway/federation/issuer.hpp"
+#include "gateway/router.hpp"
+#include "gateway/services.hpp"
+
+namespace oag::gateway {
+
+/// The handlers with state (breakers, token buckets) and the table that routes to them.
+class Routes {
+ public:
+  /// Handlers over `svc` (which must outlive this).
+  explicit Routes(const Services& svc)
+      : svc_(svc), broker_(svc), issuer_(svc), endpoint_(svc, broker_) {}
+  /// Every route of oagd.
+  std::vector<Route> table();
+
+ private:
+  const Services& svc_;
+  federation::Broker broker_;
+  federation::Issuer issuer_;
+  api::EndpointApi endpoint_;
+};
+
+}  // namespace oag::gateway

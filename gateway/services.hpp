@@ -1,0 +1,39 @@
+#pragma once
+// What handlers and authenticators share: the store, metrics, the configuration in force, the
+// store threads, and the client to peer gateways. No Asio here.
+
+#include <functional>
+#include <string>
+
+#include "gateway/http_types.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/peer_client.hpp"
+#include "gateway/problems.hpp"
+#include "gateway/runtime.hpp"
+#include "storage/store.hpp"
+
+namespace oag::gateway {
+
+/// The shared parts of the daemon, owned by the server.
+struct Services {
+  storage::Backend& store;      ///< the store
+  Metrics& metrics;             ///< counters
+  Runtime& runtime;             ///< the configuration in force
+  Post post;                    ///< store threads, by lane
+  PeerClient* peers = nullptr;  ///< peer gateways (null when federation is off)
+
+  /// Runs `fn` on a store thread of `lane`; an exception it throws answers 500 on `reply`.
+  void offload(Lane lane, const Reply& reply, const std::string& route,
+               std::function<void()> fn) const {
+    post(lane, [reply, route, fn = std::move(fn)] { run_guarded(reply, route, fn); });
+  }
+};
+
+/// A random (version 4) UUID: request ids.
+std::string new_uuid();
+/// Wall-clock Unix ms.
+std::int64_t wall_ms();
+/// Monotonic ms.
+std::int64_t steady_ms();
+
+}  // namespace oag::gateway
