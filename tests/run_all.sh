@@ -33,7 +33,7 @@ tests/bench/bench_federation.sh 1 4 >/dev/null   # a brokered vector through two
 tests/bench/bench_sip.sh 20 >/dev/null           # oag-phone calls through Kamailio, auth on and off
 # Nothing the tests, the demo scripts or the benchmarks started may outlive them.
 # (Only processes of this tree: a system Kamailio that Debian's package started is not ours.)
-ours='deploy/kamailio/kamailio\.cfg|gateway/oagd|oag-phone/oag-phone'
+ours='deploy/kamailio/kamailio\.cfg|gateway/oagd|integration/oagd_faults|oag-phone/oag-phone'
 if pgrep -f "$ours" >/dev/null; then
   echo "processes left behind:" >&2
   pgrep -a -f "$ours" | head >&2

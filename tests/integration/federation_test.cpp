@@ -132,6 +132,26 @@ TEST_CASE("issuing side: untrusted peer, foreign realm, rate and quota", "[feder
   auto r = fed_call(b, x, fed_body("bob@op-b.example"));
   CHECK(r.status == 403);
   CHECK(code_of(r) == "no-agreement");
+  // ...whatever its body: a peer is authenticated before its body is read, so an untrusted one
+  // learns nothing about the API's fields; a trusted one is told which field is wrong.
+  const auto raw = [&](const Gateway& as, const std::string& body, const std::string& type) {
+    test::TlsClient c(b.federation_port, b.dir.file("federation-ca.pem"),
+                      as.dir.file("federation.pem"), as.dir.file("federation.key"));
+    return c.request("POST", "/v1/federation/vectors", body, type);
+  };
+  for (const auto& [body, type] :
+       std::vector<std::pair<std::string, std::string>>{{"{not json", "application/json"},
+                                                        {R"({"nai":1})", "application/json"},
+                                                        {"x", "text/plain"}}) {
+    const auto refused = raw(x, body, type);
+    CHECK(refused.status == 403);
+    CHECK(code_of(refused) == "no-agreement");
+    CHECK(refused.body.find("certificate: not trusted") != std::string::npos);
+  }
+  const auto field = raw(a, R"({"nai":1})", "application/json");
+  CHECK(field.status == 400);
+  CHECK(json::parse(field.body).at("detail").get<std::string>().rfind("nai:", 0) == 0);
+  CHECK(raw(a, "x", "text/plain").status == 415);
   // The trusted peer asking for a subscriber of another realm.
   r = fed_call(b, a, fed_body("carol@op-c.example"));
   CHECK(r.status == 403);

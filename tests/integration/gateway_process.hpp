@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -42,10 +43,12 @@ inline void ctl_ok(const std::string& args) {
 // An operator directory with alice (active) and dave (to be disabled), their certificates, and
 // a running oagd.
 struct Gateway {
+  /// `tweak` edits the test configuration before the start; `binary` is the daemon to run.
   explicit Gateway(const std::string& realm_name = "op-a.example",
                    const std::vector<std::string>& users = {"alice", "dave"},
-                   unsigned breaker_open_ms = 60000)
-      : realm(realm_name) {
+                   unsigned breaker_open_ms = 60000, const std::function<void(json&)>& tweak = {},
+                   std::string binary = OAGD_PATH)
+      : realm(realm_name), daemon(std::move(binary)) {
     const std::string d = shell_quote(dir.path().string());
     ctl_ok("init --realm " + realm + " --dir " + d);
     cfg = shell_quote(dir.file("oagd.json"));
@@ -65,7 +68,8 @@ struct Gateway {
                        {"breaker_failures", 3},
                        {"breaker_open_ms", breaker_open_ms}};
     c["limits"] = {{"body_bytes", 1024}, {"header_timeout_ms", 500}};
-    std::ofstream(dir.file("test.json")) << c.dump(2);
+    if (tweak) tweak(c);
+    write_config(c);
     start();
   }
   ~Gateway() { stop(); }
@@ -80,7 +84,7 @@ struct Gateway {
       dup2(out[1], 1);
       const int err = ::open(dir.file("oagd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       dup2(err, 2);
-      execl(OAGD_PATH, OAGD_PATH, "--config", dir.file("test.json").c_str(),
+      execl(daemon.c_str(), daemon.c_str(), "--config", dir.file("test.json").c_str(),
             static_cast<char*>(nullptr));
       _exit(127);
     }
@@ -120,6 +124,30 @@ struct Gateway {
     return exit_status;
   }
 
+  /// The configuration the daemon reads (test.json).
+  json config() const { return json::parse(std::ifstream(dir.file("test.json"))); }
+  /// Rewrites test.json (a SIGHUP makes the daemon read it).
+  void write_config(const json& c) const { std::ofstream(dir.file("test.json")) << c.dump(2); }
+  /// SIGHUP, then waits (polling /metrics, no sleep-and-hope) until the daemon counted the
+  /// reload; true when it succeeded.
+  bool reload() const {
+    const auto count = [this](const char* result) {
+      const auto body = test::http_get(ops_port, "/metrics").body;
+      const std::string key = std::string("oag_config_reloads_total{result=\"") + result + "\"} ";
+      const auto at = body.find(key);
+      return at == std::string::npos ? -1 : std::stol(body.substr(at + key.size()));
+    };
+    const long ok0 = count("success"), bad0 = count("failure");
+    kill(pid, SIGHUP);
+    for (int i = 0; i < 2000; ++i) {
+      if (count("success") > ok0) return true;
+      if (count("failure") > bad0) return false;
+      usleep(5000);
+    }
+    FAIL("oagd did not count the reload");
+    return false;
+  }
+
   std::string log() const {
     std::ifstream in(dir.file("oagd.log"));
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -143,6 +171,7 @@ struct Gateway {
   }
 
   std::string realm;
+  std::string daemon;
   test::TempDir dir;
   std::string cfg;
   pid_t pid = -1;
