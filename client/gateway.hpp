@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "client/https.hpp"
 #include "proto/aka/bytes.hpp"
 #include "proto/aka/vector.hpp"
 #include "proto/wire/messages.hpp"
@@ -57,6 +58,9 @@ class AuthGateway {
   virtual std::optional<Error> resync(const aka::Bytes<16>& rand, const aka::Auts& auts) = 0;
 };
 
+/// The problem an AG answered (status 0: transport), out of an HTTPS reply.
+Error error_of(const HttpsReply& r);
+
 /// The HTTPS client.
 class Gateway final : public AuthGateway {
  public:
@@ -75,23 +79,9 @@ class Gateway final : public AuthGateway {
   unsigned connections_opened() const;
 
  private:
-  struct Connection;
-  struct Reply {
-    int status = 0;
-    std::string body;
-    std::string error;
-  };
-  Reply post(const std::string& path, const std::string& body);
-  std::unique_ptr<Connection> take();
-  void give_back(std::unique_ptr<Connection> c);
-  static Error error_of(const Reply& r);
+  HttpsReply post(const std::string& path, const std::string& body);
 
-  GatewayOptions options_;
-  struct Context;
-  std::unique_ptr<Context> ctx_;
-  mutable std::mutex mu_;
-  std::vector<std::unique_ptr<Connection>> idle_;
-  unsigned opened_ = 0;
+  HttpsClient https_;
 };
 
 }  // namespace oag::client

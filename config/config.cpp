@@ -129,6 +129,8 @@ Config load_config(const std::string& path) {
       p.string("server_key", c.pki.server_key);
       p.string("federation_cert", c.pki.federation_cert);
       p.string("federation_key", c.pki.federation_key);
+      p.string("issuing_ca_cert", c.pki.issuing_ca_cert);
+      p.string("issuing_ca_key", c.pki.issuing_ca_key);
     });
     // Listener defaults from what `oagctl init` wrote.
     c.endpoint.cert = c.visitor.cert = c.pki.server_cert;
@@ -168,6 +170,14 @@ Config load_config(const std::string& path) {
       l.integer("idle_timeout_ms", c.limits.idle_timeout_ms, 100, 3'600'000);
       l.integer("handler_timeout_ms", c.limits.handler_timeout_ms, 10, 600'000);
       l.integer("authorization_cache_ms", c.limits.authorization_cache_ms, 0, 60'000);
+    });
+    top.object("enroll", [&](Object& e) {
+      e.boolean("enabled", c.enroll.enabled);
+      e.integer("cert_lifetime_s", c.enroll.cert_lifetime_s, 300, 400LL * 86400);
+      e.integer("challenges_per_minute_per_nai", c.enroll.challenges_per_minute_per_nai, 1,
+                1'000'000);
+      e.integer("challenges_per_minute_per_address", c.enroll.challenges_per_minute_per_address, 1,
+                10'000'000);
     });
     top.object("federation", [&](Object& f) {
       f.integer("connect_timeout_ms", c.peers.connect_timeout_ms, 10, 60'000);
@@ -209,20 +219,25 @@ Config load_config(const std::string& path) {
 namespace {
 
 // A listener's certificate chain and key: readable, PEM, and a pair.
-void check_pair(const TlsListener& l, const std::string& json_path) {
-  readable(l.cert, json_path + ".cert");
-  readable(l.key, json_path + ".key");
+void check_pair(const std::string& cert, const std::string& key, const std::string& cert_path,
+                const std::string& key_path) {
+  readable(cert, cert_path);
+  readable(key, key_path);
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_method()), &SSL_CTX_free);
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), l.cert.c_str()) != 1)
-    throw ConfigError(json_path + ".cert: " + l.cert + " is not a PEM certificate chain");
-  FILE* f = std::fopen(l.key.c_str(), "r");
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1)
+    throw ConfigError(cert_path + ": " + cert + " is not a PEM certificate chain");
+  FILE* f = std::fopen(key.c_str(), "r");
   EVP_PKEY* k = f ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr) : nullptr;
   if (f) std::fclose(f);
-  if (k == nullptr) throw ConfigError(json_path + ".key: " + l.key + " is not a PEM private key");
+  if (k == nullptr) throw ConfigError(key_path + ": " + key + " is not a PEM private key");
   const bool ok = SSL_CTX_use_PrivateKey(ctx.get(), k) == 1;
   EVP_PKEY_free(k);
   if (!ok || SSL_CTX_check_private_key(ctx.get()) != 1)
-    throw ConfigError(json_path + ".key: does not match " + json_path + ".cert");
+    throw ConfigError(key_path + ": does not match " + cert_path);
+}
+
+void check_pair(const TlsListener& l, const std::string& json_path) {
+  check_pair(l.cert, l.key, json_path + ".cert", json_path + ".key");
 }
 
 }  // namespace
@@ -232,6 +247,9 @@ void check_config(const Config& c) {
   readable(c.endpoint.client_ca, "listeners.endpoint.client_ca");
   if (c.federation_enabled) check_pair(c.federation, "listeners.federation");
   if (c.visitor.enabled) check_pair(c.visitor, "listeners.visitor");
+  if (!c.pki.issuing_ca_cert.empty() || !c.pki.issuing_ca_key.empty())
+    check_pair(c.pki.issuing_ca_cert, c.pki.issuing_ca_key, "pki.issuing_ca_cert",
+               "pki.issuing_ca_key");
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
                                                         &SSL_CTX_free);
   if (SSL_CTX_load_verify_locations(ctx.get(), c.endpoint.client_ca.c_str(), nullptr) != 1)
@@ -282,6 +300,8 @@ std::string hold_restart_only(const Config& run, Config& next) {
   hold(next.federation_enabled, run.federation_enabled, "listeners.federation");
   listener(next.visitor, run.visitor, "listeners.visitor");
   listener(next.ops, run.ops, "listeners.ops");
+  hold(next.pki.issuing_ca_cert, run.pki.issuing_ca_cert, "pki.issuing_ca_cert");
+  hold(next.pki.issuing_ca_key, run.pki.issuing_ca_key, "pki.issuing_ca_key");
   hold(next.io_threads, run.io_threads, "threads");
   hold(next.store_threads, run.store_threads, "threads");
   return out;

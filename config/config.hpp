@@ -62,6 +62,16 @@ struct PkiPaths {
   std::string federation_ca_cert, federation_ca_key;  ///< signs the federation certificate
   std::string server_cert, server_key;          ///< the endpoint/visitor listeners' certificate
   std::string federation_cert, federation_key;  ///< the federation certificate
+  /// The intermediate oagd signs endpoint certificates with (SIM enrollment, renewal).
+  std::string issuing_ca_cert, issuing_ca_key;
+};
+
+/// SIM enrollment (DESIGN §9): POST /v1/enroll on the visitor listener.
+struct Enroll {
+  bool enabled = true;                          ///< off (or no issuing CA): the route answers 404
+  std::int64_t cert_lifetime_s = 86400;         ///< validity of an enrolled certificate
+  unsigned challenges_per_minute_per_nai = 10;  ///< each challenge costs a vector
+  unsigned challenges_per_minute_per_address = 600;  ///< per client IP address
 };
 
 /// The whole configuration.
@@ -81,6 +91,7 @@ struct Config {
   bool federation_enabled = false;       ///< a federation certificate is configured
   FederationClient peers;                ///< federation: calls to peers
   Limits limits;                         ///< limits
+  Enroll enroll;                         ///< enroll
   unsigned io_threads = 1;               ///< threads.io
   unsigned store_threads = 2;            ///< threads.store (blocking lookups)
   std::string log_level = "info";        ///< logging.level

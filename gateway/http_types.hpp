@@ -27,6 +27,7 @@ using CertChain = std::vector<std::string>;
 /// What one TLS connection established once, shared by its requests.
 struct Connection {
   Listener listener = Listener::ops;  ///< where it came in
+  std::string remote_address;         ///< the client's IP address
   std::string cert_nai;               ///< endpoint: the NAI its client certificate names
   std::string cert_serial;            ///< endpoint: lower-case hex serial of that certificate
   CertChain peer_chain;               ///< federation: the peer's chain, DER, leaf first
@@ -39,11 +40,12 @@ struct Connection {
 
 /// A request after the transport's checks (TLS, header and body size).
 struct Request {
-  std::string method;        ///< "POST", "GET", ...
-  std::string target;        ///< path (and query)
-  std::string content_type;  ///< Content-Type header
-  std::string body;          ///< body (within the listener's limit)
-  std::shared_ptr<Connection> conn = std::make_shared<Connection>();  ///< its connection
+  std::string method;                ///< "POST", "GET", ...
+  std::string target;                ///< path (and query)
+  std::string content_type;          ///< Content-Type header
+  std::string authorization;         ///< Authorization header (Digest, OAG-Session)
+  std::string body;                  ///< body (within the listener's limit)
+  std::shared_ptr<Connection> conn;  ///< its connection (the router makes one if none is given)
 
   /// The path without the query.
   std::string_view path() const { return std::string_view(target).substr(0, target.find('?')); }

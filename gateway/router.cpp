@@ -130,6 +130,10 @@ Router::Router(std::vector<Route> routes,
 }
 
 void Router::dispatch(Listener listener, Request req, Reply reply) const {
+  if (!req.conn) {
+    req.conn = std::make_shared<Connection>();
+    req.conn->listener = listener;
+  }
   // Route: known path on this listener.
   const std::string path(req.path());
   std::vector<const Route*> on_path;

@@ -7,6 +7,7 @@ namespace oag::gateway {
 namespace {
 
 const std::vector<std::string> kJson = {"application/json"};
+const std::vector<std::string> kPkcs10 = {"application/pkcs10"};
 
 template <typename T, typename Parse>
 std::function<std::variant<T, wire::Problem>(const Call&)> body_parser(Parse p) {
@@ -50,7 +51,17 @@ std::vector<Route> Routes::table() {
                                        [this](Call c, wire::VectorRequest v, Reply r) {
                                          issuer_.vectors(std::move(c), std::move(v), r);
                                        })},
+      {"renew", L::endpoint, "POST", "/v1/certificates/renew", kPkcs10, Auth::endpoint_subscriber,
+       8192,
+       parse_then<std::shared_ptr<pki::Csr>>(
+           api::parse_renew, [this](Call c, std::shared_ptr<pki::Csr> csr,
+                                    Reply r) { enroll_.renew(std::move(c), std::move(csr), r); })},
       {"agent", L::visitor, "GET", "/v1/agent", {}, Auth::none, 0, plain(api::agent)},
+      {"enroll", L::visitor, "POST", "/v1/enroll", kPkcs10, Auth::none, 8192,
+       parse_then<api::EnrollRequest>(api::parse_enroll,
+                                      [this](Call c, api::EnrollRequest e, Reply r) {
+                                        enroll_.enroll(std::move(c), std::move(e), r);
+                                      })},
       {"healthz", L::ops, "GET", "/healthz", {}, Auth::none, 0, plain(api::healthz)},
       {"readyz", L::ops, "GET", "/readyz", {}, Auth::none, 0, plain(api::readyz)},
       {"metrics", L::ops, "GET", "/metrics", {}, Auth::none, 0, plain(api::metrics)},

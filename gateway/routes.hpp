@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gateway/api/endpoint.hpp"
+#include "gateway/api/enroll.hpp"
 #include "gateway/federation/broker.hpp"
 #include "gateway/federation/issuer.hpp"
 #include "gateway/router.hpp"
@@ -17,7 +18,7 @@ class Routes {
  public:
   /// Handlers over `svc` (which must outlive this).
   explicit Routes(const Services& svc)
-      : svc_(svc), broker_(svc), issuer_(svc), endpoint_(svc, broker_) {}
+      : svc_(svc), broker_(svc), issuer_(svc), endpoint_(svc, broker_), enroll_(svc) {}
   /// Every route of oagd.
   std::vector<Route> table();
 
@@ -26,6 +27,7 @@ class Routes {
   federation::Broker broker_;
   federation::Issuer issuer_;
   api::EndpointApi endpoint_;
+  api::EnrollApi enroll_;
 };
 
 }  // namespace oag::gateway

@@ -59,9 +59,13 @@ std::shared_ptr<ssl::context> server_context(const config::TlsListener& l) {
 }
 
 // Endpoint: a client certificate of our endpoint CA is required in the handshake.
-std::shared_ptr<ssl::context> endpoint_context(const config::TlsListener& l) {
+std::shared_ptr<ssl::context> endpoint_context(const config::TlsListener& l,
+                                               const std::string& issuing_ca) {
   auto ctx = server_context(l);
   ctx->load_verify_file(l.client_ca);
+  // Certificates our issuing CA signed chain through it to the endpoint CA, also when the client
+  // sends its leaf alone.
+  if (!issuing_ca.empty()) ctx->load_verify_file(issuing_ca);
   SSL_CTX_set_client_CA_list(ctx->native_handle(), SSL_load_client_CA_file(l.client_ca.c_str()));
   ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
   return ctx;
@@ -90,7 +94,7 @@ struct TlsContexts {
 
 TlsContexts make_contexts(const config::Config& c) {
   TlsContexts t;
-  t.endpoint = endpoint_context(c.endpoint);
+  t.endpoint = endpoint_context(c.endpoint, c.pki.issuing_ca_cert);
   if (c.federation_enabled) t.federation = federation_context(c.federation);
   if (c.visitor.enabled) t.visitor = visitor_context(c.visitor);
   return t;
@@ -149,6 +153,12 @@ auto session_done(Listener l) {
       log::error(log::event::kInternalError, "connection failed", {{"listener", to_string(l)}});
     }
   };
+}
+
+std::string remote_address_of(const tcp::socket& s) {
+  boost::system::error_code ec;
+  const auto ep = s.remote_endpoint(ec);
+  return ec ? std::string() : ep.address().to_string();
 }
 
 CertChain peer_chain_of(SSL* s) {
@@ -335,10 +345,15 @@ struct Server::Impl {
         ioc(static_cast<int>(c.io_threads)),
         lookup_pool(c.store_threads),
         write_pool(1),
-        services{store, m, runtime,
+        services{store,
+                 m,
+                 runtime,
                  [this](Lane lane, std::function<void()> fn) {
                    asio::post(lane == Lane::lookup ? lookup_pool : write_pool, std::move(fn));
-                 }},
+                 },
+                 nullptr,
+                 nullptr,
+                 wall_ms},
         signals(ioc, SIGTERM, SIGINT, SIGHUP) {
     const auto cfg = runtime.get();
     tls = make_contexts(*cfg);
@@ -346,6 +361,9 @@ struct Server::Impl {
       peer_client = std::make_unique<HttpsPeerClient>(ioc, runtime);
       services.peers = peer_client.get();
     }
+    if (!cfg->pki.issuing_ca_cert.empty())
+      services.cert_issuer =
+          std::make_shared<CertIssuer>(cfg->pki.issuing_ca_cert, cfg->pki.issuing_ca_key);
     routes = std::make_unique<Routes>(services);
     auto table = routes->table();
     if (hook) hook(table, services);
@@ -477,6 +495,7 @@ struct Server::Impl {
         req.method = std::string(msg.method_string());
         req.target = std::string(msg.target());
         req.content_type = std::string(msg[http::field::content_type]);
+        req.authorization = std::string(msg[http::field::authorization]);
         req.body = std::move(msg.body());
         req.conn = conn;
         close = !msg.keep_alive();
@@ -535,6 +554,7 @@ struct Server::Impl {
     }
     auto conn = std::make_shared<Connection>();
     conn->listener = l;
+    conn->remote_address = remote_address_of(beast::get_lowest_layer(stream).socket());
     if (l == Listener::federation) {
       conn->peer_chain = peer_chain_of(stream.native_handle());
       conn->trust_cache = std::make_shared<TrustCache>();
@@ -557,6 +577,7 @@ struct Server::Impl {
     Slot slot(*this, Listener::ops, c);
     auto conn = std::make_shared<Connection>();
     conn->listener = Listener::ops;
+    conn->remote_address = remote_address_of(stream.socket());
     co_await serve(stream, std::move(conn));
     boost::system::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);

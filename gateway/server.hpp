@@ -21,7 +21,8 @@ class Server {
  public:
   /// Adds routes to oagd's table before the router checks it (test daemons use it to serve a
   /// handler that throws or never answers through the real server).
-  using RouteHook = std::function<void(std::vector<Route>&, const Services&)>;
+  /// It may also replace the services' clock (to test protocol deadlines without waiting).
+  using RouteHook = std::function<void(std::vector<Route>&, Services&)>;
 
   /// Sets up TLS and binds the listeners (port 0 picks a free port); throws on bind/TLS errors.
   Server(const config::Config& cfg, storage::Backend& store, Metrics& metrics,

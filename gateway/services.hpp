@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "gateway/cert_issuer.hpp"
 #include "gateway/http_types.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/peer_client.hpp"
@@ -21,6 +22,10 @@ struct Services {
   Runtime& runtime;             ///< the configuration in force
   Post post;                    ///< store threads, by lane
   PeerClient* peers = nullptr;  ///< peer gateways (null when federation is off)
+  /// Signs endpoint certificates (null without an issuing CA).
+  std::shared_ptr<const CertIssuer> cert_issuer;
+  /// Wall-clock Unix ms for protocol deadlines (a challenge's 30 s); tests may shift it.
+  std::function<std::int64_t()> clock;
 
   /// Runs `fn` on a store thread of `lane`; an exception it throws answers 500 on `reply`.
   void offload(Lane lane, const Reply& reply, const std::string& route,

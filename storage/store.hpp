@@ -102,6 +102,8 @@ class EndpointStore {
   virtual ~EndpointStore() = default;
   /// Records a newly issued certificate (conflict when the serial exists).
   virtual Result<Done> record(const EndpointCert& c) = 0;
+  /// Records `c` through the writer's group commit; `done` runs after the commit (any thread).
+  virtual void record_async(EndpointCert c, std::function<void(Result<Done>)> done) = 0;
   /// Revokes every unrevoked certificate of `nai`, or the one `serial` when not empty;
   /// returns how many were revoked (not_found when none matched).
   virtual Result<std::size_t> revoke(const std::string& nai, const std::string& serial) = 0;

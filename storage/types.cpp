@@ -28,6 +28,29 @@ const char* to_string(Errc e) noexcept {
   return "?";
 }
 
+const char* to_string(BillingKind k) noexcept {
+  switch (k) {
+    case BillingKind::sim:
+      return "sim";
+    case BillingKind::aka:
+      return "aka";
+    case BillingKind::enroll:
+      return "enroll";
+    case BillingKind::login:
+      return "login";
+    case BillingKind::charge:
+      return "charge";
+  }
+  return "?";
+}
+
+std::optional<BillingKind> parse_billing_kind(std::string_view s) noexcept {
+  for (const auto k : {BillingKind::sim, BillingKind::aka, BillingKind::enroll, BillingKind::login,
+                       BillingKind::charge})
+    if (s == to_string(k)) return k;
+  return std::nullopt;
+}
+
 const char* to_string(Role r) noexcept {
   switch (r) {
     case Role::local:

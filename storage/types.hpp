@@ -25,6 +25,18 @@ constexpr unsigned mask_of(Kind k) noexcept {
   return k == Kind::sim ? kSim : kAka;
 }
 
+/// What a billing record bills: a vector of a kind, or a service paid with one (DESIGN §4:
+/// `enroll` is a SIM enrollment's challenge; `login` and `charge` come with the roaming login).
+enum class BillingKind { sim, aka, enroll, login, charge };
+/// "sim", "aka", "enroll", "login" or "charge".
+const char* to_string(BillingKind k) noexcept;
+/// Parses a billing kind name.
+std::optional<BillingKind> parse_billing_kind(std::string_view s) noexcept;
+/// The billing kind of a plain vector issue.
+constexpr BillingKind billing_kind_of(Kind k) noexcept {
+  return k == Kind::sim ? BillingKind::sim : BillingKind::aka;
+}
+
 /// Whose billing record this is.
 enum class Role { local, sold, bought };
 /// "local", "sold" or "bought".
@@ -102,6 +114,8 @@ struct IssueRequest {
   std::string currency;           ///< currency of the price
   std::uint64_t quota = 0;        ///< vectors allowed per period under `agreement`, 0 = no limit
   std::int64_t quota_period_start_ms = 0;  ///< start of the current quota period (UTC ms)
+  /// Billed as this instead of the vector's kind (a SIM enrollment's challenge: enroll).
+  std::optional<BillingKind> billed_as;
 };
 
 /// A purchase from a peer (the broker's side of a federation request): billing only, since
@@ -146,24 +160,24 @@ struct IssueResult {
 
 /// One billing record (DESIGN §4). Keys never appear here.
 struct BillingRecord {
-  std::uint64_t seq = 0;               ///< gap-free, from 1
-  std::int64_t time_ms = 0;            ///< UTC ms
-  Role role = Role::local;             ///< local, sold or bought
-  std::string event;                   ///< "issue" or "result"
-  std::string requester;               ///< requester NAI
-  std::string subject;                 ///< subject NAI
-  std::string requester_realm;         ///< realm of the requester
-  std::string subject_realm;           ///< realm of the subject
-  std::string agreement;               ///< agreement id or empty
-  Kind kind = Kind::aka;               ///< kind
-  unsigned count = 0;                  ///< vectors in this record
-  std::int64_t unit_price_micros = 0;  ///< price per vector
-  std::string currency;                ///< currency
-  std::string request_id;              ///< idempotency / correlation key
-  std::string rand_sha256;             ///< hex SHA-256 of the RANDs, concatenated in order
-  std::string outcome;                 ///< "issued", "success" or "failure"
-  std::string prev_hash;               ///< hex hash of the previous record (zeros for the first)
-  std::string hash;                    ///< hex SHA-256(prev_hash ‖ canonical record)
+  std::uint64_t seq = 0;                ///< gap-free, from 1
+  std::int64_t time_ms = 0;             ///< UTC ms
+  Role role = Role::local;              ///< local, sold or bought
+  std::string event;                    ///< "issue" or "result"
+  std::string requester;                ///< requester NAI
+  std::string subject;                  ///< subject NAI
+  std::string requester_realm;          ///< realm of the requester
+  std::string subject_realm;            ///< realm of the subject
+  std::string agreement;                ///< agreement id or empty
+  BillingKind kind = BillingKind::aka;  ///< what is billed
+  unsigned count = 0;                   ///< vectors in this record
+  std::int64_t unit_price_micros = 0;   ///< price per vector
+  std::string currency;                 ///< currency
+  std::string request_id;               ///< idempotency / correlation key
+  std::string rand_sha256;              ///< hex SHA-256 of the RANDs, concatenated in order
+  std::string outcome;                  ///< "issued", "success" or "failure"
+  std::string prev_hash;                ///< hex hash of the previous record (zeros for the first)
+  std::string hash;                     ///< hex SHA-256(prev_hash ‖ canonical record)
 };
 
 /// Result of walking the billing chain.

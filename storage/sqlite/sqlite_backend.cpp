@@ -187,7 +187,7 @@ BillingRecord read_billing(const Stmt::Use& u) {
   r.requester_realm = u.text(6);
   r.subject_realm = u.text(7);
   r.agreement = u.text(8);
-  r.kind = parse_kind(u.text(9)).value_or(Kind::aka);
+  r.kind = parse_billing_kind(u.text(9)).value_or(BillingKind::aka);
   r.count = static_cast<unsigned>(u.int64(10));
   r.unit_price_micros = u.int64(11);
   r.currency = u.text(12);
@@ -603,7 +603,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
           b.requester_realm = ident::realm_of(p.requester);
           b.subject_realm = ident::realm_of(p.subject);
           b.agreement = p.agreement;
-          b.kind = p.kind;
+          b.kind = billing_kind_of(p.kind);
           b.count = p.count;
           b.unit_price_micros = p.price_micros;
           b.currency = p.currency;
@@ -672,7 +672,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
       b.requester_realm = ident::realm_of(requester);
       b.subject_realm = ident::realm_of(subject);
       b.agreement = agreement;
-      b.kind = parse_kind(kind).value_or(Kind::aka);
+      b.kind = billing_kind_of(parse_kind(kind).value_or(Kind::aka));
       b.count = 0;  // the issue record carries the count; this one carries the outcome
       b.request_id = req_id;
       b.rand_sha256 = rand_digest({rand});
@@ -709,8 +709,15 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
 
   // --- endpoint certificates ---
 
-  Result<Done> cert_record(const EndpointCert& c) {
-    return call<Done>([this, c]() -> Result<Done> {
+  Result<Done> cert_record(const EndpointCert& c) { return call<Done>(cert_insert_job(c)); }
+
+  void cert_record_async(EndpointCert c, std::function<void(Result<Done>)> done) {
+    submit<Done>(cert_insert_job(std::move(c)), std::move(done));
+  }
+
+  // One certificate row, in the writer's transaction (group-committed with what else is queued).
+  std::function<Result<Done>()> cert_insert_job(EndpointCert c) {
+    return [this, c = std::move(c)]() -> Result<Done> {
       if (c.serial.empty() || !aka::from_hex(c.serial))
         return Error{Errc::invalid, "serial: hex expected"};
       if (!ident::valid_nai(c.nai)) return Error{Errc::invalid, "nai: expected user@realm"};
@@ -726,7 +733,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
         throw;
       }
       return Done{};
-    });
+    };
   }
 
   Result<std::size_t> cert_revoke(const std::string& nai, const std::string& serial) {
@@ -1114,7 +1121,7 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
     b.requester_realm = ident::realm_of(req.requester);
     b.subject_realm = ident::realm_of(req.subject);
     b.agreement = req.agreement;
-    b.kind = req.kind;
+    b.kind = req.billed_as.value_or(billing_kind_of(req.kind));
     b.count = req.count;
     b.unit_price_micros = req.price_micros;
     b.currency = req.currency;
@@ -1418,6 +1425,9 @@ class SqliteBackend final : public Backend, IssuanceStore, BillingStore {
    public:
     explicit Endpoints(SqliteBackend& b) : b_(b) {}
     Result<Done> record(const EndpointCert& c) override { return b_.cert_record(c); }
+    void record_async(EndpointCert c, std::function<void(Result<Done>)> done) override {
+      b_.cert_record_async(std::move(c), std::move(done));
+    }
     Result<std::size_t> revoke(const std::string& nai, const std::string& serial) override {
       return b_.cert_revoke(nai, serial);
     }

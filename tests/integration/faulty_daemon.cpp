@@ -10,7 +10,7 @@ using namespace oag::gateway;
 
 namespace {
 
-void add_faults(std::vector<Route>& table, const Services& svc) {
+void add_faults(std::vector<Route>& table, Services& svc) {
   table.push_back(
       {"test-throw", Listener::visitor, "GET", "/test/throw", {}, Auth::none, 0, [](Call, Reply) {
          throw std::runtime_error("boom: thrown by a handler");

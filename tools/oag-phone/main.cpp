@@ -3,6 +3,8 @@
 #include <charconv>
 #include <iostream>
 
+#include "proto/ident/ident.hpp"
+#include "tools/oag-phone/enroll.hpp"
 #include "tools/oag-phone/phone.hpp"
 
 namespace {
@@ -54,6 +56,17 @@ int main(int argc, char** argv) {
                  "never send the ACK (tests a callee's 200 OK retransmission)");
   call->add_flag("--json", o.json, "print a JSON summary line");
   call->add_flag("--quiet", o.quiet, "no per-step lines");
+  oag::phone::EnrollOptions eo;
+  std::string enroll_ag;
+  auto* enroll = app.add_subcommand("enroll", "get a certificate with the SIM (Digest AKA)");
+  enroll->add_option("--nai", eo.nai, "our NAI, user@realm")->required();
+  enroll->add_option("--sim", eo.sim, "SIM profile JSON (imsi, k, opc|op)")->required();
+  enroll->add_option("--ag", enroll_ag, "our gateway's visitor listener HOST:PORT")->required();
+  enroll->add_option("--ca", eo.https.ca_file, "CA of the gateway's server certificate")
+      ->required();
+  enroll->add_option("--ag-name", eo.https.server_name, "name in the gateway's certificate");
+  enroll->add_option("--out", eo.out_dir, "directory for <NAI>.key, <NAI>.pem, chain.pem")
+      ->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -61,6 +74,22 @@ int main(int argc, char** argv) {
     return e.get_exit_code() == 0 ? 0 : 2;
   }
 
+  if (app.got_subcommand(enroll)) {
+    if (!oag::ident::valid_nai(eo.nai)) {
+      std::cerr << "oag-phone: --nai: user@realm expected, got " << eo.nai << "\n";
+      return 2;
+    }
+    if (!split_host_port(enroll_ag, eo.https.host, eo.https.port)) {
+      std::cerr << "oag-phone: --ag: HOST:PORT expected, got " << enroll_ag << "\n";
+      return 2;
+    }
+    try {
+      return oag::phone::run_enroll(eo);
+    } catch (const std::exception& e) {
+      std::cerr << "oag-phone: " << e.what() << "\n";
+      return 2;
+    }
+  }
   auto* sub = app.got_subcommand(answer) ? answer : call;
   o.auth = !no_auth;
   o.tcp = transport == "tcp";
@@ -69,7 +98,7 @@ int main(int argc, char** argv) {
     std::cerr << "oag-phone: --proxy: HOST:PORT expected, got " << proxy << "\n";
     return 2;
   }
-  if (o.nai.find('@') == std::string::npos || o.nai.front() == '@' || o.nai.back() == '@') {
+  if (!oag::ident::valid_nai(o.nai)) {
     std::cerr << "oag-phone: --nai: user@realm expected, got " << o.nai << "\n";
     return 2;
   }

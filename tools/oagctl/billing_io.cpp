@@ -63,7 +63,9 @@ storage::BillingRecord from_values(const std::vector<std::string>& v) {
   r.requester_realm = v[6];
   r.subject_realm = v[7];
   r.agreement = v[8];
-  r.kind = storage::parse_kind(v[9]).value_or(storage::Kind::aka);
+  const auto kind = storage::parse_billing_kind(v[9]);
+  if (!kind) throw std::runtime_error("kind: unknown \"" + v[9] + "\"");
+  r.kind = *kind;
   r.count = static_cast<unsigned>(std::stoul(v[10]));
   r.unit_price_micros = parse_price_arg("unit_price", v[11]);
   r.currency = v[12];

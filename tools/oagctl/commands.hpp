@@ -19,6 +19,8 @@ void add_agreement_commands(CLI::App& app, Context& ctx);
 void add_endpoint_commands(CLI::App& app, Context& ctx);
 /// billing export | verify | reconcile
 void add_billing_commands(CLI::App& app, Context& ctx);
+/// pki add-issuing-ca
+void add_pki_commands(CLI::App& app, Context& ctx);
 /// db version | upgrade
 void add_db_commands(CLI::App& app, Context& ctx);
 

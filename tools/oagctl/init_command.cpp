@@ -40,6 +40,8 @@ void run_init(const InitArgs& a, Context& ctx) {
                                           f("server.key"),
                                           f("federation.pem"),
                                           f("federation.key"),
+                                          f("issuing-ca.pem"),
+                                          f("issuing-ca.key"),
                                           f("oagd.json"),
                                           db};
   std::vector<std::string> existing;
@@ -95,7 +97,12 @@ void run_init(const InitArgs& a, Context& ctx) {
   auto fed_key = pki::generate_key();
   auto fed = pki::issue(leaf, fed_key.get(), fed_ca.get(), fed_ca_key.get(), now);
 
+  pki::Key issuing_key;
+  auto issuing = pki::make_issuing_ca(ep_ca.get(), ep_ca_key.get(), a.realm, issuing_key, now);
+
   pki::write_cert(f("endpoint-ca.pem"), ep_ca.get(), false);
+  pki::write_cert(f("issuing-ca.pem"), issuing.get(), false);
+  pki::write_key(f("issuing-ca.key"), issuing_key.get(), false);
   pki::write_key(f("endpoint-ca.key"), ep_ca_key.get(), false);
   pki::write_cert(f("federation-ca.pem"), fed_ca.get(), false);
   pki::write_key(f("federation-ca.key"), fed_ca_key.get(), false);
@@ -117,7 +124,9 @@ void run_init(const InitArgs& a, Context& ctx) {
                  {"server_cert", f("server.pem")},
                  {"server_key", f("server.key")},
                  {"federation_cert", f("federation.pem")},
-                 {"federation_key", f("federation.key")}};
+                 {"federation_key", f("federation.key")},
+                 {"issuing_ca_cert", f("issuing-ca.pem")},
+                 {"issuing_ca_key", f("issuing-ca.key")}};
   {
     std::ofstream out(f("oagd.json"));
     out << conf.dump(2) << '\n';

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   oag::tools::add_agreement_commands(app, ctx);
   oag::tools::add_endpoint_commands(app, ctx);
   oag::tools::add_billing_commands(app, ctx);
+  oag::tools::add_pki_commands(app, ctx);
   oag::tools::add_db_commands(app, ctx);
   oag::tools::add_vector_commands(app);
   try {

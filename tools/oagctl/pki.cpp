@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,23 @@ FILE* open_private(const std::string& path, mode_t mode, bool overwrite) {
 }
 
 }  // namespace
+
+Cert make_issuing_ca(X509* root, EVP_PKEY* root_key, const std::string& realm, Key& key,
+                     std::int64_t now_s) {
+  key = generate_key();
+  Spec s;
+  s.ca = true;
+  s.path_len = 0;
+  s.organization = realm;
+  s.common_name = realm + " OAG issuing CA";
+  s.lifetime_s = 5LL * 365 * 86400;
+  return issue(s, key.get(), root, root_key, now_s);
+}
+
+long path_len(X509* ca) {
+  if (X509_check_ca(ca) == 0) return -2;
+  return X509_get_pathlen(ca);
+}
 
 void write_key(const std::string& path, EVP_PKEY* key, bool overwrite) {
   FILE* f = open_private(path, 0600, overwrite);

@@ -16,6 +16,13 @@ using oag::pki::not_after_ms;
 using oag::pki::serial_hex;
 using oag::pki::Spec;
 
+/// The issuing CA oagd signs endpoint certificates with: an intermediate (path length 0) under
+/// the endpoint CA `root`, valid for five years from `now_s`; its key is returned in `key`.
+Cert make_issuing_ca(X509* root, EVP_PKEY* root_key, const std::string& realm, Key& key,
+                     std::int64_t now_s);
+/// The path length the CA certificate allows below it (-1: unlimited, -2: not a CA).
+long path_len(X509* ca);
+
 /// Writes a key as PKCS#8 PEM with mode 0600; refuses an existing file unless `overwrite`.
 void write_key(const std::string& path, EVP_PKEY* key, bool overwrite);
 /// Writes a certificate as PEM with mode 0644; refuses an existing file unless `overwrite`.

@@ -17,7 +17,7 @@ BillingRecord sample() {
   r.requester_realm = "op-a.example";
   r.subject_realm = "op-b.example";
   r.agreement = "a-b";
-  r.kind = Kind::sim;
+  r.kind = BillingKind::sim;
   r.count = 3;
   r.unit_price_micros = -5;
   r.currency = "EUR";

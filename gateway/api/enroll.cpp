@@ -1,0 +1,275 @@
+#include "gateway/api/enroll.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "proto/aka/hex.hpp"
+
+namespace oag::gateway::api {
+
+namespace {
+
+wire::Problem bad(std::string code, std::string title, std::string detail, int status = 400) {
+  return {status, std::move(code), std::move(title), std::move(detail)};
+}
+
+std::string random_hex(std::size_t n) {
+  std::vector<std::uint8_t> b(n);
+  RAND_bytes(b.data(), static_cast<int>(n));
+  return aka::to_hex(aka::ByteView(b.data(), b.size()));
+}
+
+std::string param(const digest::Params& p, const char* name) {
+  const auto it = p.find(name);
+  return it == p.end() ? std::string() : it->second;
+}
+
+bool same(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Response chain_response(const IssuedCert& c, std::string route) {
+  Response r;
+  r.status = 200;
+  r.content_type = "application/pem-certificate-chain";
+  r.body = c.pem + c.chain_pem;
+  r.route = std::move(route);
+  return r;
+}
+
+}  // namespace
+
+std::variant<EnrollRequest, wire::Problem> parse_enroll(const Call& call) {
+  auto csr = pki::parse_csr(call.req.body);
+  if (auto* e = std::get_if<pki::PkiError>(&csr))
+    return bad("bad-csr", "The certificate request is not acceptable", "body: " + e->detail);
+  if (call.req.authorization.empty())
+    return bad("invalid-field", "A field of the request is invalid",
+               "authorization: required (Digest username=\"NAI\", nonce=\"\" starts an "
+               "enrollment)");
+  std::string why;
+  auto params = digest::parse(call.req.authorization, why);
+  if (!params) return bad("invalid-field", "A field of the request is invalid", why);
+  const auto user = params->find("username");
+  if (user == params->end() || !ident::valid_nai(user->second))
+    return bad("invalid-field", "A field of the request is invalid",
+               "authorization.username: expected the NAI");
+  return EnrollRequest{std::make_shared<pki::Csr>(std::get<pki::Csr>(std::move(csr))),
+                       std::move(*params)};
+}
+
+std::variant<std::shared_ptr<pki::Csr>, wire::Problem> parse_renew(const Call& call) {
+  auto csr = pki::parse_csr(call.req.body);
+  if (auto* e = std::get_if<pki::PkiError>(&csr))
+    return bad("bad-csr", "The certificate request is not acceptable", "body: " + e->detail);
+  return std::make_shared<pki::Csr>(std::get<pki::Csr>(std::move(csr)));
+}
+
+bool EnrollApi::take(std::map<std::string, Bucket>& buckets, const std::string& key,
+                     double per_minute, double& retry_after_s) {
+  const std::int64_t now = steady_ms();
+  const double burst = std::max(1.0, per_minute / 6);  // ten seconds' worth at once
+  auto [it, fresh] = buckets.try_emplace(key);
+  Bucket& b = it->second;
+  if (fresh) b.tokens = burst;
+  b.tokens = std::min(burst, b.tokens + (now - b.last_ms) / 60000.0 * per_minute);
+  b.last_ms = now;
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return true;
+  }
+  retry_after_s = (1 - b.tokens) * 60 / per_minute;
+  return false;
+}
+
+void EnrollApi::enroll(Call call, EnrollRequest req, Reply reply) {
+  const auto rt = svc_.runtime.get();
+  if (!rt->enroll.enabled || !svc_.cert_issuer)
+    return reply(problem(
+        {404, "not-found", "No such resource", "path: enrollment is not enabled on this gateway"},
+        call.route));
+  const auto& p = req.credentials;
+  const std::string nai = param(p, "username");
+  const std::string opaque = param(p, "opaque");
+  const std::string address = call.req.conn->remote_address;
+  std::optional<Challenge> c;
+  if (!opaque.empty()) {
+    std::lock_guard lk(mu_);
+    if (const auto it = challenges_.find(opaque); it != challenges_.end()) {
+      c = std::move(it->second);  // one use, whatever the answer
+      challenges_.erase(it);
+    }
+  }
+  // No challenge to answer (the first request, or one used, expired or unknown): a fresh one.
+  if (!c) return challenge(nai, address, call.route, reply);
+  const digest::Exchange x{nai,
+                           param(p, "realm"),
+                           param(p, "nonce"),
+                           param(p, "uri"),
+                           param(p, "nc"),
+                           param(p, "cnonce")};
+  const bool well_formed = c->nai == nai && x.nonce == c->nonce && x.realm == rt->realm &&
+                           x.uri == call.req.path() &&
+                           lower(param(p, "algorithm")) == lower(std::string(digest::kAlgorithm)) &&
+                           param(p, "qop") == digest::kQop && x.nc == "00000001" &&
+                           !x.cnonce.empty() && x.cnonce.size() <= 64;
+  const bool fresh = svc_.clock() - c->created_ms <= kChallengeMs;
+  if (!well_formed || !fresh) return challenge(nai, address, call.route, reply);
+  if (const std::string auts_b64 = param(p, "auts"); !auts_b64.empty()) {
+    // The SIM found the sequence number out of range: resync (MAC-S checked by the store), then
+    // a fresh challenge whatever the outcome, so a wrong AUTS is answered like a right one.
+    const auto auts = digest::unbase64(auts_b64);
+    if (c->decoy || !auts || auts->size() != 14) return challenge(nai, address, call.route, reply);
+    aka::Auts a{};
+    std::copy(auts->begin(), auts->end(), a.begin());
+    return svc_.offload(Lane::write, reply, call.route,
+                        [this, nai, rand = c->rand, a, address, route = call.route, reply] {
+                          (void)svc_.store.issuance().resync(nai, rand, a);
+                          challenge(nai, address, route, reply);
+                        });
+  }
+  const std::string expected =
+      c->decoy ? random_hex(16)
+               : digest::response(x, c->xres.expose(), call.req.method, call.req.body);
+  if (!same(expected, param(p, "response"))) return challenge(nai, address, call.route, reply);
+  // The SIM answered: the certificate, recorded before it leaves, and rspauth over the answer.
+  auto xres = std::make_shared<aka::SecretVec<32>>(std::move(c->xres));
+  issue(
+      nai, *req.csr, call.route,
+      [x, xres, route = call.route, reply](Response r) {
+        r.headers.emplace_back(
+            "Authentication-Info",
+            digest::authentication_info(digest::rspauth(x, xres->expose(), r.body), x));
+        reply(std::move(r));
+      },
+      reply);
+}
+
+void EnrollApi::challenge(const std::string& nai, const std::string& address,
+                          const std::string& route, Reply reply) {
+  const auto rt = svc_.runtime.get();
+  double retry_after = 0;
+  bool allowed;
+  {
+    std::lock_guard lk(mu_);
+    allowed =
+        take(per_address_, address, rt->enroll.challenges_per_minute_per_address, retry_after) &&
+        take(per_nai_, lower(nai), rt->enroll.challenges_per_minute_per_nai, retry_after);
+  }
+  if (!allowed) {
+    auto r = problem({429, "rate-limited", "Too many enrollment challenges",
+                      "authorization.username: try again later"},
+                     route);
+    r.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(retry_after) + 1));
+    return reply(std::move(r));
+  }
+  const auto decoy = [this, nai, route, reply] {
+    Challenge c;
+    c.nai = nai;
+    aka::Bytes<16> autn{};
+    RAND_bytes(c.rand.data(), static_cast<int>(c.rand.size()));
+    RAND_bytes(autn.data(), static_cast<int>(autn.size()));
+    c.nonce = digest::aka_nonce(c.rand, autn);
+    c.decoy = true;
+    c.created_ms = svc_.clock();
+    answer_challenge(std::move(c), route, reply);
+  };
+  if (ident::realm_of(nai) != rt->realm) return decoy();
+  svc_.offload(Lane::lookup, reply, route, [this, nai, route, reply, decoy] {
+    const auto sub = svc_.store.subscribers().get(nai);
+    if (!sub.ok() && sub.error().code != storage::Errc::not_found)
+      return reply(store_problem(sub.error(), route));
+    if (!sub.ok() || sub.value().state != storage::State::active ||
+        (sub.value().kinds & storage::kAka) == 0)
+      return decoy();
+    storage::IssueRequest ir;
+    ir.subject = nai;
+    ir.kind = storage::Kind::aka;
+    ir.count = 1;
+    ir.requester = nai;
+    ir.request_id = new_uuid();
+    ir.role = storage::Role::local;
+    ir.billed_as = storage::BillingKind::enroll;
+    svc_.store.issuance().issue_async(
+        std::move(ir),
+        guarded(reply, route, [this, nai, route, reply](storage::Result<storage::IssueResult> r) {
+          if (!r.ok()) return reply(store_problem(r.error(), route));
+          auto& v = r.value().vectors.at(0);
+          Challenge c;
+          c.nai = nai;
+          c.rand = v.rand;
+          c.nonce = digest::aka_nonce(v.rand, v.autn);
+          c.xres = std::move(v.xres);
+          c.created_ms = svc_.clock();
+          svc_.metrics.vectors(ident::Kind::aka, storage::Role::local, 1);
+          answer_challenge(std::move(c), route, reply);
+        }));
+  });
+}
+
+void EnrollApi::answer_challenge(Challenge c, const std::string& route, const Reply& reply) {
+  const std::string opaque = random_hex(16);
+  const std::string header = digest::challenge(svc_.runtime.get()->realm, c.nonce, opaque);
+  {
+    std::lock_guard lk(mu_);
+    if (challenges_.size() >= kMaxChallenges / 2) {
+      const std::int64_t now = svc_.clock();
+      std::erase_if(challenges_,
+                    [now](const auto& e) { return now - e.second.created_ms > kChallengeMs; });
+    }
+    if (challenges_.size() >= kMaxChallenges)
+      return reply(
+          problem({503, "busy", "Too many enrollments in flight", "try again later"}, route));
+    challenges_.emplace(opaque, std::move(c));
+  }
+  auto r = problem({401, "unauthorized", "SIM authentication required",
+                    "authorization: answer the challenge with the SIM (Digest AKAv1-MD5)"},
+                   route);
+  r.headers.emplace_back("WWW-Authenticate", header);
+  reply(std::move(r));
+}
+
+void EnrollApi::issue(const std::string& nai, pki::Csr& csr, const std::string& route,
+                      std::function<void(Response)> answer, const Reply& reply) {
+  const auto rt = svc_.runtime.get();
+  const std::int64_t now_ms = svc_.clock();
+  auto issued = std::make_shared<IssuedCert>(svc_.cert_issuer->issue(
+      nai, csr.public_key.get(), rt->enroll.cert_lifetime_s, now_ms / 1000));
+  storage::EndpointCert rec{issued->serial, nai, issued->not_after_ms, now_ms, std::nullopt};
+  svc_.store.endpoints().record_async(
+      std::move(rec),
+      guarded(reply, route, [issued, route, reply, answer](storage::Result<storage::Done> r) {
+        if (!r.ok()) return reply(store_problem(r.error(), route));
+        answer(chain_response(*issued, route));
+      }));
+}
+
+void EnrollApi::renew(Call call, std::shared_ptr<pki::Csr> csr, Reply reply) {
+  if (!svc_.cert_issuer)
+    return reply(
+        problem({404, "not-found", "No such resource", "path: this gateway has no issuing CA"},
+                call.route));
+  const auto who = std::get<SubscriberPrincipal>(call.who);
+  const bool revoke_old = call.req.target.find("revoke-old=true") != std::string::npos;
+  issue(
+      who.nai, *csr, call.route,
+      [this, who, revoke_old, route = call.route, reply](Response r) {
+        if (!revoke_old) return reply(std::move(r));
+        svc_.offload(Lane::write, reply, route,
+                     [this, who, route, reply, r = std::move(r)]() mutable {
+                       const auto done = svc_.store.endpoints().revoke(who.nai, who.cert_serial);
+                       if (!done.ok()) return reply(store_problem(done.error(), route));
+                       reply(std::move(r));
+                     });
+      },
+      reply);
+}
+
+}  // namespace oag::gateway::api

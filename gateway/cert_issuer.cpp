@@ -1,0 +1,52 @@
+#include "gateway/cert_issuer.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "proto/ident/ident.hpp"
+
+namespace oag::gateway {
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+CertIssuer::CertIssuer(const std::string& cert_file, const std::string& key_file) {
+  ca_pem_ = read_file(cert_file);
+  ca_ = pki::cert_from_pem(ca_pem_);
+  if (!ca_) throw std::runtime_error(cert_file + ": not a PEM certificate");
+  key_ = pki::key_from_pem(read_file(key_file));
+  if (!key_) throw std::runtime_error(key_file + ": not a PEM private key");
+  if (X509_check_private_key(ca_.get(), key_.get()) != 1)
+    throw std::runtime_error(key_file + ": does not match " + cert_file);
+  ca_pem_ = pki::to_pem(ca_.get());  // the certificate only, whatever else the file held
+}
+
+IssuedCert CertIssuer::issue(const std::string& nai, EVP_PKEY* public_key, std::int64_t lifetime_s,
+                             std::int64_t now_s) const {
+  pki::Spec spec;
+  spec.common_name = nai;
+  spec.organization = std::string(ident::realm_of(nai));
+  spec.uris = {"sip:" + nai};
+  spec.client_auth = true;
+  spec.lifetime_s = lifetime_s;
+  spec.backdate_s = 60;
+  IssuedCert out;
+  out.cert = pki::issue(spec, public_key, const_cast<X509*>(ca_.get()), key_.get(), now_s);
+  out.pem = pki::to_pem(out.cert.get());
+  out.chain_pem = ca_pem_;
+  out.serial = pki::serial_hex(out.cert.get());
+  out.not_after_ms = pki::not_after_ms(out.cert.get());
+  return out;
+}
+
+}  // namespace oag::gateway

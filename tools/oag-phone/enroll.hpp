@@ -1,0 +1,21 @@
+#pragma once
+// oag-phone enroll: a certificate for our key, obtained with our SIM (DESIGN §9).
+
+#include <string>
+
+#include "client/https.hpp"
+
+namespace oag::phone {
+
+/// What `oag-phone enroll` needs.
+struct EnrollOptions {
+  std::string nai;             ///< our NAI
+  std::string sim;             ///< SIM profile JSON
+  client::HttpsOptions https;  ///< the gateway's visitor listener and the CA for its certificate
+  std::string out_dir;         ///< where <NAI>.key (0600), <NAI>.pem and chain.pem go
+};
+
+/// Enrolls; prints each step; 0 on success, 1 when refused, 2 on a local error.
+int run_enroll(const EnrollOptions& o);
+
+}  // namespace oag::phone
