@@ -6,6 +6,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -78,6 +80,39 @@ int tcp_connect(const std::string& host, unsigned short port, Clock::time_point 
   }
   return fd;
 }
+
+// Blocks SIGPIPE on this thread for the guard's life: a write to a connection the server closed
+// must fail with EPIPE, not kill the program that embeds the library (it may not ignore SIGPIPE).
+// A SIGPIPE raised meanwhile is consumed before the old mask returns.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    blocked_ = pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
+  }
+  ~SigpipeGuard() {
+    if (!blocked_) return;
+    sigset_t pending;
+    sigpending(&pending);
+    if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      while (sigtimedwait(&pipe_, nullptr, &zero) == -1 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_{}, old_{};
+  bool was_pending_ = false;
+  bool blocked_ = false;
+};
 
 }  // namespace
 
@@ -155,6 +190,7 @@ void HttpsClient::give_back(std::unique_ptr<Connection> c) {
 HttpsReply HttpsClient::request(const std::string& method, const std::string& path,
                                 const std::string& body, const std::string& content_type,
                                 const std::vector<std::pair<std::string, std::string>>& headers) {
+  const SigpipeGuard no_sigpipe;
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + options_.server_name + "\r\n";
   if (!content_type.empty()) req += "Content-Type: " + content_type + "\r\n";

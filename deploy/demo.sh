@@ -24,7 +24,10 @@ say() { printf '\n== %s\n' "$*"; }
 
 say "two operators"
 start_pair --price 0.015 --currency EUR
-echo "oagd op-a.example with alice, oagd op-b.example with bob (random K/OP, imported; certificates issued)"
+echo "oagd op-a.example with alice, oagd op-b.example with bob (random K/OP, imported)"
+echo "each endpoint enrolled with its SIM (HTTP Digest AKA on its gateway's visitor listener):"
+echo "  no administrator issued a certificate"
+sed 's/^/  /' "$work/op-a.example/enroll.out" "$work/op-b.example/enroll.out"
 echo "agreements: op-a → op-b (a-b) and op-b → op-a (b-a), 0.015 EUR a vector each way"
 
 say "Kamailio on loopback"

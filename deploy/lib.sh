@@ -13,8 +13,9 @@ wait_for() {
 }
 
 # start_operator REALM USER IMSI: database, CAs, a subscriber with a random K/OP (imported from
-# a 0600 CSV), the user's endpoint certificate and SIM profiles (the right K, and a wrong one),
-# and a running oagd with every listener on a free loopback port.
+# a 0600 CSV), SIM profiles (the right K, and a wrong one), a running oagd with every listener on
+# a free loopback port, and the user's endpoint certificate, obtained by enrolling with the SIM
+# (oag-phone enroll: HTTP Digest AKA on the visitor listener; no administrator step).
 start_operator() {
   local realm=$1 user=$2 imsi=$3 dir="$work/$1" k op
   "$ctl" init --realm "$realm" --dir "$dir" >/dev/null
@@ -26,7 +27,6 @@ start_operator() {
    printf '{"imsi":"%s","k":"%s","op":"%s"}\n' "$imsi" "$(openssl rand -hex 16)" "$op" \
      > "$dir/$user-wrong-k.sim.json")
   "$ctl" --config "$dir/oagd.json" subscriber import "$dir/subscribers.csv" >/dev/null
-  "$ctl" --config "$dir/oagd.json" endpoint issue-cert --nai "$user@$realm" --out-dir "$dir" >/dev/null
   python3 - "$dir/oagd.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
@@ -39,6 +39,9 @@ PY
   "$BUILD/gateway/oagd" --config "$dir/oagd.json" > "$dir/oagd.out" 2> "$dir/oagd.log" &
   pids+=($!)
   wait_for "$dir/oagd.out" "listening ops"
+  "$BUILD/tools/oag-phone/oag-phone" enroll --nai "$user@$realm" --sim "$dir/$user.sim.json" \
+    --ag "127.0.0.1:$(port_of "$realm" visitor)" --ca "$dir/endpoint-ca.pem" --out "$dir" \
+    > "$dir/enroll.out"
 }
 
 # start_pair [oagctl agreement options...]: op-a.example with alice and op-b.example with bob,

@@ -75,7 +75,8 @@ std::variant<std::shared_ptr<pki::Csr>, wire::Problem> parse_renew(const Call& c
 bool EnrollApi::take(std::map<std::string, Bucket>& buckets, const std::string& key,
                      double per_minute, double& retry_after_s) {
   const std::int64_t now = steady_ms();
-  const double burst = std::max(1.0, per_minute / 6);  // ten seconds' worth at once
+  // Ten seconds' worth at once, and at least three: a resynchronisation needs a second challenge.
+  const double burst = std::max(3.0, per_minute / 6);
   auto [it, fresh] = buckets.try_emplace(key);
   Bucket& b = it->second;
   if (fresh) b.tokens = burst;

@@ -75,9 +75,16 @@ std::optional<Params> parse_list(std::string_view s, std::string& why) {
   return out;
 }
 
+// Fetched once: OpenSSL 3 otherwise looks the algorithm up in its provider tables (under a
+// lock) on every digest, and an enrollment computes about ten.
+const EVP_MD* md5() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  return md;
+}
+
 std::string md5_hex(std::initializer_list<std::string_view> parts) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_md5(), nullptr);
+  EVP_DigestInit_ex(ctx, md5(), nullptr);
   for (const auto p : parts) EVP_DigestUpdate(ctx, p.data(), p.size());
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;

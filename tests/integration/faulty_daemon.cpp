@@ -1,7 +1,10 @@
-// oagd with three more routes on the visitor listener, to prove the request boundary through the
-// real server, TLS and signals: a handler that throws, one whose store task throws, and one that
-// never answers. Everything else is oagd's own start-up (daemon_main).
+// oagd with more routes on the visitor listener, to prove the request boundary through the real
+// server, TLS and signals: a handler that throws, one whose store task throws, one that never
+// answers; and a clock the test moves forward (POST /test/clock with the ms to add), so that
+// protocol deadlines are tested without waiting. Everything else is oagd's own start-up.
+#include <atomic>
 #include <stdexcept>
+#include <string>
 
 #include "gateway/daemon.hpp"
 #include "gateway/problems.hpp"
@@ -9,6 +12,8 @@
 using namespace oag::gateway;
 
 namespace {
+
+std::atomic<std::int64_t> g_skew_ms{0};
 
 void add_faults(std::vector<Route>& table, Services& svc) {
   table.push_back(
@@ -35,6 +40,18 @@ void add_faults(std::vector<Route>& table, Services& svc) {
                    Auth::none,
                    0,
                    [](Call, Reply) { /* never answers */ }});
+  svc.clock = [] { return wall_ms() + g_skew_ms.load(); };
+  table.push_back({"test-clock",
+                   Listener::visitor,
+                   "POST",
+                   "/test/clock",
+                   {"text/plain"},
+                   Auth::none,
+                   64,
+                   [](Call c, Reply reply) {
+                     g_skew_ms += std::stoll(c.req.body);
+                     reply(no_content(c.route));
+                   }});
 }
 
 }  // namespace

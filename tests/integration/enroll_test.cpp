@@ -1,0 +1,371 @@
+// SIM enrollment (DESIGN §9) against a real oagd over real TLS: HTTP Digest AKA on the visitor
+// listener, the certificate it issues used on the endpoint listener, and every refusal.
+#include <signal.h>
+#include <sys/wait.h>
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "client/enroll.hpp"
+#include "proto/aka/hex.hpp"
+#include "proto/digest/digest.hpp"
+#include "proto/pki/csr.hpp"
+#include "proto/pki/x509.hpp"
+#include "tests/integration/gateway_process.hpp"
+
+using namespace oag;
+using nlohmann::json;
+using test::ctl_ok;
+using test::Gateway;
+using test::shell_quote;
+
+namespace {
+
+client::HttpsOptions visitor_options(const Gateway& g) {
+  client::HttpsOptions o;
+  o.port = g.visitor_port;
+  o.ca_file = g.dir.file("endpoint-ca.pem");
+  return o;
+}
+
+// A SIM profile for `user` with the test K/OP (or another K) in the gateway's directory.
+client::SoftSim sim_for(const Gateway& g, const std::string& user, const std::string& k = test::kK,
+                        const std::string& tag = "") {
+  const auto path = g.dir.file(user + tag + ".sim.json");
+  std::ofstream(path) << json{{"imsi", "001010000000001"}, {"k", k}, {"op", test::kOp}}.dump();
+  return client::SoftSim::load(path);
+}
+
+std::string code_of(const client::HttpsReply& r) {
+  try {
+    const auto t = json::parse(r.body).at("type").get<std::string>();
+    return t.substr(t.rfind('/') + 1);
+  } catch (...) {
+    return "";
+  }
+}
+
+// One Digest exchange by hand, to send what a correct client never would.
+struct Exchange {
+  Exchange(client::HttpsClient& h, std::string n, std::string c)
+      : https(h), nai(std::move(n)), csr(std::move(c)) {}
+  client::HttpsClient& https;
+  std::string nai;
+  std::string csr;
+  digest::Exchange x;
+  std::string opaque;
+  aka::Bytes<16> rand{}, autn{};
+
+  client::HttpsReply send(const std::string& authorization, const std::string& body) {
+    return https.request("POST", "/v1/enroll", body, "application/pkcs10",
+                         {{"Authorization", authorization}});
+  }
+  // The first request: our NAI, an empty nonce.
+  client::HttpsReply start() {
+    x.username = nai;
+    x.realm = std::string(ident::realm_of(nai));
+    x.uri = "/v1/enroll";
+    const auto r = send(digest::authorization(x, "", ""), csr);
+    take(r);
+    return r;
+  }
+  void take(const client::HttpsReply& r) {
+    if (r.status != 401 || !r.headers.count("www-authenticate")) return;
+    std::string why;
+    const auto p = digest::parse(r.headers.at("www-authenticate"), why);
+    REQUIRE(p);
+    x.nonce = p->at("nonce");
+    opaque = p->at("opaque");
+    const auto n = digest::parse_aka_nonce(x.nonce);
+    REQUIRE(n);
+    rand = n->first;
+    autn = n->second;
+    x.nc = "00000001";
+    x.cnonce = "0a1b2c3d4e5f6071";
+  }
+  client::HttpsReply answer(aka::ByteView res, const std::string& body_signed,
+                            const std::string& body_sent) {
+    return send(digest::authorization(x, digest::response(x, res, "POST", body_signed), opaque),
+                body_sent);
+  }
+};
+
+std::string new_csr(const std::string& nai) {
+  auto k = pki::generate_key();
+  return pki::make_csr(k.get(), nai);
+}
+
+std::size_t certificates_of(const Gateway& g, const std::string& nai) {
+  return g.ctl_json("endpoint list --nai " + nai).size();
+}
+
+aka::SecretVec<32> res_of(client::SoftSim& sim, const Exchange& e) {
+  const auto out = sim.run_aka(e.rand, e.autn);
+  REQUIRE(std::holds_alternative<aka::AkaSuccess>(out));
+  return std::get<aka::AkaSuccess>(out).res;
+}
+
+// Rewrites the rspauth of a 200: a gateway that does not know XRES.
+struct Tamper final : client::HttpTransport {
+  client::HttpsClient& inner;
+  explicit Tamper(client::HttpsClient& c) : inner(c) {}
+  client::HttpsReply request(
+      const std::string& method, const std::string& path, const std::string& body,
+      const std::string& content_type,
+      const std::vector<std::pair<std::string, std::string>>& headers) override {
+    auto r = inner.request(method, path, body, content_type, headers);
+    if (r.status == 200)
+      r.headers["authentication-info"] =
+          "rspauth=\"00000000000000000000000000000000\", qop=auth-int, nc=00000001";
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("enrollment: the SIM gets a certificate that works on the endpoint listener",
+          "[oagd][enroll]") {
+  Gateway g("op-a.example", {"alice"});
+  auto sim = sim_for(g, "alice");
+  client::HttpsClient https(visitor_options(g));
+  client::HttpsTransport t(https);
+  client::Enroll enroll(t, sim, "alice@op-a.example");
+  const auto got = enroll.run();
+  if (const auto* e = std::get_if<client::Error>(&got)) FAIL(e->to_string() << g.log());
+  const auto& ok = std::get<client::Enrolled>(got);
+  // openssl, independently: the leaf chains through the issuing CA to the endpoint CA.
+  std::ofstream(g.dir.file("enrolled.pem")) << ok.cert_pem;
+  std::ofstream(g.dir.file("enrolled.key")) << ok.key_pem;
+  std::ofstream(g.dir.file("chain.pem")) << ok.chain_pem;
+  const auto v = test::run_command("openssl verify -purpose sslclient -CAfile " +
+                                   shell_quote(g.dir.file("endpoint-ca.pem")) + " -untrusted " +
+                                   shell_quote(g.dir.file("chain.pem")) + " " +
+                                   shell_quote(g.dir.file("enrolled.pem")));
+  INFO(v.out << v.err);
+  CHECK(v.status == 0);
+  // It is recorded, and it is alice's mTLS identity now.
+  const auto list = g.ctl_json("endpoint list --nai alice@op-a.example");
+  bool recorded = false;
+  for (const auto& c : list) recorded |= c.at("serial") == ok.serial;
+  CHECK(recorded);
+  test::TlsClient c(g.endpoint_port, g.dir.file("endpoint-ca.pem"), g.dir.file("enrolled.pem"),
+                    g.dir.file("enrolled.key"));
+  CHECK(c.request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"sim"})").status ==
+        200);
+  // Billed: one local record of kind enroll (the challenge's vector), then the sim vector.
+  const auto r = test::run_command(std::string(OAGCTL_PATH) + " --config " + g.cfg +
+                                   " billing export --format jsonl");
+  CHECK(r.out.find("\"kind\":\"enroll\"") != std::string::npos);
+  CHECK(g.billing_records() == 2);
+
+  // Renewal with the current certificate: a new one; the old one stays valid.
+  const auto renew = [&](const std::string& target) {
+    auto k = pki::generate_key();
+    return c.request("POST", target, pki::make_csr(k.get(), "x"), "application/pkcs10");
+  };
+  const auto renewed = renew("/v1/certificates/renew");
+  REQUIRE(renewed.status == 200);
+  CHECK(pki::certs_from_pem(renewed.body).size() == 2);
+  CHECK(pki::subject_nai(pki::cert_from_pem(renewed.body).get()) == "alice@op-a.example");
+  CHECK(certificates_of(g, "alice@op-a.example") == 3);  // oagctl's, enrolled, renewed
+  test::TlsClient again(g.endpoint_port, g.dir.file("endpoint-ca.pem"), g.dir.file("enrolled.pem"),
+                        g.dir.file("enrolled.key"));
+  CHECK(
+      again.request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"sim"})").status ==
+      200);
+  // With revoke-old the certificate it came with is revoked.
+  REQUIRE(renew("/v1/certificates/renew?revoke-old=true").status == 200);
+  test::TlsClient revoked(g.endpoint_port, g.dir.file("endpoint-ca.pem"),
+                          g.dir.file("enrolled.pem"), g.dir.file("enrolled.key"));
+  const auto refused =
+      revoked.request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"sim"})");
+  CHECK(refused.status == 403);
+  // The enrollment route is not on the endpoint listener, nor renewal on the visitor listener.
+  CHECK(https.request("POST", "/v1/certificates/renew", "x", "application/pkcs10").status == 404);
+}
+
+TEST_CASE("enrollment refusals: wrong K, replay, changed CSR, stale challenge, strangers",
+          "[oagd][enroll]") {
+  Gateway g("op-a.example", {"alice"}, 60000, {}, OAGD_FAULTS_PATH);
+  client::HttpsClient https(visitor_options(g));
+  auto sim = sim_for(g, "alice");
+  const std::string nai = "alice@op-a.example";
+  const auto csr = new_csr(nai);
+
+  SECTION("a wrong response (wrong K) is 401 again with a fresh challenge, and no certificate") {
+    Exchange e(https, nai, csr);
+    REQUIRE(e.start().status == 401);
+    const auto first_nonce = e.x.nonce;
+    aka::Bytes<8> wrong{1, 2, 3, 4, 5, 6, 7, 8};
+    const auto r = e.answer(wrong, csr, csr);
+    CHECK(r.status == 401);
+    CHECK(code_of(r) == "unauthorized");
+    e.take(r);
+    CHECK(e.x.nonce != first_nonce);
+    CHECK(certificates_of(g, nai) == 1);  // only oagctl's
+  }
+  SECTION("the same Authorization twice: the second is refused") {
+    Exchange e(https, nai, csr);
+    REQUIRE(e.start().status == 401);
+    const auto res = res_of(sim, e);
+    const auto auth =
+        digest::authorization(e.x, digest::response(e.x, res.expose(), "POST", csr), e.opaque);
+    REQUIRE(e.send(auth, csr).status == 200);
+    CHECK(e.send(auth, csr).status == 401);
+    CHECK(certificates_of(g, nai) == 2);
+  }
+  SECTION("a CSR changed after the challenge (auth-int covers the body)") {
+    Exchange e(https, nai, csr);
+    REQUIRE(e.start().status == 401);
+    const auto res = res_of(sim, e);
+    CHECK(e.answer(res.expose(), csr, new_csr(nai)).status == 401);
+    CHECK(certificates_of(g, nai) == 1);
+  }
+  SECTION("a challenge older than 30 s") {
+    Exchange e(https, nai, csr);
+    REQUIRE(e.start().status == 401);
+    const auto res = res_of(sim, e);
+    REQUIRE(https.request("POST", "/test/clock", "30001", "text/plain").status == 204);
+    CHECK(e.answer(res.expose(), csr, csr).status == 401);
+    CHECK(certificates_of(g, nai) == 1);
+  }
+  SECTION("an unknown NAI gets a challenge of the same shape as a subscriber's") {
+    Exchange known(https, nai, csr);
+    Exchange stranger(https, "mallory@op-a.example", new_csr("mallory@op-a.example"));
+    const auto a = known.start();
+    const auto b = stranger.start();
+    CHECK(a.status == b.status);
+    CHECK(a.body.size() == b.body.size());
+    CHECK(code_of(a) == code_of(b));
+    std::string why;
+    const auto pa = digest::parse(a.headers.at("www-authenticate"), why);
+    const auto pb = digest::parse(b.headers.at("www-authenticate"), why);
+    REQUIRE(pa);
+    REQUIRE(pb);
+    std::set<std::string> ka, kb;
+    for (const auto& [k, v] : *pa) ka.insert(k + "=" + std::to_string(v.size()));
+    for (const auto& [k, v] : *pb) kb.insert(k + "=" + std::to_string(v.size()));
+    CHECK(ka == kb);
+    // ...and an answer to it is refused like a wrong one.
+    aka::Bytes<8> any{};
+    CHECK(stranger.answer(any, stranger.csr, stranger.csr).status == 401);
+    CHECK(g.billing_records() == 1);  // only the subscriber's challenge cost a vector
+  }
+  SECTION("bad input is named: no Authorization, a CSR that is not one, a JSON body") {
+    auto r = https.request("POST", "/v1/enroll", csr, "application/pkcs10");
+    CHECK(r.status == 400);
+    CHECK(json::parse(r.body).at("detail").get<std::string>().rfind("authorization:", 0) == 0);
+    r = https.request("POST", "/v1/enroll", "-----BEGIN CERTIFICATE REQUEST-----\nxx\n",
+                      "application/pkcs10", {{"Authorization", "Digest username=\"" + nai + "\""}});
+    CHECK(r.status == 400);
+    CHECK(code_of(r) == "bad-csr");
+    r = https.request("POST", "/v1/enroll", "{}", "application/json");
+    CHECK(r.status == 415);
+    CHECK(g.billing_records() == 0);
+  }
+}
+
+TEST_CASE("enrollment: a SIM ahead of the gateway resynchronises with AUTS and succeeds",
+          "[oagd][enroll]") {
+  Gateway g("op-a.example", {"alice"});
+  auto sim = sim_for(g, "alice");
+  // The SIM saw SEQ 1000 (IND 0) somewhere: the gateway's next SQN is far behind it.
+  const auto keys = test::subscriber_keys();
+  aka::Bytes<16> rand{};
+  rand[0] = 7;
+  const auto q = aka::generate_quintet(
+      keys, rand, aka::Sqn::from_seq_ind(1000, 0, aka::kDefaultIndLen), {0x80, 0x00});
+  REQUIRE(std::holds_alternative<aka::AkaSuccess>(sim.run_aka(rand, q.autn)));
+  const auto before = g.sqn_of("alice@op-a.example");
+  client::HttpsClient https(visitor_options(g));
+  client::HttpsTransport t(https);
+  client::Enroll enroll(t, sim, "alice@op-a.example");
+  const auto got = enroll.run();
+  if (const auto* e = std::get_if<client::Error>(&got)) FAIL(e->to_string() << g.log());
+  CHECK(g.sqn_of("alice@op-a.example") > before + 900);  // moved past the SIM's SEQ
+  CHECK(g.billing_records() == 2);                       // two challenges, two vectors
+}
+
+TEST_CASE("enrollment: the client checks rspauth; a gateway that does not know XRES is refused",
+          "[oagd][enroll]") {
+  Gateway g("op-a.example", {"alice"});
+  auto sim = sim_for(g, "alice");
+  client::HttpsClient https(visitor_options(g));
+  Tamper t(https);
+  client::Enroll enroll(t, sim, "alice@op-a.example");
+  const auto got = enroll.run();
+  REQUIRE(std::holds_alternative<client::Error>(got));
+  CHECK(std::get<client::Error>(got).code == "network-not-authentic");
+}
+
+TEST_CASE("enrollment: challenges are rate-limited per NAI (each costs a vector)",
+          "[oagd][enroll]") {
+  Gateway g("op-a.example", {"alice"}, 60000, [](json& c) {
+    c["enroll"] = {{"challenges_per_minute_per_nai", 6}};
+  });
+  client::HttpsClient https(visitor_options(g));
+  const auto csr = new_csr("alice@op-a.example");
+  Exchange e(https, "alice@op-a.example", csr);
+  for (int i = 0; i < 3; ++i) CHECK(e.start().status == 401);  // a burst of three
+  const auto r = e.start();
+  CHECK(r.status == 429);
+  CHECK(code_of(r) == "rate-limited");
+  CHECK(r.headers.count("retry-after") == 1);
+  CHECK(g.billing_records() == 3);  // a refused challenge costs nothing
+}
+
+TEST_CASE("enrollment under SIGKILL: every certificate a client received is recorded",
+          "[oagd][enroll][crash]") {
+  Gateway g("op-a.example", {"alice"}, 60000, [](json& c) {
+    c["enroll"] = {{"challenges_per_minute_per_nai", 1000000},
+                   {"challenges_per_minute_per_address", 1000000}};
+  });
+  std::vector<std::string> received;
+  for (int round = 0; round < 4; ++round) {
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::thread load([&] {
+      auto sim = sim_for(g, "alice", test::kK, std::to_string(round));
+      client::HttpsOptions o = visitor_options(g);
+      o.timeout_ms = 2000;
+      while (!stop) {
+        client::HttpsClient https(o);
+        client::HttpsTransport t(https);
+        client::Enroll enroll(t, sim, "alice@op-a.example");
+        const auto got = enroll.run();
+        if (const auto* ok = std::get_if<client::Enrolled>(&got)) {
+          std::lock_guard lk(mu);
+          received.push_back(ok->serial);
+        } else if (std::get<client::Error>(got).status == 0) {
+          break;  // the gateway is gone
+        }
+      }
+    });
+    // Let some enrollments complete, then kill the daemon in the middle of the next ones.
+    for (int i = 0; i < 2000; ++i) {
+      {
+        std::lock_guard lk(mu);
+        if (received.size() >= static_cast<std::size_t>(5 * (round + 1))) break;
+      }
+      usleep(2000);
+    }
+    kill(g.pid, SIGKILL);
+    waitpid(g.pid, nullptr, 0);
+    g.pid = -1;
+    stop = true;
+    load.join();
+    g.start();
+  }
+  REQUIRE(received.size() >= 20);
+  std::set<std::string> recorded;
+  for (const auto& c : g.ctl_json("endpoint list --nai alice@op-a.example"))
+    recorded.insert(c.at("serial").get<std::string>());
+  for (const auto& s : received) {
+    INFO(s);
+    CHECK(recorded.count(s) == 1);
+  }
+  CHECK(g.ctl_json("billing verify").at("ok") == true);
+}
