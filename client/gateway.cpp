@@ -92,4 +92,12 @@ std::optional<Error> Gateway::resync(const aka::Bytes<16>& rand, const aka::Auts
   return error_of(r);
 }
 
+Expected<std::string> Gateway::renew(const std::string& csr_pem, bool revoke_old) {
+  const auto r = https_.request(
+      "POST", revoke_old ? "/v1/certificates/renew?revoke-old=true" : "/v1/certificates/renew",
+      csr_pem, "application/pkcs10");
+  if (r.status != 200) return error_of(r);
+  return r.body;
+}
+
 }  // namespace oag::client

@@ -75,6 +75,10 @@ class Gateway final : public AuthGateway {
   std::optional<Error> report_result(const std::string& vector_id, bool success) override;
   std::optional<Error> resync(const aka::Bytes<16>& rand, const aka::Auts& auts) override;
 
+  /// POST /v1/certificates/renew: a certificate for the key of `csr_pem` (PEM), as the leaf and
+  /// its chain in PEM; `revoke_old` revokes the certificate this client presents.
+  Expected<std::string> renew(const std::string& csr_pem, bool revoke_old);
+
   /// TLS connections opened so far (the pool's effect is visible here).
   unsigned connections_opened() const;
 

@@ -183,6 +183,20 @@ TEST_CASE("enrollment: the SIM gets a certificate that works on the endpoint lis
   const auto refused =
       revoked.request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"sim"})");
   CHECK(refused.status == 403);
+  // The client library's renewal, with the newest certificate.
+  client::GatewayOptions go;
+  go.port = g.endpoint_port;
+  go.ca_file = g.dir.file("endpoint-ca.pem");
+  go.cert_file = g.dir.file("enrolled.pem");
+  go.key_file = g.dir.file("enrolled.key");
+  {
+    // The enrolled certificate is revoked now: the library gets the refusal, named.
+    client::Gateway ag(go);
+    auto k = pki::generate_key();
+    const auto refusal = ag.renew(pki::make_csr(k.get(), "x"), false);
+    REQUIRE(std::holds_alternative<client::Error>(refusal));
+    CHECK(std::get<client::Error>(refusal).code == "certificate-revoked");
+  }
   // The enrollment route is not on the endpoint listener, nor renewal on the visitor listener.
   CHECK(https.request("POST", "/v1/certificates/renew", "x", "application/pkcs10").status == 404);
 }

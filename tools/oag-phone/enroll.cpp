@@ -12,6 +12,9 @@
 #include <stdexcept>
 
 #include "client/enroll.hpp"
+#include "client/gateway.hpp"
+#include "proto/pki/csr.hpp"
+#include "proto/pki/x509.hpp"
 
 namespace oag::phone {
 
@@ -51,6 +54,41 @@ int run_enroll(const EnrollOptions& o) {
   std::cout << "enrolled " << o.nai << " with its SIM in " << static_cast<long>(ms)
             << " ms: certificate " << base << ".pem (serial " << ok.serial << "), key " << base
             << ".key, chain " << o.out_dir << "/chain.pem\n";
+  return 0;
+}
+
+int run_renew(const RenewOptions& o) {
+  client::GatewayOptions g;
+  g.host = o.https.host;
+  g.port = o.https.port;
+  g.server_name = o.https.server_name;
+  g.ca_file = o.https.ca_file;
+  g.cert_file = o.https.cert_file;
+  g.key_file = o.https.key_file;
+  client::Gateway ag(g);
+  const auto key = pki::generate_key();
+  const auto got = ag.renew(pki::make_csr(key.get(), o.nai), o.revoke_old);
+  if (const auto* e = std::get_if<client::Error>(&got)) {
+    std::cout << "renewal failed: " << e->to_string() << "\n";
+    return 1;
+  }
+  auto certs = pki::certs_from_pem(std::get<std::string>(got));
+  if (certs.empty() || pki::spki_sha256(certs[0].get()) != pki::spki_sha256(key.get()) ||
+      pki::subject_nai(certs[0].get()) != o.nai) {
+    std::cout << "renewal failed: the answer is not a certificate for our key and NAI\n";
+    return 1;
+  }
+  std::string chain;
+  for (std::size_t i = 1; i < certs.size(); ++i) chain += pki::to_pem(certs[i].get());
+  std::filesystem::create_directories(o.out_dir);
+  const auto base = (std::filesystem::path(o.out_dir) / o.nai).string();
+  write_file(base + ".key", pki::private_key_pem(key.get()), 0600);
+  write_file(base + ".pem", pki::to_pem(certs[0].get()), 0644);
+  write_file((std::filesystem::path(o.out_dir) / "chain.pem").string(), chain, 0644);
+  std::cout << "renewed " << o.nai << ": certificate " << base << ".pem (serial "
+            << pki::serial_hex(certs[0].get()) << ")"
+            << (o.revoke_old ? ", the old one revoked" : ", the old one valid until it expires")
+            << "\n";
   return 0;
 }
 

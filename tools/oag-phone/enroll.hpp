@@ -18,4 +18,15 @@ struct EnrollOptions {
 /// Enrolls; prints each step; 0 on success, 1 when refused, 2 on a local error.
 int run_enroll(const EnrollOptions& o);
 
+/// What `oag-phone renew` needs: the endpoint listener and our current certificate.
+struct RenewOptions {
+  std::string nai;             ///< our NAI
+  client::HttpsOptions https;  ///< the endpoint listener, our CA, certificate and key
+  std::string out_dir;         ///< where the new <NAI>.key (0600), <NAI>.pem and chain.pem go
+  bool revoke_old = false;     ///< revoke the certificate we renew with
+};
+
+/// Renews with a new key; 0 on success, 1 when refused, 2 on a local error.
+int run_renew(const RenewOptions& o);
+
 }  // namespace oag::phone

@@ -67,6 +67,19 @@ int main(int argc, char** argv) {
   enroll->add_option("--ag-name", eo.https.server_name, "name in the gateway's certificate");
   enroll->add_option("--out", eo.out_dir, "directory for <NAI>.key, <NAI>.pem, chain.pem")
       ->required();
+  oag::phone::RenewOptions ro;
+  std::string renew_ag;
+  auto* renew =
+      app.add_subcommand("renew", "a new certificate for a new key, with the current one");
+  renew->add_option("--nai", ro.nai, "our NAI, user@realm")->required();
+  renew->add_option("--ag", renew_ag, "our gateway's endpoint listener HOST:PORT")->required();
+  renew->add_option("--ca", ro.https.ca_file, "the operator's endpoint CA")->required();
+  renew->add_option("--cert", ro.https.cert_file, "our current certificate")->required();
+  renew->add_option("--key", ro.https.key_file, "its private key")->required();
+  renew->add_option("--ag-name", ro.https.server_name, "name in the gateway's certificate");
+  renew->add_option("--out", ro.out_dir, "directory for <NAI>.key, <NAI>.pem, chain.pem")
+      ->required();
+  renew->add_flag("--revoke-old", ro.revoke_old, "revoke the current certificate");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -85,6 +98,21 @@ int main(int argc, char** argv) {
     }
     try {
       return oag::phone::run_enroll(eo);
+    } catch (const std::exception& e) {
+      std::cerr << "oag-phone: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  if (app.got_subcommand(renew)) {
+    if (!oag::ident::valid_nai(ro.nai) ||
+        !split_host_port(renew_ag, ro.https.host, ro.https.port)) {
+      std::cerr << "oag-phone: "
+                << (oag::ident::valid_nai(ro.nai) ? "--ag: HOST:PORT" : "--nai: user@realm")
+                << " expected\n";
+      return 2;
+    }
+    try {
+      return oag::phone::run_renew(ro);
     } catch (const std::exception& e) {
       std::cerr << "oag-phone: " << e.what() << "\n";
       return 2;
