@@ -40,12 +40,12 @@ IssuedCert CertIssuer::issue(const std::string& nai, EVP_PKEY* public_key, std::
   spec.client_auth = true;
   spec.lifetime_s = lifetime_s;
   spec.backdate_s = 60;
+  auto c = pki::issue_encoded(spec, public_key, const_cast<X509*>(ca_.get()), key_.get(), now_s);
   IssuedCert out;
-  out.cert = pki::issue(spec, public_key, const_cast<X509*>(ca_.get()), key_.get(), now_s);
-  out.pem = pki::to_pem(out.cert.get());
+  out.pem = std::move(c.pem);
   out.chain_pem = ca_pem_;
-  out.serial = pki::serial_hex(out.cert.get());
-  out.not_after_ms = pki::not_after_ms(out.cert.get());
+  out.serial = std::move(c.serial);
+  out.not_after_ms = c.not_after_ms;
   return out;
 }
 

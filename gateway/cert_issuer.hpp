@@ -11,7 +11,6 @@ namespace oag::gateway {
 
 /// A certificate just issued, with what the client needs to present it.
 struct IssuedCert {
-  pki::Cert cert;         ///< the leaf
   std::string pem;        ///< the leaf as PEM
   std::string chain_pem;  ///< the issuing CA as PEM (what sits between the leaf and the root)
   std::string serial;     ///< lower-case hex

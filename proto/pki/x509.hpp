@@ -52,6 +52,18 @@ Key generate_key();
 Cert issue(const Spec& spec, EVP_PKEY* subject_key, X509* issuer, EVP_PKEY* issuer_key,
            std::int64_t now_s);
 
+/// A certificate as issued for handing out: its PEM and what a record needs.
+struct EncodedCert {
+  std::string pem;                ///< the certificate
+  std::string serial;             ///< lower-case hex
+  std::int64_t not_after_ms = 0;  ///< expiry
+};
+
+/// As issue(), for a certificate that is only handed out and recorded (the daemon's issuing
+/// path): ~5x cheaper for a P-256 subject key under OpenSSL 3.0, same bytes.
+EncodedCert issue_encoded(const Spec& spec, EVP_PKEY* subject_key, X509* issuer,
+                          EVP_PKEY* issuer_key, std::int64_t now_s);
+
 /// Lower-case hex serial number, without leading zeros.
 std::string serial_hex(const X509* cert);
 /// notAfter as Unix ms.

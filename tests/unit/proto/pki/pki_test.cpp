@@ -170,6 +170,20 @@ TEST_CASE("a CSR made by openssl req is accepted, its key is the one in the cert
   CHECK(test::run_command("openssl verify -CAfile " + shell_quote(d.file("root.pem")) + " " +
                           shell_quote(d.file("leaf.pem")))
             .status == 0);
+  // The daemon's fast path gives a certificate of the same shape for the same key.
+  const auto enc = pki::issue_encoded(leaf_spec("carol@op-a.example"), csr.public_key.get(),
+                                      root.cert.get(), root.key.get(), now);
+  write(d.file("fast.pem"), enc.pem);
+  CHECK(test::run_command("openssl verify -x509_strict -purpose sslclient -CAfile " +
+                          shell_quote(d.file("root.pem")) + " " + shell_quote(d.file("fast.pem")))
+            .status == 0);
+  const auto fast = pki::cert_from_pem(enc.pem);
+  REQUIRE(fast);
+  CHECK(pki::spki_sha256(fast.get()) == csr.spki_sha256);
+  CHECK(pki::serial_hex(fast.get()) == enc.serial);
+  CHECK(enc.not_after_ms == pki::not_after_ms(fast.get()));
+  CHECK(pki::subject_nai(fast.get()) == "carol@op-a.example");
+  CHECK_FALSE(pki::verify_chain(fast.get(), {}, {root.cert.get()}, pki::Purpose::tls_client, now));
 }
 
 TEST_CASE("a CSR with an altered signature, another key type or garbage is refused", "[pki][csr]") {
