@@ -45,12 +45,7 @@ json fed_body(const std::string& nai, unsigned count = 1, const std::string& id 
 }
 
 std::string code_of(const test::HttpReply& r) {
-  try {
-    const auto t = json::parse(r.body).at("type").get<std::string>();
-    return t.substr(t.rfind('/') + 1);
-  } catch (...) {
-    return "";
-  }
+  return test::problem_code(r.body);
 }
 
 }  // namespace

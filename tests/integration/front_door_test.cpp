@@ -20,12 +20,7 @@ using test::shell_quote;
 namespace {
 
 std::string code_of(const test::HttpReply& r) {
-  try {
-    const auto t = json::parse(r.body).at("type").get<std::string>();
-    return t.substr(t.rfind('/') + 1);
-  } catch (...) {
-    return "";
-  }
+  return test::problem_code(r.body);
 }
 
 long metric(const Gateway& g, const std::string& key) {

@@ -179,6 +179,16 @@ struct Gateway {
   unsigned short endpoint_port = 0, ops_port = 0, federation_port = 0, visitor_port = 0;
 };
 
+/// The problem code of a problem+json body (the last segment of its `type`), or "".
+inline std::string problem_code(const std::string& body) {
+  try {
+    const auto t = json::parse(body).at("type").get<std::string>();
+    return t.substr(t.rfind('/') + 1);
+  } catch (...) {
+    return "";
+  }
+}
+
 /// The URL of a gateway's federation listener.
 inline std::string fed_url(const Gateway& g) {
   return "https://127.0.0.1:" + std::to_string(g.federation_port);
