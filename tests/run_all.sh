@@ -14,12 +14,13 @@ cmake --build build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j2
 
-# The SIP codec and carrier decoders under libFuzzer (clang, ASan+UBSan), 20 s each from the
+# The SIP codec, the carrier decoders, the Digest AKA grammar and the CSR parser under libFuzzer
+# (clang, ASan+UBSan), 20 s each from the
 # seed corpus; a crash or a broken round trip fails here and leaves its input in build-fuzz/.
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DOAG_FUZZ=ON -DOAG_BUILD_TESTS=OFF \
   -DOAG_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz --target fuzz
-for t in sip_message sip_carrier; do
+for t in sip_message sip_carrier digest csr; do
   corpus=$(mktemp -d)
   (cd build-fuzz && "tests/fuzz/${t}_fuzz" -max_total_time=20 "$corpus" "../tests/fuzz/corpus/$t" \
     2>"${t}_fuzz.log") || { tail -30 "build-fuzz/${t}_fuzz.log"; exit 1; }

@@ -51,8 +51,11 @@ std::optional<Params> parse_list(std::string_view s, std::string& why) {
         }
         if (c == '\\') {
           if (i == s.size()) break;
+          const auto e = static_cast<unsigned char>(s[i]);
+          if ((e < 0x20 && e != '\t') || e == 0x7f)  // quoted-pair: HTAB, SP, VCHAR, obs-text
+            return why = "authorization." + name + ": control character", std::nullopt;
           value += s[i++];
-        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        } else if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
           return why = "authorization." + name + ": control character", std::nullopt;
         } else {
           value += c;
@@ -193,7 +196,7 @@ std::string authorization(const Exchange& x, std::string_view response, std::str
   std::string out = "Digest username=" + quote(x.username) + ", realm=" + quote(x.realm) +
                     ", nonce=" + quote(x.nonce) + ", uri=" + quote(x.uri) +
                     ", response=" + quote(response) + ", algorithm=" + std::string(kAlgorithm);
-  if (!x.cnonce.empty())
+  if (!x.cnonce.empty() && !x.nc.empty())  // the first request has neither (found by fuzzing)
     out += ", qop=" + std::string(kQop) + ", nc=" + x.nc + ", cnonce=" + quote(x.cnonce);
   if (!opaque.empty()) out += ", opaque=" + quote(opaque);
   if (!auts_b64.empty()) out += ", auts=" + quote(auts_b64);
