@@ -77,6 +77,11 @@ bool EnrollApi::take(std::map<std::string, Bucket>& buckets, const std::string& 
   const std::int64_t now = steady_ms();
   // Ten seconds' worth at once, and at least three: a resynchronisation needs a second challenge.
   const double burst = std::max(3.0, per_minute / 6);
+  // One bucket per NAI or address seen: strangers' NAIs must not grow the map without bound, so
+  // when it is large the buckets that have refilled (idle for a minute) are dropped.
+  if (buckets.size() >= kMaxBuckets)
+    std::erase_if(buckets, [now](const auto& e) { return now - e.second.last_ms > 60'000; });
+  if (buckets.size() >= kMaxBuckets) return retry_after_s = 60, false;
   auto [it, fresh] = buckets.try_emplace(key);
   Bucket& b = it->second;
   if (fresh) b.tokens = burst;

@@ -41,6 +41,8 @@ class EnrollApi {
   static constexpr std::int64_t kChallengeMs = 30'000;
   /// Most challenges held at once (a bound on memory; rate limits keep it far away).
   static constexpr std::size_t kMaxChallenges = 100'000;
+  /// Most rate-limit buckets per kind (NAI, address) kept at once.
+  static constexpr std::size_t kMaxBuckets = 100'000;
 
   /// Uses `svc` (its store, clock, issuing CA and the enroll settings in force).
   explicit EnrollApi(const Services& svc) : svc_(svc) {}
