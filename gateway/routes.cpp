@@ -58,7 +58,7 @@ std::vector<Route> Routes::table() {
                                     Reply r) { enroll_.renew(std::move(c), std::move(csr), r); })},
       {"agent", L::visitor, "GET", "/v1/agent", {}, Auth::none, 0, plain(api::agent)},
       {"enroll", L::visitor, "POST", "/v1/enroll", kPkcs10, Auth::none, 8192,
-       parse_then<api::EnrollRequest>(api::parse_enroll,
+       parse_then<api::EnrollRequest>([this](const Call& c) { return enroll_.parse(c); },
                                       [this](Call c, api::EnrollRequest e, Reply r) {
                                         enroll_.enroll(std::move(c), std::move(e), r);
                                       })},

@@ -1,6 +1,7 @@
 #include "gateway/api/enroll.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -30,6 +31,13 @@ bool same(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+  return aka::to_hex(aka::ByteView(md, n));
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -46,10 +54,7 @@ Response chain_response(const IssuedCert& c, std::string route) {
 
 }  // namespace
 
-std::variant<EnrollRequest, wire::Problem> parse_enroll(const Call& call) {
-  auto csr = pki::parse_csr(call.req.body);
-  if (auto* e = std::get_if<pki::PkiError>(&csr))
-    return bad("bad-csr", "The certificate request is not acceptable", "body: " + e->detail);
+std::variant<EnrollRequest, wire::Problem> EnrollApi::parse(const Call& call) {
   if (call.req.authorization.empty())
     return bad("invalid-field", "A field of the request is invalid",
                "authorization: required (Digest username=\"NAI\", nonce=\"\" starts an "
@@ -61,8 +66,24 @@ std::variant<EnrollRequest, wire::Problem> parse_enroll(const Call& call) {
   if (user == params->end() || !ident::valid_nai(user->second))
     return bad("invalid-field", "A field of the request is invalid",
                "authorization.username: expected the NAI");
-  return EnrollRequest{std::make_shared<pki::Csr>(std::get<pki::Csr>(std::move(csr))),
-                       std::move(*params)};
+  EnrollRequest out;
+  out.body_sha256 = sha256_hex(call.req.body);
+  // The answer repeats the CSR its challenge came with: the one parsed then (signature and all)
+  // is the same bytes, so it is not decoded and verified again.
+  if (const auto opaque = params->find("opaque"); opaque != params->end()) {
+    std::lock_guard lk(mu_);
+    const auto it = challenges_.find(opaque->second);
+    if (it != challenges_.end() && it->second.csr && it->second.body_sha256 == out.body_sha256)
+      out.csr = it->second.csr;
+  }
+  if (!out.csr) {
+    auto csr = pki::parse_csr(call.req.body);
+    if (auto* e = std::get_if<pki::PkiError>(&csr))
+      return bad("bad-csr", "The certificate request is not acceptable", "body: " + e->detail);
+    out.csr = std::make_shared<pki::Csr>(std::get<pki::Csr>(std::move(csr)));
+  }
+  out.credentials = std::move(*params);
+  return out;
 }
 
 std::variant<std::shared_ptr<pki::Csr>, wire::Problem> parse_renew(const Call& call) {
@@ -114,7 +135,7 @@ void EnrollApi::enroll(Call call, EnrollRequest req, Reply reply) {
     }
   }
   // No challenge to answer (the first request, or one used, expired or unknown): a fresh one.
-  if (!c) return challenge(nai, address, call.route, reply);
+  if (!c) return challenge(nai, req, address, call.route, reply);
   const digest::Exchange x{nai,
                            param(p, "realm"),
                            param(p, "nonce"),
@@ -127,24 +148,25 @@ void EnrollApi::enroll(Call call, EnrollRequest req, Reply reply) {
                            param(p, "qop") == digest::kQop && x.nc == "00000001" &&
                            !x.cnonce.empty() && x.cnonce.size() <= 64;
   const bool fresh = svc_.clock() - c->created_ms <= kChallengeMs;
-  if (!well_formed || !fresh) return challenge(nai, address, call.route, reply);
+  if (!well_formed || !fresh) return challenge(nai, req, address, call.route, reply);
   if (const std::string auts_b64 = param(p, "auts"); !auts_b64.empty()) {
     // The SIM found the sequence number out of range: resync (MAC-S checked by the store), then
     // a fresh challenge whatever the outcome, so a wrong AUTS is answered like a right one.
     const auto auts = digest::unbase64(auts_b64);
-    if (c->decoy || !auts || auts->size() != 14) return challenge(nai, address, call.route, reply);
+    if (c->decoy || !auts || auts->size() != 14)
+      return challenge(nai, req, address, call.route, reply);
     aka::Auts a{};
     std::copy(auts->begin(), auts->end(), a.begin());
     return svc_.offload(Lane::write, reply, call.route,
-                        [this, nai, rand = c->rand, a, address, route = call.route, reply] {
+                        [this, nai, req, rand = c->rand, a, address, route = call.route, reply] {
                           (void)svc_.store.issuance().resync(nai, rand, a);
-                          challenge(nai, address, route, reply);
+                          challenge(nai, req, address, route, reply);
                         });
   }
   const std::string expected =
       c->decoy ? random_hex(16)
                : digest::response(x, c->xres.expose(), call.req.method, call.req.body);
-  if (!same(expected, param(p, "response"))) return challenge(nai, address, call.route, reply);
+  if (!same(expected, param(p, "response"))) return challenge(nai, req, address, call.route, reply);
   // The SIM answered: the certificate, recorded before it leaves, and rspauth over the answer.
   auto xres = std::make_shared<aka::SecretVec<32>>(std::move(c->xres));
   issue(
@@ -158,8 +180,8 @@ void EnrollApi::enroll(Call call, EnrollRequest req, Reply reply) {
       reply);
 }
 
-void EnrollApi::challenge(const std::string& nai, const std::string& address,
-                          const std::string& route, Reply reply) {
+void EnrollApi::challenge(const std::string& nai, const EnrollRequest& req,
+                          const std::string& address, const std::string& route, Reply reply) {
   const auto rt = svc_.runtime.get();
   double retry_after = 0;
   bool allowed;
@@ -176,9 +198,11 @@ void EnrollApi::challenge(const std::string& nai, const std::string& address,
     r.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(retry_after) + 1));
     return reply(std::move(r));
   }
-  const auto decoy = [this, nai, route, reply] {
+  const auto decoy = [this, nai, req, route, reply] {
     Challenge c;
     c.nai = nai;
+    c.csr = req.csr;
+    c.body_sha256 = req.body_sha256;
     aka::Bytes<16> autn{};
     RAND_bytes(c.rand.data(), static_cast<int>(c.rand.size()));
     RAND_bytes(autn.data(), static_cast<int>(autn.size()));
@@ -188,7 +212,7 @@ void EnrollApi::challenge(const std::string& nai, const std::string& address,
     answer_challenge(std::move(c), route, reply);
   };
   if (ident::realm_of(nai) != rt->realm) return decoy();
-  svc_.offload(Lane::lookup, reply, route, [this, nai, route, reply, decoy] {
+  svc_.offload(Lane::lookup, reply, route, [this, nai, req, route, reply, decoy] {
     const auto sub = svc_.store.subscribers().get(nai);
     if (!sub.ok() && sub.error().code != storage::Errc::not_found)
       return reply(store_problem(sub.error(), route));

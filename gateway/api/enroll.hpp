@@ -26,11 +26,9 @@ namespace oag::gateway::api {
 /// A request to POST /v1/enroll after parsing: the CSR and the Digest credentials.
 struct EnrollRequest {
   std::shared_ptr<pki::Csr> csr;  ///< the CSR, its proof of possession verified
+  std::string body_sha256;        ///< hex SHA-256 of the body (the CSR as sent)
   digest::Params credentials;     ///< the Authorization parameters (username at least)
 };
-
-/// Parses POST /v1/enroll: a PKCS#10 body and an Authorization header naming the NAI.
-std::variant<EnrollRequest, wire::Problem> parse_enroll(const Call& call);
 /// Parses POST /v1/certificates/renew: a PKCS#10 body.
 std::variant<std::shared_ptr<pki::Csr>, wire::Problem> parse_renew(const Call& call);
 
@@ -46,6 +44,9 @@ class EnrollApi {
 
   /// Uses `svc` (its store, clock, issuing CA and the enroll settings in force).
   explicit EnrollApi(const Services& svc) : svc_(svc) {}
+  /// Parses POST /v1/enroll: an Authorization header naming the NAI and a PKCS#10 body (the
+  /// answer to a challenge reuses the CSR parsed with it when the body is the same bytes).
+  std::variant<EnrollRequest, wire::Problem> parse(const Call& call);
   /// POST /v1/enroll (visitor listener).
   void enroll(Call call, EnrollRequest req, Reply reply);
   /// POST /v1/certificates/renew (endpoint listener): a new certificate for the caller's NAI;
@@ -60,6 +61,8 @@ class EnrollApi {
     aka::SecretVec<32> xres;  // empty for a decoy
     bool decoy = false;
     std::int64_t created_ms = 0;
+    std::shared_ptr<pki::Csr> csr;  // the CSR the challenge was asked with
+    std::string body_sha256;        // ...and the hash of its bytes
   };
   struct Bucket {
     double tokens = 0;
@@ -67,8 +70,8 @@ class EnrollApi {
   };
 
   // A fresh challenge for `nai` (a decoy for a stranger), rate-limited; answers 401 or 429.
-  void challenge(const std::string& nai, const std::string& address, const std::string& route,
-                 Reply reply);
+  void challenge(const std::string& nai, const EnrollRequest& req, const std::string& address,
+                 const std::string& route, Reply reply);
   // Stores a challenge and answers 401 with it.
   void answer_challenge(Challenge c, const std::string& route, const Reply& reply);
   // The issued certificate, recorded before it is answered.
