@@ -1,10 +1,12 @@
 // SIM enrollment (DESIGN §9) against a real oagd over real TLS: HTTP Digest AKA on the visitor
 // listener, the certificate it issues used on the endpoint listener, and every refusal.
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -377,4 +379,67 @@ TEST_CASE("enrollment under SIGKILL: every certificate a client received is reco
     CHECK(recorded.count(s) == 1);
   }
   CHECK(g.ctl_json("billing verify").at("ok") == true);
+}
+
+TEST_CASE(
+    "oagctl pki add-issuing-ca gives an older operator its issuing CA; a path-length-0 "
+    "endpoint CA is refused with the reason",
+    "[oagctl][enroll]") {
+  Gateway g("op-a.example", {"alice"});
+  g.stop();
+  const auto ctl = [&](const std::string& args) {
+    return test::run_command(std::string(OAGCTL_PATH) + " --config " + g.cfg + " " + args);
+  };
+  // An operator made by `oagctl init` has one already: no silent replacement.
+  auto r = ctl("pki add-issuing-ca");
+  CHECK(r.status == 1);
+  CHECK(r.err.find("already set") != std::string::npos);
+  // An operator from before enrollment: no issuing CA in its oagd.json.
+  auto conf = json::parse(std::ifstream(g.dir.file("oagd.json")));
+  conf["pki"].erase("issuing_ca_cert");
+  conf["pki"].erase("issuing_ca_key");
+  std::ofstream(g.dir.file("oagd.json")) << conf.dump(2);
+  std::filesystem::remove(g.dir.file("issuing-ca.pem"));
+  std::filesystem::remove(g.dir.file("issuing-ca.key"));
+  r = ctl("--json pki add-issuing-ca");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  conf = json::parse(std::ifstream(g.dir.file("oagd.json")));
+  CHECK(conf.at("pki").at("issuing_ca_cert") == g.dir.file("issuing-ca.pem"));
+  CHECK(conf.at("realm") == "op-a.example");  // the rest of the file is kept
+  struct stat st {};
+  REQUIRE(::stat(g.dir.file("issuing-ca.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 077) == 0);
+  // openssl: the new CA chains to the endpoint CA and may sign leaves but no further CA.
+  CHECK(test::run_command("openssl verify -CAfile " + shell_quote(g.dir.file("endpoint-ca.pem")) +
+                          " " + shell_quote(g.dir.file("issuing-ca.pem")))
+            .status == 0);
+  CHECK(test::run_command("openssl x509 -noout -text -in " +
+                          shell_quote(g.dir.file("issuing-ca.pem")))
+            .out.find("CA:TRUE, pathlen:0") != std::string::npos);
+  // The daemon uses it: the test configuration takes the pki section again, enrollment works.
+  auto tc = g.config();
+  tc["pki"] = conf.at("pki");
+  g.write_config(tc);
+  g.start();
+  auto sim = sim_for(g, "alice");
+  client::HttpsClient https(visitor_options(g));
+  client::HttpsTransport t(https);
+  client::Enroll enroll(t, sim, "alice@op-a.example");
+  const auto got = enroll.run();
+  if (const auto* e = std::get_if<client::Error>(&got)) FAIL(e->to_string() << g.log());
+  g.stop();
+  // An endpoint CA that allows no intermediate: refused, and the message says why.
+  const auto d = [&](const char* f) { return shell_quote(g.dir.file(f)); };
+  REQUIRE(test::run_command("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                            "-subj /CN=old-root -days 1 -addext "
+                            "basicConstraints=critical,CA:TRUE,pathlen:0 -keyout " +
+                            d("old-root.key") + " -out " + d("old-root.pem"))
+              .status == 0);
+  conf["pki"]["endpoint_ca_cert"] = g.dir.file("old-root.pem");
+  conf["pki"]["endpoint_ca_key"] = g.dir.file("old-root.key");
+  std::ofstream(g.dir.file("oagd.json")) << conf.dump(2);
+  r = ctl("pki add-issuing-ca --force");
+  CHECK(r.status == 1);
+  CHECK(r.err.find("allows no intermediate CA") != std::string::npos);
 }
