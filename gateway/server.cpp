@@ -520,6 +520,7 @@ struct Server::Impl {
       if (listener != Listener::ops && log::enabled_info()) {
         log::info(log::event::kAccess, "request",
                   {{"listener", to_string(listener)},
+                   {"client", conn->remote_address},
                    {"requester", conn->cert_nai},
                    {"route", res.route},
                    {"status", std::to_string(res.status)},
