@@ -11,24 +11,7 @@ std::string Error::to_string() const {
   return std::to_string(status) + " " + code + ": " + detail;
 }
 
-namespace {
-
-HttpsOptions https_options(const GatewayOptions& o) {
-  HttpsOptions h;
-  h.host = o.host;
-  h.port = o.port;
-  h.server_name = o.server_name;
-  h.ca_file = o.ca_file;
-  h.cert_file = o.cert_file;
-  h.key_file = o.key_file;
-  h.timeout_ms = o.timeout_ms;
-  h.max_idle = o.max_idle;
-  return h;
-}
-
-}  // namespace
-
-Gateway::Gateway(GatewayOptions options) : https_(https_options(options)) {
+Gateway::Gateway(GatewayOptions options) : https_(options) {
   if (options.cert_file.empty()) throw std::runtime_error("cert_file: required (mutual TLS)");
 }
 

@@ -17,17 +17,8 @@
 
 namespace oag::client {
 
-/// Where the AG is and how to prove who we are.
-struct GatewayOptions {
-  std::string host = "127.0.0.1";  ///< address or name to connect to
-  unsigned short port = 8443;      ///< endpoint listener port
-  std::string server_name;         ///< name the AG's certificate must carry (default: host)
-  std::string ca_file;             ///< the operator's endpoint CA (trust for the AG)
-  std::string cert_file;           ///< our certificate (chain), SAN URI sip:NAI
-  std::string key_file;            ///< our private key
-  unsigned timeout_ms = 5000;      ///< per call: connect, write and read together
-  unsigned max_idle = 4;           ///< pooled idle connections kept
-};
+/// Where the AG is and how to prove who we are (its endpoint listener, our certificate).
+using GatewayOptions = HttpsOptions;
 
 /// A failed call: transport (status 0) or the AG's problem+json.
 struct Error {

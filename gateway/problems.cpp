@@ -1,19 +1,21 @@
 #include "gateway/problems.hpp"
 
-#include <openssl/rand.h>
-
 #include "gateway/log.hpp"
-#include "proto/aka/hex.hpp"
+#include "gateway/services.hpp"
 
 namespace oag::gateway {
 
-Response json_response(int status, std::string body, std::string route) {
+Response plain_response(int status, std::string content_type, std::string body, std::string route) {
   Response r;
   r.status = status;
-  r.content_type = "application/json";
+  r.content_type = std::move(content_type);
   r.body = std::move(body);
   r.route = std::move(route);
   return r;
+}
+
+Response json_response(int status, std::string body, std::string route) {
+  return plain_response(status, "application/json", std::move(body), std::move(route));
 }
 
 Response no_content(std::string route) {
@@ -64,9 +66,7 @@ Response store_problem(const storage::Error& e, std::string route) {
 }
 
 Response internal_error(const std::string& what, std::string route) {
-  std::uint8_t id[8];
-  RAND_bytes(id, sizeof id);
-  const std::string incident = aka::to_hex(aka::ByteView(id, sizeof id));
+  const std::string incident = random_hex(8);
   Response r = problem({500, "internal", "Internal error",
                         "incident " + incident + ": the operator's log has the cause"},
                        std::move(route));

@@ -12,6 +12,8 @@
 
 namespace oag::gateway {
 
+/// An answer of `content_type` with `body`.
+Response plain_response(int status, std::string content_type, std::string body, std::string route);
 /// A 200 (or `status`) JSON answer.
 Response json_response(int status, std::string body, std::string route);
 /// A 204.

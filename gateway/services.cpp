@@ -3,10 +3,17 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <vector>
 
 #include "proto/aka/hex.hpp"
 
 namespace oag::gateway {
+
+std::string random_hex(std::size_t n) {
+  std::vector<std::uint8_t> b(n);
+  RAND_bytes(b.data(), static_cast<int>(n));
+  return aka::to_hex(aka::ByteView(b.data(), b.size()));
+}
 
 std::string new_uuid() {
   std::uint8_t b[16];

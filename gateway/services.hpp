@@ -34,6 +34,8 @@ struct Services {
   }
 };
 
+/// `n` random bytes as lower-case hex (incident ids, challenge handles).
+std::string random_hex(std::size_t n);
 /// A random (version 4) UUID: request ids.
 std::string new_uuid();
 /// Wall-clock Unix ms.

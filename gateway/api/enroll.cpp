@@ -16,12 +16,6 @@ wire::Problem bad(std::string code, std::string title, std::string detail, int s
   return {status, std::move(code), std::move(title), std::move(detail)};
 }
 
-std::string random_hex(std::size_t n) {
-  std::vector<std::uint8_t> b(n);
-  RAND_bytes(b.data(), static_cast<int>(n));
-  return aka::to_hex(aka::ByteView(b.data(), b.size()));
-}
-
 std::string param(const digest::Params& p, const char* name) {
   const auto it = p.find(name);
   return it == p.end() ? std::string() : it->second;
@@ -38,18 +32,9 @@ std::string sha256_hex(std::string_view data) {
   return aka::to_hex(aka::ByteView(md, n));
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 Response chain_response(const IssuedCert& c, std::string route) {
-  Response r;
-  r.status = 200;
-  r.content_type = "application/pem-certificate-chain";
-  r.body = c.pem + c.chain_pem;
-  r.route = std::move(route);
-  return r;
+  return plain_response(200, "application/pem-certificate-chain", c.pem + c.chain_pem,
+                        std::move(route));
 }
 
 }  // namespace
@@ -142,11 +127,11 @@ void EnrollApi::enroll(Call call, EnrollRequest req, Reply reply) {
                            param(p, "uri"),
                            param(p, "nc"),
                            param(p, "cnonce")};
-  const bool well_formed = c->nai == nai && x.nonce == c->nonce && x.realm == rt->realm &&
-                           x.uri == call.req.path() &&
-                           lower(param(p, "algorithm")) == lower(std::string(digest::kAlgorithm)) &&
-                           param(p, "qop") == digest::kQop && x.nc == "00000001" &&
-                           !x.cnonce.empty() && x.cnonce.size() <= 64;
+  const bool well_formed =
+      c->nai == nai && x.nonce == c->nonce && x.realm == rt->realm && x.uri == call.req.path() &&
+      ident::lower(param(p, "algorithm")) == ident::lower(digest::kAlgorithm) &&
+      param(p, "qop") == digest::kQop && x.nc == "00000001" && !x.cnonce.empty() &&
+      x.cnonce.size() <= 64;
   const bool fresh = svc_.clock() - c->created_ms <= kChallengeMs;
   if (!well_formed || !fresh) return challenge(nai, req, address, call.route, reply);
   if (const std::string auts_b64 = param(p, "auts"); !auts_b64.empty()) {
@@ -189,7 +174,7 @@ void EnrollApi::challenge(const std::string& nai, const EnrollRequest& req,
     std::lock_guard lk(mu_);
     allowed =
         take(per_address_, address, rt->enroll.challenges_per_minute_per_address, retry_after) &&
-        take(per_nai_, lower(nai), rt->enroll.challenges_per_minute_per_nai, retry_after);
+        take(per_nai_, ident::lower(nai), rt->enroll.challenges_per_minute_per_nai, retry_after);
   }
   if (!allowed) {
     auto r = problem({429, "rate-limited", "Too many enrollment challenges",

@@ -1,5 +1,7 @@
 #include "proto/digest/digest.hpp"
 
+#include "proto/ident/ident.hpp"
+
 #include <openssl/evp.h>
 
 #include <cctype>
@@ -7,12 +9,6 @@
 namespace oag::digest {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_token_char(unsigned char c) {
   return std::isalnum(c) ||
@@ -33,7 +29,7 @@ std::optional<Params> parse_list(std::string_view s, std::string& why) {
     const std::size_t start = i;
     while (i < s.size() && is_token_char(static_cast<unsigned char>(s[i]))) ++i;
     if (i == start) return why = "authorization: expected a parameter name", std::nullopt;
-    const std::string name = lower(s.substr(start, i - start));
+    const std::string name = ident::lower(s.substr(start, i - start));
     skip_ws(s, i);
     if (i == s.size() || s[i] != '=')
       return why = "authorization." + name + ": expected '='", std::nullopt;
@@ -124,7 +120,7 @@ std::string digest_of(const Exchange& x, aka::ByteView password, std::string_vie
 std::optional<Params> parse(std::string_view header, std::string& why) {
   std::size_t i = 0;
   skip_ws(header, i);
-  if (header.size() < i + 7 || lower(header.substr(i, 6)) != "digest" ||
+  if (header.size() < i + 7 || ident::lower(header.substr(i, 6)) != "digest" ||
       (header[i + 6] != ' ' && header[i + 6] != '\t'))
     return why = "authorization: expected the Digest scheme", std::nullopt;
   return parse_list(header.substr(i + 7), why);

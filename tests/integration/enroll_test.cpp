@@ -90,6 +90,14 @@ struct Exchange {
   }
 };
 
+// One enrollment of `nai` with `sim` through the visitor listener, the way a client does it.
+client::Expected<client::Enrolled> enroll_with(const Gateway& g, client::SoftSim& sim,
+                                               const std::string& nai = "alice@op-a.example") {
+  client::HttpsClient https(visitor_options(g));
+  client::HttpsTransport t(https);
+  return client::Enroll(t, sim, nai).run();
+}
+
 std::string new_csr(const std::string& nai) {
   auto k = pki::generate_key();
   return pki::make_csr(k.get(), nai);
@@ -127,10 +135,7 @@ TEST_CASE("enrollment: the SIM gets a certificate that works on the endpoint lis
           "[oagd][enroll]") {
   Gateway g("op-a.example", {"alice"});
   auto sim = sim_for(g, "alice");
-  client::HttpsClient https(visitor_options(g));
-  client::HttpsTransport t(https);
-  client::Enroll enroll(t, sim, "alice@op-a.example");
-  const auto got = enroll.run();
+  const auto got = enroll_with(g, sim);
   if (const auto* e = std::get_if<client::Error>(&got)) FAIL(e->to_string() << g.log());
   const auto& ok = std::get<client::Enrolled>(got);
   // openssl, independently: the leaf chains through the issuing CA to the endpoint CA.
@@ -195,7 +200,9 @@ TEST_CASE("enrollment: the SIM gets a certificate that works on the endpoint lis
     CHECK(std::get<client::Error>(refusal).code == "certificate-revoked");
   }
   // The enrollment route is not on the endpoint listener, nor renewal on the visitor listener.
-  CHECK(https.request("POST", "/v1/certificates/renew", "x", "application/pkcs10").status == 404);
+  client::HttpsClient visitor_https(visitor_options(g));
+  CHECK(visitor_https.request("POST", "/v1/certificates/renew", "x", "application/pkcs10").status ==
+        404);
 }
 
 TEST_CASE("enrollment refusals: wrong K, replay, changed CSR, stale challenge, strangers",
@@ -291,10 +298,7 @@ TEST_CASE("enrollment: a SIM ahead of the gateway resynchronises with AUTS and s
       keys, rand, aka::Sqn::from_seq_ind(1000, 0, aka::kDefaultIndLen), {0x80, 0x00});
   REQUIRE(std::holds_alternative<aka::AkaSuccess>(sim.run_aka(rand, q.autn)));
   const auto before = g.sqn_of("alice@op-a.example");
-  client::HttpsClient https(visitor_options(g));
-  client::HttpsTransport t(https);
-  client::Enroll enroll(t, sim, "alice@op-a.example");
-  const auto got = enroll.run();
+  const auto got = enroll_with(g, sim);
   if (const auto* e = std::get_if<client::Error>(&got)) FAIL(e->to_string() << g.log());
   CHECK(g.sqn_of("alice@op-a.example") > before + 900);  // moved past the SIM's SEQ
   CHECK(g.billing_records() == 2);                       // two challenges, two vectors
@@ -310,6 +314,7 @@ TEST_CASE("enrollment: the client checks rspauth; a gateway that does not know X
   const auto got = enroll.run();
   REQUIRE(std::holds_alternative<client::Error>(got));
   CHECK(std::get<client::Error>(got).code == "network-not-authentic");
+  CHECK(std::get<client::Error>(got).detail.find("rspauth") != std::string::npos);  // not AUTN
 }
 
 TEST_CASE("enrollment: challenges are rate-limited per NAI (each costs a vector)",
@@ -423,10 +428,7 @@ TEST_CASE(
   g.write_config(tc);
   g.start();
   auto sim = sim_for(g, "alice");
-  client::HttpsClient https(visitor_options(g));
-  client::HttpsTransport t(https);
-  client::Enroll enroll(t, sim, "alice@op-a.example");
-  const auto got = enroll.run();
+  const auto got = enroll_with(g, sim);
   if (const auto* e = std::get_if<client::Error>(&got)) FAIL(e->to_string() << g.log());
   g.stop();
   // An endpoint CA that allows no intermediate: refused, and the message says why.

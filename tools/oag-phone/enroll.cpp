@@ -58,14 +58,7 @@ int run_enroll(const EnrollOptions& o) {
 }
 
 int run_renew(const RenewOptions& o) {
-  client::GatewayOptions g;
-  g.host = o.https.host;
-  g.port = o.https.port;
-  g.server_name = o.https.server_name;
-  g.ca_file = o.https.ca_file;
-  g.cert_file = o.https.cert_file;
-  g.key_file = o.https.key_file;
-  client::Gateway ag(g);
+  client::Gateway ag(o.https);
   const auto key = pki::generate_key();
   const auto got = ag.renew(pki::make_csr(key.get(), o.nai), o.revoke_old);
   if (const auto* e = std::get_if<client::Error>(&got)) {
