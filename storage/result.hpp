@@ -2,6 +2,8 @@
 // Outcomes of store operations. Not found, not allowed / conflict and backend failure are kept
 // apart (as osmo-hlr keeps ENOENT / ENOKEY / EIO), so that each maps to one HTTP status.
 
+#include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -25,10 +27,17 @@ enum class Errc {
 /// Stable lower-case name of an error code ("not-found", ...), used in problem types and logs.
 const char* to_string(Errc e) noexcept;
 
-/// An error: a code and a detail for people. The detail never holds a key or a RES.
+/// An error: a code, a detail for people, and the structured parts a caller acts on (the field
+/// and, for a batch, the index of the failing entry), so that no caller parses the detail.
+/// The detail never holds a key or a RES.
 struct Error {
-  Errc code;           ///< what kind of failure
-  std::string detail;  ///< human-readable, names the field or object
+  /// An error of `c` with `detail`, naming `field` (and the 0-based `index` of a batch entry).
+  Error(Errc c, std::string d, std::string f = {}, std::optional<std::size_t> i = std::nullopt)
+      : code(c), detail(std::move(d)), field(std::move(f)), index(i) {}
+  Errc code;                         ///< what kind of failure
+  std::string detail;                ///< human-readable, names the field or object
+  std::string field;                 ///< the field or column at fault ("" when none)
+  std::optional<std::size_t> index;  ///< 0-based entry of a batch (import) that failed
 };
 
 /// Thrown inside the store to abort the current request only.

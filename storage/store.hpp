@@ -1,6 +1,6 @@
 #pragma once
 // The abstract stores and the factory keyed by backend name (Kea's pattern): the daemon and the
-// CLI see only these interfaces; "sqlite" is the first backend, PostgreSQL will follow.
+// CLI see only these interfaces; the backends are "sqlite" and "postgresql".
 
 #include <array>
 #include <cstdint>
@@ -83,8 +83,8 @@ class BillingStore {
   /// returns false.
   virtual Result<Done> for_each(std::int64_t from_ms, std::int64_t to_ms,
                                 const std::function<bool(const BillingRecord&)>& fn) = 0;
-  /// Walks the whole chain: sequence gap-free from 1, every hash recomputed.
-  virtual Result<ChainReport> verify() = 0;
+  /// Walks every chain (one per instance): sequence gap-free from 1, every hash recomputed.
+  virtual Result<BillingReport> verify() = 0;
 };
 
 /// An endpoint certificate the operator issued.
@@ -116,7 +116,8 @@ class EndpointStore {
 /// How to open a backend.
 struct BackendConfig {
   std::string backend = "sqlite";               ///< factory key
-  std::string path;                             ///< database file (sqlite) or connection string
+  std::string path;                             ///< database file (sqlite) or conninfo (postgresql)
+  std::string instance = "main";                ///< this instance's name: its billing chain
   std::shared_ptr<const MasterKey> master_key;  ///< key for K/OPc at rest
   unsigned ind_slot = 0;                        ///< this instance's IND
   bool migrate = false;                  ///< apply pending migrations (else refuse an old schema)
@@ -134,6 +135,7 @@ struct StoreStats {
   std::size_t queued = 0;      ///< requests waiting now
   /// Commits by batch size: bucket i counts batches of size <= 2^i (i < 10), the last the rest.
   std::array<std::uint64_t, 11> batch_hist{};
+  std::uint64_t retries = 0;  ///< batches run again after a conflict between instances
 };
 
 /// An open backend: the four stores over one database.

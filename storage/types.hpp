@@ -160,7 +160,8 @@ struct IssueResult {
 
 /// One billing record (DESIGN §4). Keys never appear here.
 struct BillingRecord {
-  std::uint64_t seq = 0;                ///< gap-free, from 1
+  std::string chain;                    ///< the instance whose chain holds it (not hashed)
+  std::uint64_t seq = 0;                ///< gap-free per chain, from 1
   std::int64_t time_ms = 0;             ///< UTC ms
   Role role = Role::local;              ///< local, sold or bought
   std::string event;                    ///< "issue" or "result"
@@ -180,11 +181,21 @@ struct BillingRecord {
   std::string hash;                     ///< hex SHA-256(prev_hash ‖ canonical record)
 };
 
-/// Result of walking the billing chain.
+/// Result of walking one billing chain.
 struct ChainReport {
+  std::string chain;                       ///< the chain (an instance name)
   std::uint64_t records = 0;               ///< records checked
   std::string head_hash;                   ///< hash of the last record
   std::optional<std::uint64_t> first_bad;  ///< first record that breaks the chain
+  std::string reason;                      ///< why it is bad
+};
+
+/// Result of walking every chain.
+struct BillingReport {
+  std::vector<ChainReport> chains;         ///< one per chain, by name
+  std::uint64_t records = 0;               ///< records checked in all chains
+  std::optional<std::uint64_t> first_bad;  ///< first bad record of the first broken chain
+  std::string bad_chain;                   ///< that chain
   std::string reason;                      ///< why it is bad
 };
 

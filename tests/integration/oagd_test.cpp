@@ -398,5 +398,8 @@ TEST_CASE("round trip: oagctl import, oagd issues, oagctl exports and verifies t
   const auto v = g.ctl_json("billing verify");
   CHECK(v.at("ok") == true);
   CHECK(v.at("records") == 10);
-  CHECK(v.at("head_hash") == lines.back().at("summary").at("head_hash"));
+  REQUIRE(v.at("chains").size() == 1);
+  CHECK(v.at("chains")[0].at("chain") == "main");
+  CHECK(v.at("chains")[0].at("head_hash") ==
+        lines.back().at("summary").at("chains")[0].at("head_hash"));
 }

@@ -123,20 +123,39 @@ void add_billing_commands(CLI::App& app, Context& ctx) {
   ex->add_option("--output", e->output, "Write to this file instead of standard output");
   ex->callback([e, &ctx] { run_export(*e, ctx); });
 
-  bill->add_subcommand("verify", "Walk the hash chain: sequence gap-free, every hash recomputed")
+  bill->add_subcommand("verify",
+                       "Walk every chain (one per instance): sequence gap-free, every hash "
+                       "recomputed")
       ->callback([&ctx] {
         const auto r = must(ctx.backend().billing().verify());
         nlohmann::ordered_json j{{"records", r.records}, {"ok", !r.first_bad}};
+        j["chains"] = nlohmann::ordered_json::array();
+        std::string text;
+        for (const auto& c : r.chains) {
+          nlohmann::ordered_json cj{
+              {"chain", c.chain}, {"records", c.records}, {"ok", !c.first_bad}};
+          if (c.first_bad) {
+            cj["first_bad"] = *c.first_bad;
+            cj["reason"] = c.reason;
+            text += "chain " + c.chain + " BROKEN at record " + std::to_string(*c.first_bad) +
+                    ": " + c.reason + "\n";
+          } else {
+            cj["head_hash"] = c.head_hash;
+            text += "chain " + c.chain + " intact: " + std::to_string(c.records) +
+                    " record(s), head " + c.head_hash + "\n";
+          }
+          j["chains"].push_back(cj);
+        }
+        if (r.chains.empty()) text = "no billing records\n";
         if (r.first_bad) {
           j["first_bad"] = *r.first_bad;
+          j["bad_chain"] = r.bad_chain;
           j["reason"] = r.reason;
-          ctx.print(j, "billing chain BROKEN at record " + std::to_string(*r.first_bad) + ": " +
-                           r.reason + "\n");
-          throw CommandFailed("billing chain broken at record " + std::to_string(*r.first_bad));
+          ctx.print(j, text);
+          throw CommandFailed("billing chain " + r.bad_chain + " broken at record " +
+                              std::to_string(*r.first_bad));
         }
-        j["head_hash"] = r.head_hash;
-        ctx.print(j, "billing chain intact: " + std::to_string(r.records) + " record(s), head " +
-                         r.head_hash + "\n");
+        ctx.print(j, text);
       });
 
   auto files = std::make_shared<std::pair<std::string, std::string>>();

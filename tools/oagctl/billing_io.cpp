@@ -13,7 +13,9 @@ namespace {
 const char* const kColumns[] = {
     "seq",           "time",      "role",      "event", "requester",  "subject",  "requester_realm",
     "subject_realm", "agreement", "kind",      "count", "unit_price", "currency", "request_id",
-    "rand_sha256",   "outcome",   "prev_hash", "hash"};
+    "rand_sha256",   "outcome",   "prev_hash", "hash",  "chain"};
+// Exports of schema 4 had no chain column: their records are the chain "main".
+constexpr std::size_t kLegacyColumns = std::size(kColumns) - 1;
 
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
@@ -40,7 +42,8 @@ std::vector<std::string> values(const storage::BillingRecord& r) {
           r.rand_sha256,
           r.outcome,
           r.prev_hash,
-          r.hash};
+          r.hash,
+          r.chain};
 }
 
 storage::Role parse_role(const std::string& s) {
@@ -51,7 +54,7 @@ storage::Role parse_role(const std::string& s) {
 }
 
 storage::BillingRecord from_values(const std::vector<std::string>& v) {
-  if (v.size() != std::size(kColumns))
+  if (v.size() != std::size(kColumns) && v.size() != kLegacyColumns)
     throw std::runtime_error("expected " + std::to_string(std::size(kColumns)) + " fields");
   storage::BillingRecord r;
   r.seq = std::stoull(v[0]);
@@ -74,6 +77,8 @@ storage::BillingRecord from_values(const std::vector<std::string>& v) {
   r.outcome = v[15];
   r.prev_hash = v[16];
   r.hash = v[17];
+  r.chain = v.size() > kLegacyColumns ? v[18] : "main";
+  if (r.chain.empty()) throw std::runtime_error("chain: empty");
   return r;
 }
 
@@ -133,24 +138,31 @@ void Writer::write(const storage::BillingRecord& r) {
     }
     out_ << j.dump() << '\n';
   }
-  if (sum_.records++ == 0) sum_.first_seq = r.seq;
-  sum_.last_seq = r.seq;
-  sum_.head_hash = r.hash;
+  ++sum_.records;
+  auto& c = sum_.chains[r.chain];
+  if (c.records++ == 0) c.first_seq = r.seq;
+  c.last_seq = r.seq;
+  c.head_hash = r.hash;
   sum_.totals[r.currency] += static_cast<std::int64_t>(r.count) * r.unit_price_micros;
 }
 
 void Writer::finish() {
   if (format_ == Format::csv) {
-    out_ << "#summary,records=" << sum_.records << ",first_seq=" << sum_.first_seq
-         << ",last_seq=" << sum_.last_seq << ",head_hash=" << sum_.head_hash;
+    out_ << "#summary,records=" << sum_.records;
+    for (const auto& [name, c] : sum_.chains)
+      out_ << ",chain_" << name << "=" << c.first_seq << "-" << c.last_seq << ":" << c.head_hash;
     for (const auto& [cur, micros] : sum_.totals)
       if (!cur.empty()) out_ << ",total_" << cur << "=" << format_price(micros);
     out_ << '\n';
   } else {
-    nlohmann::ordered_json s{{"records", sum_.records},
-                             {"first_seq", sum_.first_seq},
-                             {"last_seq", sum_.last_seq},
-                             {"head_hash", sum_.head_hash}};
+    nlohmann::ordered_json s{{"records", sum_.records}};
+    s["chains"] = nlohmann::ordered_json::array();
+    for (const auto& [name, c] : sum_.chains)
+      s["chains"].push_back({{"chain", name},
+                             {"records", c.records},
+                             {"first_seq", c.first_seq},
+                             {"last_seq", c.last_seq},
+                             {"head_hash", c.head_hash}});
     s["totals"] = nlohmann::ordered_json::object();
     for (const auto& [cur, micros] : sum_.totals)
       if (!cur.empty()) s["totals"][cur] = format_price(micros);
@@ -173,6 +185,7 @@ std::vector<storage::BillingRecord> read(std::istream& in, const std::string& na
         if (j.contains("summary")) continue;
         std::vector<std::string> v;
         for (const char* c : kColumns) {
+          if (std::string_view(c) == "chain" && !j.contains(c)) break;  // a schema-4 export
           const auto& f = j.at(c);
           v.push_back(f.is_string() ? f.get<std::string>() : f.dump());
         }

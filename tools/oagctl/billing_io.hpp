@@ -14,11 +14,17 @@ namespace oag::tools::billing {
 /// Export format.
 enum class Format { csv, jsonl };
 
+/// What was written of one chain.
+struct ChainSummary {
+  std::uint64_t records = 0;                  ///< records written
+  std::uint64_t first_seq = 0, last_seq = 0;  ///< sequence range
+  std::string head_hash;                      ///< hash of the last record written
+};
+
 /// Totals over what was written, for the summary line.
 struct Summary {
   std::uint64_t records = 0;                   ///< records written
-  std::uint64_t first_seq = 0, last_seq = 0;   ///< sequence range (0 when none)
-  std::string head_hash;                       ///< hash of the last record written
+  std::map<std::string, ChainSummary> chains;  ///< per chain (instance)
   std::map<std::string, std::int64_t> totals;  ///< per currency: Σ count × unit price (micros)
 };
 

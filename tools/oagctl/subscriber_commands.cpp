@@ -191,20 +191,24 @@ void run_import(const ImportArgs& a, Context& ctx) {
     throw CommandFailed(std::to_string(errors.size()) +
                         " bad line(s), nothing imported (or use --skip-bad):" + all);
   }
-  // Conflicts with rows already in the database surface from the store as "entry N: ...".
+  // Conflicts with rows already in the database come back with the index of the entry and the
+  // column at fault.
   auto& subs = ctx.backend().subscribers();
   for (;;) {
     auto r = subs.import(rows);
     if (r.ok()) break;
-    const auto& d = r.error().detail;
-    std::size_t entry = 0;
-    if (d.rfind("entry ", 0) != 0 || (entry = std::stoul(d.substr(6))) == 0 || entry > rows.size())
-      throw CommandFailed(describe(r.error()));
-    const std::string msg = "line " + std::to_string(row_lines[entry - 1]) + d.substr(d.find(':'));
+    const auto& e = r.error();
+    if (!e.index || *e.index >= rows.size()) throw CommandFailed(describe(e));
+    const std::size_t i = *e.index;
+    const std::string what = e.code == storage::Errc::conflict
+                                 ? "taken by a subscriber in the database"
+                                 : std::string(storage::to_string(e.code));
+    const std::string msg = "line " + std::to_string(row_lines[i]) + ", field " + e.field + ": " +
+                            what + " (" + rows[i].nai + ")";
     if (!a.skip_bad) throw CommandFailed(a.file + ": " + msg + " (nothing imported)");
     errors.push_back(msg);
-    rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(entry - 1));
-    row_lines.erase(row_lines.begin() + static_cast<std::ptrdiff_t>(entry - 1));
+    rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(i));
+    row_lines.erase(row_lines.begin() + static_cast<std::ptrdiff_t>(i));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   nlohmann::ordered_json j{

@@ -515,7 +515,9 @@ TEST_CASE("billing verify: intact chain, then a tampered record and a gap are na
   auto rep = f.b->billing().verify().value();
   CHECK(rep.records == 5);
   CHECK_FALSE(rep.first_bad.has_value());
-  CHECK(rep.head_hash.size() == 64);
+  REQUIRE(rep.chains.size() == 1);
+  CHECK(rep.chains[0].chain == "main");
+  CHECK(rep.chains[0].head_hash.size() == 64);
   if (backend_name != "sqlite") return;
   f.b.reset();
   raw_sql(f.db_path, "UPDATE billing SET count = 2 WHERE seq = 3");
