@@ -3,6 +3,7 @@
 #include <future>
 #include <map>
 
+#include "storage/postgresql/postgresql_backend.hpp"
 #include "storage/sqlite/sqlite_backend.hpp"
 
 namespace oag::storage {
@@ -24,6 +25,9 @@ struct Factory {
 
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> r = {
+      {"postgresql",
+       {&postgresql::open_postgresql_backend, &postgresql::latest_postgresql_schema,
+        &postgresql::read_postgresql_schema_version}},
       {"sqlite",
        {&sqlite::open_sqlite_backend, &sqlite::latest_sqlite_schema,
         &sqlite::read_sqlite_schema_version}},
@@ -37,7 +41,7 @@ std::unique_ptr<Backend> open_backend(const BackendConfig& cfg) {
   const auto it = registry().find(cfg.backend);
   if (it == registry().end())
     throw StoreError(
-        {Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: sqlite)"});
+        {Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: postgresql, sqlite)"});
   if (!cfg.master_key)
     throw StoreError({Errc::invalid, "store.master_key_file: a master key is required"});
   return it->second.open(cfg);
@@ -47,7 +51,7 @@ int read_schema_version(const BackendConfig& cfg) {
   const auto it = registry().find(cfg.backend);
   if (it == registry().end())
     throw StoreError(
-        {Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: sqlite)"});
+        {Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: postgresql, sqlite)"});
   return it->second.version(cfg);
 }
 

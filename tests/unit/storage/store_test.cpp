@@ -14,6 +14,7 @@
 #include "proto/aka/usim.hpp"
 #include "storage/billing_chain.hpp"
 #include "storage/store.hpp"
+#include "tests/unit/support/postgres.hpp"
 #include "tests/unit/support/temp_dir.hpp"
 #include "tests/unit/support/vectors.hpp"
 
@@ -50,7 +51,12 @@ struct Fixture {
   explicit Fixture(std::string backend_name) : backend(std::move(backend_name)) {
     key_file = dir.file("master.key");
     key = std::make_shared<MasterKey>(MasterKey::generate(key_file));
-    db_path = dir.file("oag.db");
+    if (backend == "postgresql") {
+      pg = std::make_unique<test::PgDatabase>();
+      db_path = pg->conninfo();
+    } else {
+      db_path = dir.file("oag.db");
+    }
     open(true);
   }
   BackendConfig config(bool create = false) {
@@ -77,6 +83,7 @@ struct Fixture {
 
   std::string backend;
   test::TempDir dir;
+  std::unique_ptr<test::PgDatabase> pg;  // postgresql: this fixture's own database
   std::string key_file;
   std::string db_path;
   std::shared_ptr<const MasterKey> key;
@@ -114,7 +121,8 @@ TEST_CASE("open: create, reopen, refuse missing, newer schema, wrong master key"
   f.b.reset();
 
   auto cfg = f.config();
-  cfg.path = f.dir.file("missing.db");
+  cfg.path =
+      backend_name == "postgresql" ? test::pg_conninfo("oag_missing") : f.dir.file("missing.db");
   CHECK_THROWS_WITH(open_backend(cfg), Catch::Contains("oagctl init"));
 
   cfg = f.config();
@@ -125,6 +133,12 @@ TEST_CASE("open: create, reopen, refuse missing, newer schema, wrong master key"
   cfg.backend = "oracle";
   CHECK_THROWS_WITH(open_backend(cfg), Catch::Contains("store.backend"));
 
+  if (backend_name == "postgresql") {
+    f.pg->exec("INSERT INTO oag_schema VALUES (99, 0)");
+    CHECK_THROWS_WITH(open_backend(f.config()), Catch::Contains("newer than this build"));
+    f.pg->exec("DELETE FROM oag_schema WHERE version = 99; DROP TABLE oag_schema");
+    CHECK_THROWS_WITH(open_backend(f.config()), Catch::Contains("not an OAG database"));
+  }
   if (backend_name == "sqlite") {
     raw_sql(f.db_path, "PRAGMA user_version = 99");
     CHECK_THROWS_WITH(open_backend(f.config()), Catch::Contains("newer than this build"));
