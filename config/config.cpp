@@ -114,12 +114,29 @@ Config load_config(const std::string& path) {
         "store",
         [&](Object& s) {
           s.string("backend", c.store_backend);
-          s.string("path", c.store_path, true);
+          s.string("path", c.store_path);
+          s.string("conninfo", c.store_conninfo);
+          s.string("instance", c.store_instance);
           s.string("master_key_file", c.master_key_file, true);
           s.integer("ind_slot", c.ind_slot, 0, ident::kMaxIndSlot);
           s.integer("vector_ttl_s", c.vector_ttl_s, 10, 86400);
         },
         true);
+    if (c.store_backend == "sqlite") {
+      if (c.store_path.empty()) throw ConfigError("store.path: required for the sqlite backend");
+      if (!c.store_conninfo.empty())
+        throw ConfigError("store.conninfo: only for the postgresql backend");
+    } else if (c.store_backend == "postgresql") {
+      if (c.store_conninfo.empty())
+        throw ConfigError("store.conninfo: required for the postgresql backend");
+      if (!c.store_path.empty()) throw ConfigError("store.path: only for the sqlite backend");
+    } else {
+      throw ConfigError("store.backend: expected \"sqlite\" or \"postgresql\"");
+    }
+    if (c.store_instance.empty() || c.store_instance.size() > 32 ||
+        c.store_instance.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+            std::string::npos)
+      throw ConfigError("store.instance: 1 to 32 of a-z, 0-9, '_' and '-'");
     top.object("pki", [&](Object& p) {
       p.string("endpoint_ca_cert", c.pki.endpoint_ca_cert);
       p.string("endpoint_ca_key", c.pki.endpoint_ca_key);
@@ -184,6 +201,7 @@ Config load_config(const std::string& path) {
       f.integer("total_timeout_ms", c.peers.total_timeout_ms, 10, 600'000);
       f.integer("breaker_failures", c.peers.breaker_failures, 1, 1000);
       f.integer("breaker_open_ms", c.peers.breaker_open_ms, 10, 3'600'000);
+      f.integer("instances", c.federation_instances, 1, 1024);
     });
     top.object("threads", [&](Object& t) {
       t.integer("io", c.io_threads, 1, 64);
@@ -260,21 +278,40 @@ void check_config(const Config& c) {
   } catch (const std::exception& e) {
     throw ConfigError(std::string("store.master_key_file: ") + e.what());
   }
-  storage::BackendConfig bc;
-  bc.backend = c.store_backend;
-  bc.path = c.store_path;
+  const auto bc = backend_config(c);
+  const std::string key = store_location_key(c);
   try {
     const int have = storage::read_schema_version(bc);
     const int want = storage::latest_schema_version(c.store_backend);
     if (have == 0)
-      throw ConfigError("store.path: no OAG database at " + c.store_path + " (run oagctl init)");
+      throw ConfigError(key + ": no OAG database " +
+                        (c.store_backend == "sqlite" ? "at " + c.store_path : std::string("there")) +
+                        " (run oagctl init)");
     if (have != want)
-      throw ConfigError("store.path: schema version " + std::to_string(have) +
+      throw ConfigError(key + ": schema version " + std::to_string(have) +
                         ", this build needs " + std::to_string(want) +
                         (have < want ? " (run oagctl db upgrade)" : ""));
   } catch (const storage::StoreError& e) {
-    throw ConfigError(std::string("store: ") + e.what());
+    throw ConfigError(key + ": " + e.what());
   }
+}
+
+const std::string& store_location(const Config& c) {
+  return c.store_backend == "postgresql" ? c.store_conninfo : c.store_path;
+}
+
+const char* store_location_key(const Config& c) {
+  return c.store_backend == "postgresql" ? "store.conninfo" : "store.path";
+}
+
+storage::BackendConfig backend_config(const Config& c) {
+  storage::BackendConfig bc;
+  bc.backend = c.store_backend;
+  bc.path = store_location(c);
+  bc.instance = c.store_instance;
+  bc.ind_slot = c.ind_slot;
+  bc.vector_ttl_ms = static_cast<std::int64_t>(c.vector_ttl_s) * 1000;
+  return bc;
 }
 
 std::string hold_restart_only(const Config& run, Config& next) {
@@ -287,6 +324,8 @@ std::string hold_restart_only(const Config& run, Config& next) {
   hold(next.realm, run.realm, "realm");
   hold(next.store_backend, run.store_backend, "store");
   hold(next.store_path, run.store_path, "store");
+  hold(next.store_conninfo, run.store_conninfo, "store");
+  hold(next.store_instance, run.store_instance, "store");
   hold(next.master_key_file, run.master_key_file, "store");
   hold(next.ind_slot, run.ind_slot, "store");
   hold(next.vector_ttl_s, run.vector_ttl_s, "store");

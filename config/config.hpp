@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "storage/store.hpp"
+
 namespace oag::config {
 
 /// A configuration error; what() starts with the JSON path ("listeners.endpoint.port: ...").
@@ -79,7 +81,9 @@ struct Config {
   std::string file;                      ///< where it was read from
   std::string realm;                     ///< this operator's realm
   std::string store_backend = "sqlite";  ///< store.backend
-  std::string store_path;                ///< store.path
+  std::string store_path;                ///< store.path (sqlite)
+  std::string store_conninfo;            ///< store.conninfo (postgresql; may hold a password)
+  std::string store_instance = "main";   ///< store.instance: this instance's billing chain
   std::string master_key_file;           ///< store.master_key_file
   unsigned ind_slot = 0;                 ///< store.ind_slot
   unsigned vector_ttl_s = 600;           ///< store.vector_ttl_s
@@ -90,6 +94,7 @@ struct Config {
   OpsListener ops;                       ///< listeners.ops
   bool federation_enabled = false;       ///< a federation certificate is configured
   FederationClient peers;                ///< federation: calls to peers
+  unsigned federation_instances = 1;     ///< federation.instances: agreement rates are shared
   Limits limits;                         ///< limits
   Enroll enroll;                         ///< enroll
   unsigned io_threads = 1;               ///< threads.io
@@ -97,6 +102,15 @@ struct Config {
   std::string log_level = "info";        ///< logging.level
   bool log_json = false;                 ///< logging.format == "json"
 };
+
+/// The store's location: store.path for sqlite, store.conninfo for postgresql.
+const std::string& store_location(const Config& c);
+
+/// The JSON path of the store's location ("store.path" or "store.conninfo"), for messages.
+const char* store_location_key(const Config& c);
+
+/// How to open the store of `c` (the master key is loaded by the caller).
+storage::BackendConfig backend_config(const Config& c);
 
 /// Reads and validates `path`; throws ConfigError.
 Config load_config(const std::string& path);

@@ -43,13 +43,9 @@ int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
 
   std::unique_ptr<storage::Backend> store;
   try {
-    storage::BackendConfig bc;
-    bc.backend = cfg.store_backend;
-    bc.path = cfg.store_path;
+    auto bc = config::backend_config(cfg);
     bc.master_key =
         std::make_shared<storage::MasterKey>(storage::MasterKey::load(cfg.master_key_file));
-    bc.ind_slot = cfg.ind_slot;
-    bc.vector_ttl_ms = static_cast<std::int64_t>(cfg.vector_ttl_s) * 1000;
     store = storage::open_backend(bc);
   } catch (const std::exception& e) {
     log::error(log::event::kConfigError, "cannot open the store", {{"error", e.what()}});
@@ -61,7 +57,8 @@ int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
     Server server(cfg, *store, metrics, hook);
     log::info(log::event::kStarted, "oagd started",
               {{"realm", cfg.realm},
-               {"store", cfg.store_path},
+               {"store", cfg.store_backend == "sqlite" ? cfg.store_path : "postgresql"},
+               {"instance", cfg.store_instance},
                {"ind_slot", std::to_string(cfg.ind_slot)}});
     // One line per listener on stdout, so that supervisors and tests learn the bound ports.
     const std::pair<Listener, const std::string*> listeners[] = {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 
 #include "gateway/api/vectors_answer.hpp"
@@ -26,17 +27,21 @@ bool Issuer::take_tokens(const storage::Agreement& a, unsigned n, double& retry_
   const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();
+  // Each of `federation.instances` instances gets its share of the agreement's rate (DESIGN §10).
+  const double instances = svc_.runtime.get()->federation_instances;
+  const double rate = a.rate_per_s / instances;
+  const double burst = std::max(1.0, std::ceil(a.burst / instances));
   std::lock_guard lk(mu_);
   auto [it, fresh] = buckets_.try_emplace(a.id);
   Bucket& b = it->second;
-  b.tokens = std::min<double>(a.burst, b.tokens + (now_us - b.last_us) / 1e6 * a.rate_per_s);
-  if (fresh) b.tokens = a.burst;
+  b.tokens = std::min<double>(burst, b.tokens + (now_us - b.last_us) / 1e6 * rate);
+  if (fresh) b.tokens = burst;
   b.last_us = now_us;
   if (b.tokens >= n) {
     b.tokens -= n;
     return true;
   }
-  retry_after_s = (n - b.tokens) / a.rate_per_s;
+  retry_after_s = (n - b.tokens) / rate;
   return false;
 }
 

@@ -28,14 +28,16 @@ storage::BackendConfig Context::backend_config() const {
     if (!db_path.empty() || !master_key.empty())
       throw UsageError("--config: give either --config or --db/--master-key");
     const auto& c = config();
-    cfg.backend = c.store_backend;
-    cfg.path = c.store_path;
+    cfg = config::backend_config(c);
     key_file = c.master_key_file;
-    cfg.ind_slot = c.ind_slot;
   } else {
     if (db_path.empty()) throw UsageError("--db: required (or --config)");
     if (master_key.empty()) throw UsageError("--master-key: required (or --config)");
     cfg.path = db_path;
+    // --db postgresql://... (or a key=value conninfo) names a PostgreSQL database.
+    if (db_path.rfind("postgresql://", 0) == 0 || db_path.rfind("postgres://", 0) == 0 ||
+        db_path.find('=') != std::string::npos)
+      cfg.backend = "postgresql";
   }
   try {
     cfg.master_key = std::make_shared<storage::MasterKey>(storage::MasterKey::load(key_file));

@@ -14,7 +14,7 @@ namespace oag::tools {
 namespace {
 
 struct InitArgs {
-  std::string realm, dir, db;
+  std::string realm, dir, db, store, instance = "main";
   unsigned ind_slot = 0;
   bool force = false;
 };
@@ -29,9 +29,20 @@ void run_init(const InitArgs& a, Context& ctx) {
   if (ec) throw CommandFailed("--dir: " + dir.string() + ": " + ec.message());
   ::chmod(dir.c_str(), 0750);
 
-  const std::string db = a.db.empty() ? (dir / "oag.db").string() : fs::absolute(a.db).string();
+  const bool pg = !a.store.empty();
+  if (pg && !a.db.empty()) throw UsageError("--store: give either --db (SQLite) or --store");
+  if (pg && a.store.rfind("postgresql://", 0) != 0 && a.store.rfind("postgres://", 0) != 0 &&
+      a.store.find('=') == std::string::npos)
+    throw UsageError("--store: expected a PostgreSQL URI (postgresql://...) or key=value conninfo");
+  // A password on the command line is visible in /proc to every user: libpq reads it from
+  // ~/.pgpass (PGPASSFILE) instead.
+  if (pg && (a.store.find("password") != std::string::npos ||
+             a.store.substr(0, a.store.find('@')).find(':', 13) != std::string::npos))
+    throw UsageError("--store: holds a password; put it in the daemon user's ~/.pgpass instead");
+  const std::string db =
+      pg ? a.store : a.db.empty() ? (dir / "oag.db").string() : fs::absolute(a.db).string();
   const auto f = [&](const char* name) { return (dir / name).string(); };
-  const std::vector<std::string> files = {f("master.key"),
+  std::vector<std::string> files = {f("master.key"),
                                           f("endpoint-ca.pem"),
                                           f("endpoint-ca.key"),
                                           f("federation-ca.pem"),
@@ -42,8 +53,8 @@ void run_init(const InitArgs& a, Context& ctx) {
                                           f("federation.key"),
                                           f("issuing-ca.pem"),
                                           f("issuing-ca.key"),
-                                          f("oagd.json"),
-                                          db};
+                                          f("oagd.json")};
+  if (!pg) files.push_back(db);
   std::vector<std::string> existing;
   for (const auto& p : files)
     if (fs::exists(p)) existing.push_back(p);
@@ -53,18 +64,22 @@ void run_init(const InitArgs& a, Context& ctx) {
     throw CommandFailed("refusing to overwrite (use --force):" + list);
   }
   for (const auto& p : existing) fs::remove(p);
-  fs::remove(db + "-wal", ec);
-  fs::remove(db + "-shm", ec);
+  if (!pg) {
+    fs::remove(db + "-wal", ec);
+    fs::remove(db + "-shm", ec);
+  }
 
   auto key = std::make_shared<storage::MasterKey>(storage::MasterKey::generate(f("master.key")));
   storage::BackendConfig cfg;
+  cfg.backend = pg ? "postgresql" : "sqlite";
   cfg.path = db;
+  cfg.instance = a.instance;
   cfg.master_key = key;
   cfg.create = true;
   cfg.ind_slot = a.ind_slot;
   try {
     storage::open_backend(cfg);
-    ::chmod(db.c_str(), 0600);  // encrypted keys and billing: the daemon's user only
+    if (!pg) ::chmod(db.c_str(), 0600);  // encrypted keys and billing: the daemon's user only
   } catch (const storage::StoreError& e) {
     throw CommandFailed(e.what());
   }
@@ -113,9 +128,10 @@ void run_init(const InitArgs& a, Context& ctx) {
 
   nlohmann::ordered_json conf;
   conf["realm"] = a.realm;
-  conf["store"] = {{"backend", "sqlite"},
-                   {"path", db},
+  conf["store"] = {{"backend", pg ? "postgresql" : "sqlite"},
+                   {pg ? "conninfo" : "path", db},
                    {"master_key_file", f("master.key")},
+                   {"instance", a.instance},
                    {"ind_slot", a.ind_slot}};
   conf["pki"] = {{"endpoint_ca_cert", f("endpoint-ca.pem")},
                  {"endpoint_ca_key", f("endpoint-ca.key")},
@@ -157,7 +173,13 @@ void add_init_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--realm", a->realm, "Operator realm, e.g. op-a.example")->required();
   cmd->add_option("--dir", a->dir, "Directory for keys, certificates, config (and the database)")
       ->required();
-  cmd->add_option("--db", a->db, "Database file (default DIR/oag.db)");
+  cmd->add_option("--db", a->db, "SQLite database file (default DIR/oag.db)");
+  cmd->add_option("--store", a->store,
+                  "A PostgreSQL database instead: postgresql://user@host/db or a libpq conninfo "
+                  "(no password: libpq reads ~/.pgpass)");
+  cmd->add_option("--instance", a->instance,
+                  "This instance's name (its billing chain; one per oagd on a shared database)")
+      ->capture_default_str();
   cmd->add_option("--ind-slot", a->ind_slot, "IND slot of the first gateway instance")
       ->check(CLI::Range(0u, ident::kMaxIndSlot))
       ->capture_default_str();
