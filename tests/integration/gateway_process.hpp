@@ -47,10 +47,10 @@ struct Gateway {
   explicit Gateway(const std::string& realm_name = "op-a.example",
                    const std::vector<std::string>& users = {"alice", "dave"},
                    unsigned breaker_open_ms = 60000, const std::function<void(json&)>& tweak = {},
-                   std::string binary = OAGD_PATH)
-      : realm(realm_name), daemon(std::move(binary)) {
+                   std::string binary = OAGD_PATH, const std::string& init_extra = "")
+      : realm(realm_name), daemon(std::move(binary)), home(dir.path().string()) {
     const std::string d = shell_quote(dir.path().string());
-    ctl_ok("init --realm " + realm + " --dir " + d);
+    ctl_ok("init --realm " + realm + " --dir " + d + " " + init_extra);
     cfg = shell_quote(dir.file("oagd.json"));
     for (std::size_t i = 0; i < users.size(); ++i) {
       const std::string nai = users[i] + "@" + realm;
@@ -69,6 +69,15 @@ struct Gateway {
                        {"breaker_open_ms", breaker_open_ms}};
     c["limits"] = {{"body_bytes", 1024}, {"header_timeout_ms", 500}};
     if (tweak) tweak(c);
+    write_config(c);
+    start();
+  }
+  /// Another instance of `first`'s operator (DESIGN §10): the same keys, certificates and
+  /// database, its own configuration (`tweak`: its store.instance and ind_slot) and log.
+  Gateway(const Gateway& first, const std::function<void(json&)>& tweak)
+      : realm(first.realm), daemon(first.daemon), home(first.home), cfg(first.cfg) {
+    auto c = first.config();
+    tweak(c);
     write_config(c);
     start();
   }
@@ -153,8 +162,8 @@ struct Gateway {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
   std::unique_ptr<test::TlsClient> client(const std::string& who) const {
-    return std::make_unique<test::TlsClient>(endpoint_port, dir.file("endpoint-ca.pem"),
-                                             dir.file(who + ".pem"), dir.file(who + ".key"));
+    return std::make_unique<test::TlsClient>(endpoint_port, home + "/endpoint-ca.pem",
+                                             home + "/" + who + ".pem", home + "/" + who + ".key");
   }
   json ctl_json(const std::string& args) const {
     const auto r =
@@ -173,6 +182,7 @@ struct Gateway {
   std::string realm;
   std::string daemon;
   test::TempDir dir;
+  std::string home;  // where the operator's keys and certificates are (the first instance's dir)
   std::string cfg;
   pid_t pid = -1;
   int exit_status = -1;
