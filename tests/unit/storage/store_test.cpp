@@ -7,7 +7,10 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <nlohmann/json.hpp>
+
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "proto/aka/hex.hpp"
@@ -728,4 +731,110 @@ TEST_CASE("purchases are bought billing records in the chain", "[storage][billin
   CHECK(after[1].outcome == "success");
   CHECK(after[1].request_id == p.request_id);
   CHECK(after[1].rand_sha256 == rand_digest({p.rands[0]}));
+}
+
+TEST_CASE("several instances on one PostgreSQL: the quota is exact in total, a chain each",
+          "[storage][postgresql][instances]") {
+  test::PgDatabase pg;
+  test::TempDir dir;
+  auto key = std::make_shared<MasterKey>(MasterKey::generate(dir.file("master.key")));
+  std::vector<std::unique_ptr<Backend>> instances;
+  for (unsigned i = 0; i < 3; ++i) {
+    BackendConfig c;
+    c.backend = "postgresql";
+    c.path = pg.conninfo();
+    c.master_key = key;
+    c.create = true;
+    c.ind_slot = i;
+    c.instance = "i" + std::to_string(i);
+    instances.push_back(open_backend(c));  // three writers, three connections
+  }
+  REQUIRE(instances[0]->subscribers().add(subscriber("bob@op-b.example", "001020000000001")).ok());
+  std::atomic<int> sold{0}, refused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        auto r = request("bob@op-b.example", Kind::aka, 1 + (i % 2));
+        r.role = Role::sold;
+        r.agreement = "b-a";
+        r.peer = "op-a.example";
+        r.quota = 100;
+        r.quota_period_start_ms = 1000;
+        const auto res = instances[static_cast<std::size_t>(t) % 3]->issuance().issue(r);
+        if (res.ok())
+          sold += static_cast<int>(res.value().vectors.size());
+        else if (res.error().code == Errc::quota_exhausted)
+          ++refused;
+        else
+          ++other;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(other == 0);
+  CHECK(sold <= 100);  // 270 asked for; never more than the quota in total
+  CHECK(sold >= 99);   // and the quota is used up (a last request for 2 may not fit in 1)
+  CHECK(refused > 0);
+  CHECK(pg.scalar("SELECT used FROM quota_usage") == sold);
+  CHECK(pg.scalar("SELECT count(*) FROM vectors") == sold);
+  const auto rep = instances[0]->billing().verify().value();
+  CHECK_FALSE(rep.first_bad.has_value());
+  CHECK(rep.chains.size() == 3);
+  CHECK(pg.scalar("SELECT count(DISTINCT sqn & 31) FROM vectors") == 3);
+}
+
+TEST_CASE("a schema-4 database made by the previous release upgrades and keeps every record",
+          "[storage][schema]") {
+  // tests/fixtures/storage: op-a's database after the demo of release 3b79a12 (enrollment,
+  // local and brokered vectors, results, a purchase), its master key and its billing export.
+  const std::string fixtures = std::string(OAG_SOURCE_DIR) + "/tests/fixtures/storage/";
+  test::TempDir dir;
+  const auto db = dir.file("old.db");
+  // (`sqlite3 .dump` does not write user_version, where the schema version is kept.)
+  raw_sql(db, read_all(fixtures + "sqlite_v4_op-a.sql") + "PRAGMA user_version = 4;");
+  const auto key_file = dir.file("master.key");
+  {
+    std::ofstream(key_file, std::ios::binary) << read_all(fixtures + "sqlite_v4_op-a.master.key");
+    ::chmod(key_file.c_str(), 0600);
+  }
+  BackendConfig cfg;
+  cfg.path = db;
+  cfg.master_key = std::make_shared<MasterKey>(MasterKey::load(key_file));
+  CHECK(read_schema_version(cfg) == 4);
+  CHECK_THROWS_WITH(open_backend(cfg), Catch::Contains("oagctl db upgrade"));
+  cfg.migrate = true;
+  auto b = open_backend(cfg);
+  CHECK(b->schema_version() == latest_schema_version("sqlite"));
+  // Every record as exported before, unchanged, in the chain "main"; the chain verifies.
+  std::vector<std::string> before;
+  {
+    std::istringstream in(read_all(fixtures + "sqlite_v4_op-a.billing.jsonl"));
+    for (std::string line; std::getline(in, line);)
+      if (line.find("\"summary\"") == std::string::npos) before.push_back(line);
+  }
+  std::vector<BillingRecord> after;
+  REQUIRE(b->billing()
+              .for_each(0, INT64_MAX, [&](const BillingRecord& r) { return after.push_back(r), true; })
+              .ok());
+  REQUIRE(after.size() == before.size());
+  REQUIRE(before.size() >= 10);
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    const auto j = nlohmann::json::parse(before[i]);
+    CHECK(after[i].chain == "main");
+    CHECK(after[i].seq == j.at("seq").get<std::uint64_t>());
+    CHECK(after[i].hash == j.at("hash").get<std::string>());
+    CHECK(after[i].request_id == j.at("request_id").get<std::string>());
+  }
+  const auto rep = b->billing().verify().value();
+  CHECK_FALSE(rep.first_bad.has_value());
+  CHECK(rep.records == before.size());
+  // The subscriber keeps her SEQ and her keys decrypt: the next vector continues above it.
+  const auto alice = b->subscribers().get("alice@op-a.example").value();
+  CHECK(alice.seq_he == 2);
+  auto r = request("alice@op-a.example");
+  const auto issued = b->issuance().issue(r);
+  REQUIRE(issued.ok());
+  CHECK(issued.value().vectors[0].sqn.seq(alice.ind_len) == 3);
+  CHECK(b->billing().verify().value().chains.at(0).records == before.size() + 1);
+  CHECK(b->endpoints().list("alice@op-a.example").value().size() == 1);
 }
