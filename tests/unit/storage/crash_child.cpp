@@ -1,6 +1,6 @@
 // The process the crash test kills: issues vectors from several threads as fast as it can and
 // prints one line per vector only after issue() returned, i.e. after the commit.
-//   storage_crash_child DB MASTER_KEY THREADS NAI...
+//   storage_crash_child DB MASTER_KEY THREADS NAI...   (DB: a file, or a PostgreSQL conninfo)
 // Line: "V <vector id> <subject> <kind> <sqn> <rand hex> <billing seq>\n", written with one
 // write(2) (atomic on a pipe), so a kill never leaves half a line.
 #include <unistd.h>
@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   }
   storage::BackendConfig cfg;
   cfg.path = argv[1];
+  if (cfg.path.find('=') != std::string::npos) cfg.backend = "postgresql";
   cfg.master_key = std::make_shared<storage::MasterKey>(storage::MasterKey::load(argv[2]));
   cfg.ind_slot = 1;
   auto backend = storage::open_backend(cfg);

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "storage/store.hpp"
+#include "tests/unit/support/postgres.hpp"
 #include "tests/unit/support/temp_dir.hpp"
 #include "tests/unit/support/vectors.hpp"
 
@@ -198,4 +199,74 @@ TEST_CASE("SIGKILL at random moments loses no committed vector or billing record
   CHECK(chain.records >= all.size() / 3);
   WARN("crash test: " << kills << " SIGKILLs survived, " << all.size() << " vectors reported, "
                       << chain.records << " billing records verified");
+}
+
+TEST_CASE("SIGKILL at random moments on PostgreSQL loses no committed vector or billing record",
+          "[storage][crash][postgresql]") {
+  test::TempDir dir;
+  test::PgDatabase pg;
+  const auto key_path = dir.file("master.key");
+  const std::vector<std::string> subjects = {"s1@op-a.example", "s2@op-a.example"};
+  {
+    BackendConfig cfg;
+    cfg.backend = "postgresql";
+    cfg.path = pg.conninfo();
+    cfg.master_key = std::make_shared<MasterKey>(MasterKey::generate(key_path));
+    cfg.create = true;
+    auto b = open_backend(cfg);
+    for (std::size_t i = 0; i < subjects.size(); ++i) {
+      SubscriberInput in;
+      in.nai = subjects[i];
+      in.imsi = "00101000000000" + std::to_string(i);
+      in.keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage,
+                                              test::unhex("465b5ce8b199b49faa5f0a2ee238a6bc"),
+                                              test::unhex("cd63cb71954a9f4e48a5994e37a02baf"));
+      REQUIRE(b->subscribers().add(in).ok());
+    }
+  }
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> delay(60, 400);
+  std::vector<std::string> args = {CRASH_CHILD_PATH, pg.conninfo(), key_path, "4"};
+  args.insert(args.end(), subjects.begin(), subjects.end());
+  std::vector<Printed> all;
+  int kills = 0;
+  for (int round = 0; round < 25; ++round) {
+    auto [lines, killed] = run_and_kill(args, delay(rng));
+    kills += killed;
+    all.insert(all.end(), lines.begin(), lines.end());
+  }
+  CHECK(kills >= 20);
+  REQUIRE(all.size() > 100);
+  std::string ids, seqs;
+  std::set<std::uint64_t> billing_seqs;
+  std::set<std::pair<std::string, std::uint64_t>> sqns;
+  for (const auto& p : all) {
+    ids += (ids.empty() ? "'" : ",'") + p.id + "'";
+    billing_seqs.insert(p.billing_seq);
+    if (p.kind == "aka") CHECK(sqns.insert({p.subject, p.sqn}).second);
+  }
+  for (const auto s : billing_seqs) seqs += (seqs.empty() ? "" : ",") + std::to_string(s);
+  // Every printed vector is in the database, and every printed billing record.
+  CHECK(pg.scalar("SELECT count(*) FROM vectors WHERE id IN (" + ids + ")") ==
+        static_cast<long long>(all.size()));
+  CHECK(pg.scalar("SELECT count(*) FROM billing WHERE chain = 'main' AND seq IN (" + seqs + ")") ==
+        static_cast<long long>(billing_seqs.size()));
+  CHECK(pg.scalar("SELECT count(*) FROM (SELECT 1 FROM vectors WHERE sqn IS NOT NULL GROUP BY "
+                  "subscriber_id, sqn HAVING count(*) > 1) d") == 0);
+  CHECK(pg.scalar("SELECT count(*) FROM (SELECT 1 FROM vectors GROUP BY subscriber_id, rand "
+                  "HAVING count(*) > 1) d") == 0);
+  CHECK(pg.scalar("SELECT count(*) FROM vectors v JOIN sqn_slots s ON s.subscriber_id = "
+                  "v.subscriber_id AND s.ind = 1 WHERE v.sqn IS NOT NULL AND (v.sqn >> 5) > s.seq") ==
+        0);
+  BackendConfig cfg;
+  cfg.backend = "postgresql";
+  cfg.path = pg.conninfo();
+  cfg.master_key = std::make_shared<MasterKey>(MasterKey::load(key_path));
+  auto b = open_backend(cfg);
+  const auto chain = b->billing().verify().value();
+  CHECK_FALSE(chain.first_bad.has_value());
+  INFO(chain.reason);
+  WARN("crash test on PostgreSQL: " << kills << " SIGKILLs survived, " << all.size()
+                                    << " vectors reported, " << chain.records
+                                    << " billing records verified");
 }
