@@ -284,13 +284,13 @@ void check_config(const Config& c) {
     const int have = storage::read_schema_version(bc);
     const int want = storage::latest_schema_version(c.store_backend);
     if (have == 0)
-      throw ConfigError(key + ": no OAG database " +
-                        (c.store_backend == "sqlite" ? "at " + c.store_path : std::string("there")) +
-                        " (run oagctl init)");
+      throw ConfigError(
+          key + ": no OAG database " +
+          (c.store_backend == "sqlite" ? "at " + c.store_path : std::string("there")) +
+          " (run oagctl init)");
     if (have != want)
-      throw ConfigError(key + ": schema version " + std::to_string(have) +
-                        ", this build needs " + std::to_string(want) +
-                        (have < want ? " (run oagctl db upgrade)" : ""));
+      throw ConfigError(key + ": schema version " + std::to_string(have) + ", this build needs " +
+                        std::to_string(want) + (have < want ? " (run oagctl db upgrade)" : ""));
   } catch (const storage::StoreError& e) {
     throw ConfigError(key + ": " + e.what());
   }

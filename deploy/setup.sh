@@ -11,7 +11,11 @@ PACKAGES=(
   libssl-dev openssl
   libboost-dev nlohmann-json3-dev libspdlog-dev libsqlite3-dev sqlite3 libcli11-dev
   catch2 libbenchmark-dev python3 curl procps kamailio clang libclang-rt-14-dev
+  libpq-dev postgresql-15
 )
+# libpq-dev: the postgresql store backend. postgresql-15: the server the tests start in a
+# directory of their own (tests/pg/pg_server.sh); Debian's package also creates its own cluster,
+# which nothing here uses.
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -29,6 +29,7 @@ done
 
 build/tests/bench/bench_aka --benchmark_min_time=0.01 >/dev/null 2>&1
 build/tests/bench/bench_storage 0.2 >/dev/null
+tests/bench/bench_storage_pg.sh 0.2 >/dev/null     # the store on PostgreSQL beside SQLite
 tests/bench/bench_gateway.sh 1 16 >/dev/null     # oagd and nginx under oag-bench; fails on any error
 tests/bench/bench_federation.sh 1 4 >/dev/null   # a brokered vector through two gateways
 tests/bench/bench_sip.sh 20 >/dev/null           # oag-phone calls through Kamailio, auth on and off
@@ -38,7 +39,7 @@ tests/bench/bench_enroll.sh 1 4 >/dev/null       # SIM enrollments against one o
 tests/tls/testssl_check.sh
 # Nothing the tests, the demo scripts or the benchmarks started may outlive them.
 # (Only processes of this tree: a system Kamailio that Debian's package started is not ours.)
-ours='deploy/kamailio/kamailio\.cfg|gateway/oagd|integration/oagd_faults|oag-phone/oag-phone'
+ours='deploy/kamailio/kamailio\.cfg|gateway/oagd|integration/oagd_faults|oag-phone/oag-phone|-D [^ ]*/pg/data'
 if pgrep -f "$ours" >/dev/null; then
   echo "processes left behind:" >&2
   pgrep -a -f "$ours" | head >&2

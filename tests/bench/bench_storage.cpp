@@ -138,7 +138,8 @@ Run async_rate(storage::Backend& b, unsigned window, double seconds, int subscri
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   if (!(seconds > 0)) {
-    std::fprintf(stderr, "usage: %s [SECONDS per case, default 3] [async-only]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [SECONDS per case, default 3] [async-only | PG-CONNINFO]\n",
+                 argv[0]);
     return 2;
   }
   const auto dir =
@@ -199,5 +200,31 @@ int main(int argc, char** argv) {
   std::printf("  ratio 16 callers / raw commits:  %10.1f x\n",
               many.per_s / ((raw + raw_again) / 2));
   b.reset();
+
+  // PostgreSQL beside it in the same run (argument 2: a conninfo; bench_storage_pg.sh starts a
+  // server of its own): the same cases, durable (synchronous_commit on, fsync on).
+  if (argc > 2 && std::string(argv[2]).find('=') != std::string::npos) {
+    storage::BackendConfig pc = cfg;
+    pc.backend = "postgresql";
+    pc.path = argv[2];
+    pc.create = true;
+    pc.synchronous_full = true;
+    auto p = storage::open_backend(pc);
+    p->subscribers().import(subs).value();
+    const Run p1 = issue_rate(*p, 1, seconds, kSubscribers);
+    const Run p16 = issue_rate(*p, 16, seconds, kSubscribers);
+    const Run pa = async_rate(*p, 256, seconds, kSubscribers);
+    std::printf("PostgreSQL, same run (synchronous_commit=on, group commit)\n");
+    std::printf(
+        "  issue, 1 caller:                 %10.0f /s  p50 %.0f us  p99 %.0f us  mean batch %.1f\n",
+        p1.per_s, p1.p50_us, p1.p99_us, p1.mean_batch);
+    std::printf(
+        "  issue, 16 callers (group commit):%10.0f /s  p50 %.0f us  p99 %.0f us  mean batch %.1f\n",
+        p16.per_s, p16.p50_us, p16.p99_us, p16.mean_batch);
+    std::printf("  issue_async, 256 in flight:      %10.0f /s  mean batch %.1f\n", pa.per_s,
+                pa.mean_batch);
+    std::printf("  ratio PostgreSQL / SQLite: 1 caller %.2f, 16 callers %.2f, async %.2f\n",
+                p1.per_s / one.per_s, p16.per_s / many.per_s, pa.per_s / async.per_s);
+  }
   std::filesystem::remove_all(dir);
 }

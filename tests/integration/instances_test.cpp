@@ -30,11 +30,13 @@ void as_instance(json& c, const std::string& name, unsigned ind) {
 
 }  // namespace
 
-TEST_CASE("two instances on one PostgreSQL: no SQN or RAND twice, every answer billed, a chain each",
-          "[oagd][instances][postgresql]") {
+TEST_CASE(
+    "two instances on one PostgreSQL: no SQN or RAND twice, every answer billed, a chain each",
+    "[oagd][instances][postgresql]") {
   test::PgDatabase pg;
-  Gateway a("op-a.example", {"alice", "dave"}, 60000,
-            [](json& c) { as_instance(c, "i0", 0); }, OAGD_PATH, pg_instance(pg.conninfo(), "i0"));
+  Gateway a(
+      "op-a.example", {"alice", "dave"}, 60000, [](json& c) { as_instance(c, "i0", 0); }, OAGD_PATH,
+      pg_instance(pg.conninfo(), "i0"));
   Gateway b(a, [](json& c) { as_instance(c, "i1", 1); });
 
   std::mutex mu;

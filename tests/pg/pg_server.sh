@@ -23,6 +23,9 @@ ctl() {
 }
 
 start() {
+  if [ -f "$dir/data/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    return 0  # already running (a run interrupted before its cleanup): use it
+  fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     rm -rf "$dir"
     mkdir -p "$dir"

@@ -39,21 +39,14 @@ void run_init(const InitArgs& a, Context& ctx) {
   if (pg && (a.store.find("password") != std::string::npos ||
              a.store.substr(0, a.store.find('@')).find(':', 13) != std::string::npos))
     throw UsageError("--store: holds a password; put it in the daemon user's ~/.pgpass instead");
-  const std::string db =
-      pg ? a.store : a.db.empty() ? (dir / "oag.db").string() : fs::absolute(a.db).string();
+  const std::string db = pg             ? a.store
+                         : a.db.empty() ? (dir / "oag.db").string()
+                                        : fs::absolute(a.db).string();
   const auto f = [&](const char* name) { return (dir / name).string(); };
-  std::vector<std::string> files = {f("master.key"),
-                                          f("endpoint-ca.pem"),
-                                          f("endpoint-ca.key"),
-                                          f("federation-ca.pem"),
-                                          f("federation-ca.key"),
-                                          f("server.pem"),
-                                          f("server.key"),
-                                          f("federation.pem"),
-                                          f("federation.key"),
-                                          f("issuing-ca.pem"),
-                                          f("issuing-ca.key"),
-                                          f("oagd.json")};
+  std::vector<std::string> files = {
+      f("master.key"),        f("endpoint-ca.pem"), f("endpoint-ca.key"), f("federation-ca.pem"),
+      f("federation-ca.key"), f("server.pem"),      f("server.key"),      f("federation.pem"),
+      f("federation.key"),    f("issuing-ca.pem"),  f("issuing-ca.key"),  f("oagd.json")};
   if (!pg) files.push_back(db);
   std::vector<std::string> existing;
   for (const auto& p : files)

@@ -255,9 +255,9 @@ TEST_CASE("SIGKILL at random moments on PostgreSQL loses no committed vector or 
                   "subscriber_id, sqn HAVING count(*) > 1) d") == 0);
   CHECK(pg.scalar("SELECT count(*) FROM (SELECT 1 FROM vectors GROUP BY subscriber_id, rand "
                   "HAVING count(*) > 1) d") == 0);
-  CHECK(pg.scalar("SELECT count(*) FROM vectors v JOIN sqn_slots s ON s.subscriber_id = "
-                  "v.subscriber_id AND s.ind = 1 WHERE v.sqn IS NOT NULL AND (v.sqn >> 5) > s.seq") ==
-        0);
+  CHECK(pg.scalar(
+            "SELECT count(*) FROM vectors v JOIN sqn_slots s ON s.subscriber_id = "
+            "v.subscriber_id AND s.ind = 1 WHERE v.sqn IS NOT NULL AND (v.sqn >> 5) > s.seq") == 0);
   BackendConfig cfg;
   cfg.backend = "postgresql";
   cfg.path = pg.conninfo();

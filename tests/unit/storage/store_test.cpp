@@ -813,9 +813,10 @@ TEST_CASE("a schema-4 database made by the previous release upgrades and keeps e
       if (line.find("\"summary\"") == std::string::npos) before.push_back(line);
   }
   std::vector<BillingRecord> after;
-  REQUIRE(b->billing()
-              .for_each(0, INT64_MAX, [&](const BillingRecord& r) { return after.push_back(r), true; })
-              .ok());
+  REQUIRE(
+      b->billing()
+          .for_each(0, INT64_MAX, [&](const BillingRecord& r) { return after.push_back(r), true; })
+          .ok());
   REQUIRE(after.size() == before.size());
   REQUIRE(before.size() >= 10);
   for (std::size_t i = 0; i < after.size(); ++i) {
