@@ -189,7 +189,8 @@ Result<Issuer::Keyed> Issuer::open_keys(const KeyRow& row, const std::string& na
   return out;
 }
 
-std::uint64_t Issuer::append(IssueTxn& tx, BillingRecord b) {
+// `b` as the next record of this instance's chain (the head moves only once it is written).
+BillingRecord Issuer::next_record(IssueTxn& tx, BillingRecord b) {
   if (!head_) {
     head_ = tx.chain_head(cfg_.chain);
     if (head_->seq == 0) head_->hash = kGenesisHash;
@@ -198,6 +199,11 @@ std::uint64_t Issuer::append(IssueTxn& tx, BillingRecord b) {
   b.seq = head_->seq + 1;
   b.prev_hash = head_->hash;
   b.hash = chain_hash(b.prev_hash, b);
+  return b;
+}
+
+std::uint64_t Issuer::append(IssueTxn& tx, BillingRecord b) {
+  b = next_record(tx, std::move(b));
   tx.append_billing(b);
   head_ = ChainHead{b.seq, b.hash};
   return b.seq;
@@ -252,6 +258,7 @@ Result<IssueResult> Issuer::issue(IssueTxn& tx, const IssueRequest& req) {
   IssueResult res;
   res.subject = req.subject;
   std::vector<aka::Bytes<16>> rands;
+  std::vector<VectorRow> rows;
   std::uint64_t seq = s.seq;
   for (unsigned i = 0; i < req.count; ++i) {
     IssuedVector v;
@@ -284,16 +291,12 @@ Result<IssueResult> Issuer::issue(IssueTxn& tx, const IssueRequest& req) {
     r.agreement = req.agreement;
     r.issued_ms = now;
     r.expires_ms = v.expires_ms;
-    if (!tx.insert_vector(r))
-      throw StoreError(unavailable("refused a repeated RAND or SQN for " + req.subject));
+    rows.push_back(std::move(r));
     rands.push_back(v.rand);
     res.vectors.push_back(std::move(v));
   }
-  if (req.kind == Kind::aka && !tx.step_sqn(row->id, cfg_.ind_slot, row->slot_seq, seq))
-    throw StoreError(unavailable("SEQ of " + req.subject +
-                                 " changed underneath (is another "
-                                 "instance using IND slot " +
-                                 std::to_string(cfg_.ind_slot) + "?)"));
+  std::optional<SqnStep> step;
+  if (req.kind == Kind::aka) step = SqnStep{row->id, cfg_.ind_slot, row->slot_seq, seq};
   auto b = record(req.role, "issue", req.requester, req.subject, req.agreement,
                   req.billed_as.value_or(billing_kind_of(req.kind)), req.count, now);
   b.unit_price_micros = req.price_micros;
@@ -301,7 +304,19 @@ Result<IssueResult> Issuer::issue(IssueTxn& tx, const IssueRequest& req) {
   b.request_id = req.request_id;
   b.rand_sha256 = rand_digest(rands);
   b.outcome = "issued";
-  res.billing_seq = append(tx, b);
+  b = next_record(tx, std::move(b));
+  switch (tx.write_issue(rows, step, b)) {
+    case IssueConflict::none:
+      break;
+    case IssueConflict::vector:
+      throw StoreError(unavailable("refused a repeated RAND or SQN for " + req.subject));
+    case IssueConflict::sqn:
+      throw StoreError(unavailable("SEQ of " + req.subject +
+                                   " changed underneath (is another instance using IND slot " +
+                                   std::to_string(cfg_.ind_slot) + "?)"));
+  }
+  head_ = ChainHead{b.seq, b.hash};
+  res.billing_seq = b.seq;
 
   if (!req.peer.empty()) {
     std::string plain = serialize(res);

@@ -73,6 +73,7 @@ class Issuer {
  private:
   struct Keyed;
   Result<Keyed> open_keys(const KeyRow& row, const std::string& nai) const;
+  BillingRecord next_record(IssueTxn& tx, BillingRecord b);
   std::uint64_t append(IssueTxn& tx, BillingRecord b);
   std::vector<std::uint8_t> seal_large(const std::string& plain, const std::string& aad) const;
   std::string open_large(const std::vector<std::uint8_t>& sealed, const std::string& aad) const;

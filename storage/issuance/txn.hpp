@@ -83,20 +83,36 @@ struct ChainHead {
   std::string hash;       ///< its hash (the genesis hash when empty)
 };
 
+/// Moves the SEQ of (subscriber, ind) from `expected` (none: the slot has no row yet) to
+/// `next`.
+struct SqnStep {
+  std::int64_t subscriber = 0;            ///< subscriber row
+  unsigned ind = 0;                       ///< IND slot
+  std::optional<std::uint64_t> expected;  ///< the slot's SEQ as read (none: no row yet)
+  std::uint64_t next = 0;                 ///< the new SEQ
+};
+
+/// What write_issue found already taken.
+enum class IssueConflict {
+  none,    ///< every row written
+  vector,  ///< a vector id or (subscriber, RAND) existed
+  sqn,     ///< another writer moved the slot's SEQ first
+};
+
 /// What the issuance rules do to a database, inside the writer's transaction.
 class IssueTxn {
  public:
   virtual ~IssueTxn() = default;
   /// The subscriber `nai` with its sealed keys and the SEQ of IND slot `ind`.
   virtual std::optional<KeyRow> subscriber_keys(const std::string& nai, unsigned ind) = 0;
-  /// Moves the SEQ of (subscriber, ind) from `expected` (none: the slot has no row yet) to
-  /// `next`; false when another writer moved it first.
-  virtual bool step_sqn(std::int64_t subscriber, unsigned ind,
-                        std::optional<std::uint64_t> expected, std::uint64_t next) = 0;
   /// Moves every slot's SEQ and the base of `subscriber` up to at least `seq` (resync).
   virtual void raise_sqn(std::int64_t subscriber, std::uint64_t seq) = 0;
-  /// Inserts a vector; false when its id or its (subscriber, RAND) exists.
-  virtual bool insert_vector(const VectorRow& v) = 0;
+  /// The writes of one issue, at once (a backend may send them as one statement): `vectors`,
+  /// the SQN step when set, and `billing` (seq and hashes set; throws when (chain, seq) exists).
+  /// A conflict is reported after all parts ran: the caller throws, which undoes them.
+  virtual IssueConflict write_issue(const std::vector<VectorRow>& vectors,
+                                    const std::optional<SqnStep>& sqn,
+                                    const BillingRecord& billing) = 0;
   /// True when `rand` was issued to `subscriber`.
   virtual bool rand_issued(std::int64_t subscriber, const aka::Bytes<16>& rand) = 0;
   /// Adds `count` to the use of (agreement, period) if the total stays <= `quota`; false when

@@ -15,6 +15,8 @@ namespace oag::storage::postgresql {
 
 namespace {
 
+using sql::SqnMode;
+
 struct Migration {
   int version;
   const char* name;
@@ -196,23 +198,44 @@ class Writer final : public engine::WriteConnection {
     if (!r.is_null(0, 11)) k.slot_seq = static_cast<std::uint64_t>(r.int64(0, 11));
     return k;
   }
-  bool step_sqn(std::int64_t subscriber, unsigned ind, std::optional<std::uint64_t> expected,
-                std::uint64_t next) override {
-    if (!expected)
-      return c_.run(sql::kSlotInsert, {subscriber, std::int64_t{ind}, i64(next)}).affected() == 1;
-    return c_.run(sql::kSlotStep, {subscriber, std::int64_t{ind}, i64(*expected), i64(next)})
-               .affected() == 1;
+  // One statement for the whole issue (a round trip and a statement's overhead each, rather
+  // than one per vector, one for the SQN and one for the billing record).
+  issuance::IssueConflict write_issue(const std::vector<issuance::VectorRow>& vectors,
+                                      const std::optional<issuance::SqnStep>& sqn,
+                                      const BillingRecord& b) override {
+    std::vector<Param> p;
+    p.reserve(vectors.size() * 11 + 4 + 19);
+    for (const auto& v : vectors) {
+      for (Param x : {Param(v.id), Param(v.subscriber_id), Param(to_string(v.kind)),
+                      Param(aka::ByteView(v.rand)), v.sqn ? Param(i64(*v.sqn)) : Param(),
+                      Param(v.requester), Param(v.request_id), Param(to_string(v.role)),
+                      Param(v.agreement), Param(v.issued_ms), Param(v.expires_ms)})
+        p.push_back(std::move(x));
+    }
+    SqnMode mode = SqnMode::none;
+    if (sqn) {
+      mode = sqn->expected ? SqnMode::step : SqnMode::insert;
+      p.emplace_back(sqn->subscriber);
+      p.emplace_back(std::int64_t{sqn->ind});
+      if (sqn->expected) p.emplace_back(i64(*sqn->expected));
+      p.emplace_back(i64(sqn->next));
+    }
+    for (Param x : {Param(b.chain), Param(i64(b.seq)), Param(b.time_ms), Param(to_string(b.role)),
+                    Param(b.event), Param(b.requester), Param(b.subject), Param(b.requester_realm),
+                    Param(b.subject_realm), Param(b.agreement), Param(to_string(b.kind)),
+                    Param(std::int64_t{b.count}), Param(b.unit_price_micros), Param(b.currency),
+                    Param(b.request_id), Param(b.rand_sha256), Param(b.outcome), Param(b.prev_hash),
+                    Param(b.hash)})
+      p.push_back(std::move(x));
+    auto r = c_.run(sql::issue_statement(vectors.size(), mode), p);
+    if (r.int64(0, 0) != static_cast<std::int64_t>(vectors.size()))
+      return issuance::IssueConflict::vector;
+    if (r.int64(0, 1) != 1) return issuance::IssueConflict::sqn;
+    return issuance::IssueConflict::none;
   }
   void raise_sqn(std::int64_t subscriber, std::uint64_t seq) override {
     c_.run(sql::kSlotsRaise, {subscriber, i64(seq)});
     c_.run(sql::kBaseRaise, {subscriber, i64(seq)});
-  }
-  bool insert_vector(const issuance::VectorRow& v) override {
-    return c_.run(sql::kVectorInsert,
-                  {v.id, v.subscriber_id, to_string(v.kind), aka::ByteView(v.rand),
-                   v.sqn ? Param(i64(*v.sqn)) : Param(), v.requester, v.request_id,
-                   to_string(v.role), v.agreement, v.issued_ms, v.expires_ms})
-               .affected() == 1;
   }
   bool rand_issued(std::int64_t subscriber, const aka::Bytes<16>& rand) override {
     return c_.run(sql::kVectorRandExists, {subscriber, aka::ByteView(rand)}).rows() > 0;

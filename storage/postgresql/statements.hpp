@@ -4,6 +4,8 @@
 // are `ON CONFLICT DO NOTHING` read from the changed-row count, since a failed statement would
 // abort the whole transaction here.
 
+#include <cstddef>
+
 namespace oag::storage::postgresql::sql {
 
 inline constexpr const char* kMetaGet = "SELECT value FROM meta WHERE key = $1";
@@ -132,5 +134,14 @@ inline constexpr const char* kQuotaAdd =
     "WHERE q.used + excluded.used <= $4";
 
 inline constexpr const char* kSchemaVersion = "SELECT max(version) FROM oag_schema";
+
+/// How an issue moves its SQN: not at all (sim), a first row for the slot, a compare-and-set.
+enum class SqnMode { none, insert, step };
+
+/// The one statement that writes an issue of `n` vectors (1..16): the vector rows, the SQN
+/// step, the billing record; it returns the rows written of each (vectors, SQN: 1 when moved
+/// or not asked, billing). Parameters: 11 per vector, then 3 (insert) or 4 (step) for the SQN,
+/// then 19 for the billing record.
+const char* issue_statement(std::size_t n, SqnMode mode);
 
 }  // namespace oag::storage::postgresql::sql

@@ -204,8 +204,18 @@ class Writer final : public engine::WriteConnection {
     if (!u.is_null(11)) r.slot_seq = static_cast<std::uint64_t>(u.int64(11));
     return r;
   }
+  issuance::IssueConflict write_issue(const std::vector<issuance::VectorRow>& vectors,
+                                      const std::optional<issuance::SqnStep>& sqn,
+                                      const BillingRecord& billing) override {
+    for (const auto& v : vectors)
+      if (!insert_vector(v)) return issuance::IssueConflict::vector;
+    if (sqn && !step_sqn(sqn->subscriber, sqn->ind, sqn->expected, sqn->next))
+      return issuance::IssueConflict::sqn;
+    append_billing(billing);
+    return issuance::IssueConflict::none;
+  }
   bool step_sqn(std::int64_t subscriber, unsigned ind, std::optional<std::uint64_t> expected,
-                std::uint64_t next) override {
+                std::uint64_t next) {
     if (!expected) {
       auto u = slot_insert_.use();
       u.bind(1, subscriber).bind(2, static_cast<std::int64_t>(ind)).bind(3, i64(next));
@@ -227,7 +237,7 @@ class Writer final : public engine::WriteConnection {
       u.run();
     }
   }
-  bool insert_vector(const issuance::VectorRow& v) override {
+  bool insert_vector(const issuance::VectorRow& v) {
     auto u = vec_insert_.use();
     u.bind(1, v.id)
         .bind(2, v.subscriber_id)
