@@ -30,6 +30,7 @@ done
 build/tests/bench/bench_aka --benchmark_min_time=0.01 >/dev/null 2>&1
 build/tests/bench/bench_storage 0.2 >/dev/null
 tests/bench/bench_storage_pg.sh 0.2 >/dev/null     # the store on PostgreSQL beside SQLite
+tests/bench/bench_instances.sh 1 8 >/dev/null      # two oagd on one PostgreSQL against one
 tests/bench/bench_gateway.sh 1 16 >/dev/null     # oagd and nginx under oag-bench; fails on any error
 tests/bench/bench_federation.sh 1 4 >/dev/null   # a brokered vector through two gateways
 tests/bench/bench_sip.sh 20 >/dev/null           # oag-phone calls through Kamailio, auth on and off
