@@ -99,6 +99,17 @@ std::string read_all(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+std::string popen_read(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  REQUIRE(pclose(p) == 0);
+  return out;
+}
+
 void raw_sql(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
@@ -234,7 +245,23 @@ TEST_CASE("keys at rest: the database file holds no K or OPc; a moved row does n
                           "1006020f0a478bf6b699f15c062e42b3"))
           .ok());
   REQUIRE(f.b->issuance().issue(request("alice@op-a.example")).ok());
-  if (backend_name != "sqlite") return;
+  if (backend_name == "postgresql") {
+    // What an operator would look at: pg_dump of the database (bytea is dumped as hex).
+    const std::string dump = popen_read("pg_dump '" + f.db_path + "'");
+    CHECK(dump.find("alice@op-a.example") != std::string::npos);  // the dump did work
+    for (const auto& secret : {kK, kOpc, std::string("fec86ba6eb707ed08905757b1bb44b8f")})
+      CHECK(dump.find(secret) == std::string::npos);
+    f.pg->exec(
+        "UPDATE subscribers SET k_enc = (SELECT k_enc FROM subscribers WHERE nai = "
+        "'alice@op-a.example'), opc_enc = (SELECT opc_enc FROM subscribers WHERE nai = "
+        "'alice@op-a.example') WHERE nai = 'bob@op-a.example'");
+    const auto before = f.billing_count();
+    const auto r = f.b->issuance().issue(request("bob@op-a.example"));
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().detail, Catch::Contains("do not decrypt"));
+    CHECK(f.billing_count() == before);
+    return;
+  }
   f.b.reset();  // checkpoint the WAL into the file
   const std::string raw = read_all(f.db_path) + read_all(f.db_path + "-wal");
   // What an operator would look at: `sqlite3 oag.db .dump`.
@@ -535,7 +562,20 @@ TEST_CASE("billing verify: intact chain, then a tampered record and a gap are na
   REQUIRE(rep.chains.size() == 1);
   CHECK(rep.chains[0].chain == "main");
   CHECK(rep.chains[0].head_hash.size() == 64);
-  if (backend_name != "sqlite") return;
+  if (backend_name == "postgresql") {
+    f.pg->exec("UPDATE billing SET count = 2 WHERE seq = 3");
+    rep = f.b->billing().verify().value();
+    REQUIRE(rep.first_bad.has_value());
+    CHECK(*rep.first_bad == 3);
+    CHECK_THAT(rep.reason, Catch::Contains("hash"));
+    f.pg->exec("UPDATE billing SET count = 1 WHERE seq = 3; DELETE FROM billing WHERE seq = 4");
+    rep = f.b->billing().verify().value();
+    REQUIRE(rep.first_bad.has_value());
+    CHECK(*rep.first_bad == 5);
+    CHECK(rep.bad_chain == "main");
+    CHECK_THAT(rep.reason, Catch::Contains("gap"));
+    return;
+  }
   f.b.reset();
   raw_sql(f.db_path, "UPDATE billing SET count = 2 WHERE seq = 3");
   f.open();
