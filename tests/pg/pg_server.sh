@@ -2,6 +2,9 @@
 # A throwaway PostgreSQL for the tests: its own data directory under DIR, a Unix socket in DIR,
 # no TCP, trust authentication for that socket only. Never a system cluster.
 #   pg_server.sh start DIR     initdb (first time), start, write DIR/conninfo
+#   pg_server.sh start-tls DIR the same, plus TCP on 127.0.0.1 that accepts TLS only, with a
+#                              certificate made here (DIR/server.crt, IP SAN 127.0.0.1); its
+#                              conninfo asks for sslmode=verify-full against that certificate
 #   pg_server.sh stop DIR      stop (fast) and remove DIR
 #   pg_server.sh restart DIR   stop and start again with the same data (for the outage test)
 #   pg_server.sh down DIR      stop, keep the data;   pg_server.sh up DIR: start it again
@@ -22,6 +25,7 @@ ctl() {
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 "$@" >/dev/null
 }
 
+tls=0
 start() {
   if [ -f "$dir/data/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     return 0  # already running (a run interrupted before its cleanup): use it
@@ -41,9 +45,32 @@ shared_buffers = 128MB
 fsync = on
 synchronous_commit = on
 CONF
+    if [ "$tls" = 1 ]; then
+      tcp_port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$dir/data/server.key" -out "$dir/data/server.crt" \
+        2>/dev/null
+      cp "$dir/data/server.crt" "$dir/server.crt"
+      [ "$(id -u)" = 0 ] && chown postgres: "$dir/data/server.key" "$dir/data/server.crt"
+      chmod 600 "$dir/data/server.key"
+      cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $tcp_port
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+CONF
+      { echo "hostssl all all 127.0.0.1/32 trust"; echo "host all all 127.0.0.1/32 reject";
+        cat "$dir/data/pg_hba.conf"; } > "$dir/hba" && cat "$dir/hba" > "$dir/data/pg_hba.conf"
+      echo "$tcp_port" > "$dir/tcp_port"
+    fi
   fi
   ctl start
-  echo "host=$dir port=$port user=$user dbname=postgres" >"$dir/conninfo"
+  if [ -f "$dir/tcp_port" ]; then
+    echo "host=127.0.0.1 port=$(cat "$dir/tcp_port") user=$user dbname=postgres sslmode=verify-full sslrootcert=$dir/server.crt" >"$dir/conninfo"
+  else
+    echo "host=$dir port=$port user=$user dbname=postgres" >"$dir/conninfo"
+  fi
 }
 
 stop() {
@@ -52,9 +79,10 @@ stop() {
 
 case "$cmd" in
   start) start ;;
+  start-tls) tls=1; start ;;
   stop) stop; rm -rf "$dir" ;;
   restart) stop; start ;;
   down) stop ;;
   up) start ;;
-  *) echo "usage: $0 start|stop|restart|down|up DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|start-tls|stop|restart|down|up DIR" >&2; exit 2 ;;
 esac

@@ -18,6 +18,7 @@
 #include "storage/billing_chain.hpp"
 #include "storage/store.hpp"
 #include "tests/unit/support/postgres.hpp"
+#include "tests/unit/support/process.hpp"
 #include "tests/unit/support/temp_dir.hpp"
 #include "tests/unit/support/vectors.hpp"
 
@@ -878,4 +879,43 @@ TEST_CASE("a schema-4 database made by the previous release upgrades and keeps e
   CHECK(issued.value().vectors[0].sqn.seq(alice.ind_len) == 3);
   CHECK(b->billing().verify().value().chains.at(0).records == before.size() + 1);
   CHECK(b->endpoints().list("alice@op-a.example").value().size() == 1);
+}
+
+TEST_CASE("PostgreSQL over TLS when the conninfo asks: every connection encrypted, verified",
+          "[storage][postgresql][tls]") {
+  test::TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);  // as root the server runs as `postgres`
+  const std::string ctl = std::string(OAG_SOURCE_DIR) + "/tests/pg/pg_server.sh ";
+  const std::string server = dir.file("pg");
+  REQUIRE(test::run_command(ctl + "start-tls '" + server + "'").status == 0);
+  std::string conninfo;
+  std::getline(std::ifstream(server + "/conninfo"), conninfo);
+  REQUIRE(conninfo.find("sslmode=verify-full") != std::string::npos);
+  {
+    BackendConfig c;
+    c.backend = "postgresql";
+    c.path = conninfo;
+    c.master_key = std::make_shared<MasterKey>(MasterKey::generate(dir.file("master.key")));
+    c.create = true;
+    auto b = open_backend(c);
+    REQUIRE(b->subscribers().add(subscriber("alice@op-a.example", "001010000000001")).ok());
+    REQUIRE(b->issuance().issue(request("alice@op-a.example")).ok());
+    CHECK(b->subscribers().get("alice@op-a.example").ok());  // a reader connection too
+    const auto out = popen_read(
+        "psql '" + conninfo +
+        "' -Atc \"SELECT count(*), count(*) FILTER (WHERE s.ssl) FROM pg_stat_ssl s JOIN "
+        "pg_stat_activity a USING (pid) WHERE a.backend_type = 'client backend'\"");
+    INFO(out);
+    const auto bar = out.find('|');
+    REQUIRE(bar != std::string::npos);
+    CHECK(std::stoi(out.substr(0, bar)) >= 3);  // the writer, a reader, psql
+    CHECK(out.substr(0, bar) == out.substr(bar + 1, out.find('\n') - bar - 1));
+    // The same server refuses a connection without TLS (it accepts TLS only).
+    auto plain = c;
+    const auto at = conninfo.find("sslmode=verify-full");
+    plain.path = conninfo.substr(0, at) + "sslmode=disable";
+    plain.create = false;
+    CHECK_THROWS_WITH(open_backend(plain), Catch::Contains("no encryption"));
+  }
+  test::run_command(ctl + "stop '" + server + "'");
 }
