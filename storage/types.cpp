@@ -82,4 +82,31 @@ std::optional<State> parse_state(std::string_view s) noexcept {
   return std::nullopt;
 }
 
+std::optional<Role> parse_role(std::string_view s) noexcept {
+  if (s == "local") return Role::local;
+  if (s == "sold") return Role::sold;
+  if (s == "bought") return Role::bought;
+  return std::nullopt;
+}
+
+std::string join_realms(const std::vector<std::string>& realms) {
+  std::string s = ",";
+  for (const auto& r : realms) s += r + ",";
+  return s;
+}
+
+std::vector<std::string> split_realms(const std::string& column) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < column.size()) {
+    const auto end = column.find(',', start);
+    const auto piece =
+        column.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!piece.empty()) out.push_back(piece);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace oag::storage

@@ -41,6 +41,8 @@ constexpr BillingKind billing_kind_of(Kind k) noexcept {
 enum class Role { local, sold, bought };
 /// "local", "sold" or "bought".
 const char* to_string(Role r) noexcept;
+/// Parses a role name.
+std::optional<Role> parse_role(std::string_view s) noexcept;
 
 /// Administrative state of a subscriber or an agreement.
 enum class State { active, suspended, revoked };
@@ -93,6 +95,12 @@ struct Agreement {
   std::int64_t valid_until_ms = 0;       ///< end of validity (UTC ms), 0 = open
   State state = State::active;           ///< state
 };
+
+/// How every backend stores an agreement's realms in one column: ",realm1,realm2," (so that a
+/// realm is found by searching for ",realm,").
+std::string join_realms(const std::vector<std::string>& realms);
+/// The realms of a stored ",realm1,realm2," column.
+std::vector<std::string> split_realms(const std::string& column);
 
 /// True when `a` is in force at `now_ms` (UTC ms): active, and within its validity dates.
 inline bool in_force(const Agreement& a, std::int64_t now_ms) noexcept {

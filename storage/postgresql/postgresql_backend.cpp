@@ -58,25 +58,6 @@ Subscriber read_subscriber(const PgResult& r, int i) {
   return s;
 }
 
-std::string join_realms(const std::vector<std::string>& realms) {
-  std::string s = ",";
-  for (const auto& x : realms) s += x + ",";
-  return s;
-}
-
-std::vector<std::string> split_realms(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < s.size()) {
-    const auto end = s.find(',', start);
-    const auto piece = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!piece.empty()) out.push_back(piece);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
-
 Agreement read_agreement(const PgResult& r, int i) {
   Agreement a;
   a.id = r.text(i, 0);
@@ -97,16 +78,12 @@ Agreement read_agreement(const PgResult& r, int i) {
   return a;
 }
 
-Role parse_role(const std::string& role) {
-  return role == "sold" ? Role::sold : role == "bought" ? Role::bought : Role::local;
-}
-
 BillingRecord read_billing(const PgResult& r, int i) {
   BillingRecord b;
   b.chain = r.text(i, 0);
   b.seq = static_cast<std::uint64_t>(r.int64(i, 1));
   b.time_ms = r.int64(i, 2);
-  b.role = parse_role(r.text(i, 3));
+  b.role = parse_role(r.text(i, 3)).value_or(Role::local);
   b.event = r.text(i, 4);
   b.requester = r.text(i, 5);
   b.subject = r.text(i, 6);
@@ -277,7 +254,7 @@ class Writer final : public engine::WriteConnection {
       std::copy_n(rand.begin(), std::min<std::size_t>(16, rand.size()), v.rand.begin());
       v.requester = r.text(0, 2);
       v.request_id = r.text(0, 3);
-      v.role = parse_role(r.text(0, 4));
+      v.role = parse_role(r.text(0, 4)).value_or(Role::local);
       v.agreement = r.text(0, 5);
       v.reported = !r.is_null(0, 6);
       v.subject = r.text(0, 7);

@@ -53,25 +53,6 @@ Subscriber read_subscriber(const Stmt::Use& u) {
   return s;
 }
 
-std::string join_realms(const std::vector<std::string>& realms) {
-  std::string s = ",";
-  for (const auto& r : realms) s += r + ",";
-  return s;
-}
-
-std::vector<std::string> split_realms(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < s.size()) {
-    const auto end = s.find(',', start);
-    const auto piece = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!piece.empty()) out.push_back(piece);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
-
 Agreement read_agreement(const Stmt::Use& u) {
   Agreement a;
   a.id = u.text(0);
@@ -92,16 +73,12 @@ Agreement read_agreement(const Stmt::Use& u) {
   return a;
 }
 
-Role parse_role(const std::string& role) {
-  return role == "sold" ? Role::sold : role == "bought" ? Role::bought : Role::local;
-}
-
 BillingRecord read_billing(const Stmt::Use& u) {
   BillingRecord r;
   r.chain = u.text(0);
   r.seq = static_cast<std::uint64_t>(u.int64(1));
   r.time_ms = u.int64(2);
-  r.role = parse_role(u.text(3));
+  r.role = parse_role(u.text(3)).value_or(Role::local);
   r.event = u.text(4);
   r.requester = u.text(5);
   r.subject = u.text(6);
@@ -304,7 +281,7 @@ class Writer final : public engine::WriteConnection {
       std::copy_n(rand.begin(), std::min<std::size_t>(16, rand.size()), r.rand.begin());
       r.requester = u.text(2);
       r.request_id = u.text(3);
-      r.role = parse_role(u.text(4));
+      r.role = parse_role(u.text(4)).value_or(Role::local);
       r.agreement = u.text(5);
       r.reported = !u.is_null(6);
       r.subject = u.text(7);

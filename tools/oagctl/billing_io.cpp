@@ -47,9 +47,7 @@ std::vector<std::string> values(const storage::BillingRecord& r) {
 }
 
 storage::Role parse_role(const std::string& s) {
-  if (s == "local") return storage::Role::local;
-  if (s == "sold") return storage::Role::sold;
-  if (s == "bought") return storage::Role::bought;
+  if (const auto r = storage::parse_role(s)) return *r;
   throw std::runtime_error("role: \"" + s + "\"");
 }
 

@@ -81,6 +81,26 @@ std::pair<std::vector<Printed>, bool> run_and_kill(const std::vector<std::string
   return {lines, killed};
 }
 
+// A new database at `path` with a new master key at `key_path` and the `subjects`.
+void provision(const std::string& backend, const std::string& path, const std::string& key_path,
+               const std::vector<std::string>& subjects) {
+  BackendConfig cfg;
+  cfg.backend = backend;
+  cfg.path = path;
+  cfg.master_key = std::make_shared<MasterKey>(MasterKey::generate(key_path));
+  cfg.create = true;
+  auto b = open_backend(cfg);
+  for (std::size_t i = 0; i < subjects.size(); ++i) {
+    SubscriberInput in;
+    in.nai = subjects[i];
+    in.imsi = "00101000000000" + std::to_string(i);
+    in.keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage,
+                                            test::unhex("465b5ce8b199b49faa5f0a2ee238a6bc"),
+                                            test::unhex("cd63cb71954a9f4e48a5994e37a02baf"));
+    REQUIRE(b->subscribers().add(in).ok());
+  }
+}
+
 }  // namespace
 
 TEST_CASE("SIGKILL at random moments loses no committed vector or billing record",
@@ -90,22 +110,7 @@ TEST_CASE("SIGKILL at random moments loses no committed vector or billing record
   const auto key_path = dir.file("master.key");
   const std::vector<std::string> subjects = {"s1@op-a.example", "s2@op-a.example",
                                              "s3@op-a.example"};
-  {
-    BackendConfig cfg;
-    cfg.path = db_path;
-    cfg.master_key = std::make_shared<MasterKey>(MasterKey::generate(key_path));
-    cfg.create = true;
-    auto b = open_backend(cfg);
-    for (std::size_t i = 0; i < subjects.size(); ++i) {
-      SubscriberInput in;
-      in.nai = subjects[i];
-      in.imsi = "00101000000000" + std::to_string(i);
-      in.keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage,
-                                              test::unhex("465b5ce8b199b49faa5f0a2ee238a6bc"),
-                                              test::unhex("cd63cb71954a9f4e48a5994e37a02baf"));
-      REQUIRE(b->subscribers().add(in).ok());
-    }
-  }
+  provision("sqlite", db_path, key_path, subjects);
 
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> delay(40, 400);
@@ -207,23 +212,7 @@ TEST_CASE("SIGKILL at random moments on PostgreSQL loses no committed vector or 
   test::PgDatabase pg;
   const auto key_path = dir.file("master.key");
   const std::vector<std::string> subjects = {"s1@op-a.example", "s2@op-a.example"};
-  {
-    BackendConfig cfg;
-    cfg.backend = "postgresql";
-    cfg.path = pg.conninfo();
-    cfg.master_key = std::make_shared<MasterKey>(MasterKey::generate(key_path));
-    cfg.create = true;
-    auto b = open_backend(cfg);
-    for (std::size_t i = 0; i < subjects.size(); ++i) {
-      SubscriberInput in;
-      in.nai = subjects[i];
-      in.imsi = "00101000000000" + std::to_string(i);
-      in.keys = aka::SubscriberKeys::from_opc(aka::Algorithm::milenage,
-                                              test::unhex("465b5ce8b199b49faa5f0a2ee238a6bc"),
-                                              test::unhex("cd63cb71954a9f4e48a5994e37a02baf"));
-      REQUIRE(b->subscribers().add(in).ok());
-    }
-  }
+  provision("postgresql", pg.conninfo(), key_path, subjects);
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> delay(60, 400);
   std::vector<std::string> args = {CRASH_CHILD_PATH, pg.conninfo(), key_path, "4"};
