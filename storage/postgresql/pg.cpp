@@ -131,6 +131,21 @@ PgResult PgConn::run(const char* sql, const std::vector<Param>& params) {
   return PgResult(r);
 }
 
+PgResult PgConn::run_once(const std::string& sql, const std::vector<Param>& params) {
+  std::vector<const char*> values(params.size());
+  std::vector<int> lengths(params.size()), formats(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    values[i] = params[i].null ? nullptr : params[i].value.data();
+    lengths[i] = static_cast<int>(params[i].value.size());
+    formats[i] = params[i].binary ? 1 : 0;
+  }
+  PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                             values.data(), lengths.data(), formats.data(), 0);
+  const auto st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(r, "query");
+  return PgResult(r);
+}
+
 std::optional<std::string> connect_error(const std::string& conninfo) {
   PGconn* c = connect(conninfo);
   std::optional<std::string> out;

@@ -82,6 +82,8 @@ class PgConn {
   void exec(const std::string& sql);
   /// Runs `sql` (prepared on this connection at its first use) with `params`.
   PgResult run(const char* sql, const std::vector<Param>& params = {});
+  /// Runs `sql` once, unprepared (a statement whose text changes with its row count).
+  PgResult run_once(const std::string& sql, const std::vector<Param>& params);
 
  private:
   [[noreturn]] void fail(PGresult* r, const char* what);

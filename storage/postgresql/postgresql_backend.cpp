@@ -5,6 +5,9 @@
 #include "storage/postgresql/postgresql_backend.hpp"
 
 #include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
 
 #include "storage/billing_chain.hpp"
 #include "storage/engine/connection.hpp"
@@ -120,30 +123,48 @@ int latest() {
 
 class Writer final : public engine::WriteConnection {
  public:
-  explicit Writer(const BackendConfig& cfg) : c_(cfg.path), durable_(cfg.synchronous_full) {
+  explicit Writer(const BackendConfig& cfg)
+      : c_(cfg.path), durable_(cfg.synchronous_full), ind_(cfg.ind_slot) {
     settings();
   }
 
   // --- writer::Transactions ---
   void begin() override {
+    forget_held();
+    forget_rows();
+    defer_ = true;
     if (!c_.ok() && !reconnect())
       throw StoreError(unavailable("database: PostgreSQL connection lost, reconnecting failed"));
     c_.exec("BEGIN");
     open_ = true;
   }
   void commit() override {
+    forget_held();
+    forget_rows();
+    expected_.clear();
     open_ = false;  // whatever COMMIT answers, the transaction is over
     c_.exec("COMMIT");
   }
   void rollback() override {
+    forget_held();
+    forget_rows();  // (the hints stay: the batch runs again)
     if (!open_) return;
     open_ = false;
     c_.exec("ROLLBACK");
   }
-  void savepoint() override { c_.exec("SAVEPOINT req"); }
+  void savepoint() override {
+    defer_ = false;  // a savepoint per job: each writes as it goes, so that it fails alone
+    c_.exec("SAVEPOINT req");
+  }
   void release() override { c_.exec("RELEASE SAVEPOINT req"); }
-  void rollback_to_savepoint() override { c_.exec("ROLLBACK TO SAVEPOINT req"); }
+  void rollback_to_savepoint() override {
+    forget_rows();
+    c_.exec("ROLLBACK TO SAVEPOINT req");
+  }
   void recover() noexcept override {
+    forget_held();
+    forget_rows();
+    expected_.clear();
     try {
       if (c_.ok()) {
         rollback();
@@ -156,61 +177,63 @@ class Writer final : public engine::WriteConnection {
   }
 
   // --- issuance::IssueTxn ---
+  void expect_subscriber(const std::string& nai) override { expected_.push_back(nai); }
+
+  // The batch's subscribers come with one query at the first lookup of its transaction (one
+  // statement per batch, not per request). The rows stay valid while only this transaction
+  // changes them: a held-back or written SQN step is laid over them, and any other write to
+  // subscribers, or a rollback, forgets them.
   std::optional<issuance::KeyRow> subscriber_keys(const std::string& nai, unsigned ind) override {
-    auto r = c_.run(sql::kSubscriberKeys, {nai, std::int64_t{ind}});
-    if (r.rows() == 0) return std::nullopt;
-    issuance::KeyRow k;
-    k.id = r.int64(0, 0);
-    k.algorithm = r.text(0, 1);
-    k.k_enc = r.bytes(0, 2);
-    k.opc_enc = r.bytes(0, 3);
-    k.tuak_res_len = r.int64(0, 4);
-    k.tuak_iterations = r.int64(0, 5);
-    const auto amf = r.bytes(0, 6);
-    if (amf.size() == 2) k.amf = {amf[0], amf[1]};
-    k.seq_base = static_cast<std::uint64_t>(r.int64(0, 7));
-    k.ind_len = static_cast<unsigned>(r.int64(0, 8));
-    k.kinds = static_cast<unsigned>(r.int64(0, 9));
-    k.state = parse_state(r.text(0, 10)).value_or(State::suspended);
-    if (!r.is_null(0, 11)) k.slot_seq = static_cast<std::uint64_t>(r.int64(0, 11));
-    return k;
+    auto row = cached_row(nai, ind);
+    if (row) {
+      if (const auto it = slots_.find({row->id, ind}); it != slots_.end())
+        row->slot_seq = it->second.next;
+      else if (const auto w = written_.find({row->id, ind}); w != written_.end())
+        row->slot_seq = w->second;
+    }
+    return row;
   }
-  // One statement for the whole issue (a round trip and a statement's overhead each, rather
-  // than one per vector, one for the SQN and one for the billing record).
+  // In a batch run without savepoints the writes of every issue are held back and sent at the
+  // end as one multi-row statement per table (a statement's fixed cost per batch, not per
+  // issue; the SQN steps of one slot coalesced into one). What this transaction reads of a
+  // slot's SEQ meanwhile is the held-back value. A conflict found then sends the batch round
+  // again with a savepoint per job, where nothing is held back (writer::Transactions::flush).
   issuance::IssueConflict write_issue(const std::vector<issuance::VectorRow>& vectors,
                                       const std::optional<issuance::SqnStep>& sqn,
                                       const BillingRecord& b) override {
-    std::vector<Param> p;
-    p.reserve(vectors.size() * 11 + 4 + 19);
-    for (const auto& v : vectors) {
-      for (Param x : {Param(v.id), Param(v.subscriber_id), Param(to_string(v.kind)),
-                      Param(aka::ByteView(v.rand)), v.sqn ? Param(i64(*v.sqn)) : Param(),
-                      Param(v.requester), Param(v.request_id), Param(to_string(v.role)),
-                      Param(v.agreement), Param(v.issued_ms), Param(v.expires_ms)})
-        p.push_back(std::move(x));
-    }
-    SqnMode mode = SqnMode::none;
+    if (!defer_) return write_now(vectors, sqn, b);
     if (sqn) {
-      mode = sqn->expected ? SqnMode::step : SqnMode::insert;
-      p.emplace_back(sqn->subscriber);
-      p.emplace_back(std::int64_t{sqn->ind});
-      if (sqn->expected) p.emplace_back(i64(*sqn->expected));
-      p.emplace_back(i64(sqn->next));
+      const auto key = std::make_pair(sqn->subscriber, sqn->ind);
+      const auto it = slots_.find(key);
+      if (it == slots_.end())
+        slots_.emplace(key, HeldSqn{sqn->expected, sqn->next});
+      else if (sqn->expected != it->second.next)
+        return issuance::IssueConflict::sqn;
+      else
+        it->second.next = sqn->next;
     }
-    for (Param x : {Param(b.chain), Param(i64(b.seq)), Param(b.time_ms), Param(to_string(b.role)),
-                    Param(b.event), Param(b.requester), Param(b.subject), Param(b.requester_realm),
-                    Param(b.subject_realm), Param(b.agreement), Param(to_string(b.kind)),
-                    Param(std::int64_t{b.count}), Param(b.unit_price_micros), Param(b.currency),
-                    Param(b.request_id), Param(b.rand_sha256), Param(b.outcome), Param(b.prev_hash),
-                    Param(b.hash)})
-      p.push_back(std::move(x));
-    auto r = c_.run(sql::issue_statement(vectors.size(), mode), p);
-    if (r.int64(0, 0) != static_cast<std::int64_t>(vectors.size()))
-      return issuance::IssueConflict::vector;
-    if (r.int64(0, 1) != 1) return issuance::IssueConflict::sqn;
+    held_.push_back({vectors, sqn, b});
     return issuance::IssueConflict::none;
   }
+  bool flush() override {
+    if (held_.empty()) return true;
+    try {
+      const bool ok = held_.size() == 1
+                          ? write_now(held_[0].vectors, held_[0].sqn, held_[0].billing) ==
+                                issuance::IssueConflict::none
+                          : write_held();
+      forget_held();
+      return ok;
+    } catch (const writer::RetryBatch&) {
+      forget_held();
+      throw;
+    } catch (const StoreError&) {
+      forget_held();  // the transaction is aborted: the batch runs again with savepoints
+      return false;
+    }
+  }
   void raise_sqn(std::int64_t subscriber, std::uint64_t seq) override {
+    forget_rows();
     c_.run(sql::kSlotsRaise, {subscriber, i64(seq)});
     c_.run(sql::kBaseRaise, {subscriber, i64(seq)});
   }
@@ -284,6 +307,7 @@ class Writer final : public engine::WriteConnection {
 
   // --- administrative writes ---
   engine::Taken insert_subscriber(const engine::SubscriberRow& s) override {
+    forget_rows();
     if (c_.run(sql::kSubscriberInsert,
                {s.nai, s.imsi, s.algorithm, view(s.k_enc), view(s.opc_enc), s.tuak_res_len,
                 s.tuak_iterations, aka::ByteView(s.amf), i64(s.seq_he), std::int64_t{s.ind_len},
@@ -298,14 +322,17 @@ class Writer final : public engine::WriteConnection {
     return read_subscriber(r, 0);
   }
   bool set_subscriber_state(const std::string& nai, State s) override {
+    forget_rows();
     return c_.run(sql::kSubscriberSetState, {nai, to_string(s)}).affected() == 1;
   }
   bool set_subscriber_seq(const std::string& nai, std::uint64_t seq) override {
+    forget_rows();
     if (c_.run(sql::kSubscriberSetSeq, {nai, i64(seq)}).affected() != 1) return false;
     c_.run(sql::kSlotsClear, {nai});
     return true;
   }
   bool delete_subscriber(const std::string& nai) override {
+    forget_rows();
     return c_.run(sql::kSubscriberDelete, {nai}).affected() == 1;
   }
   std::vector<engine::SealedKeys> all_sealed_keys() override {
@@ -317,6 +344,7 @@ class Writer final : public engine::WriteConnection {
   }
   void set_sealed_keys(std::int64_t id, const std::vector<std::uint8_t>& k_enc,
                        const std::vector<std::uint8_t>& opc_enc) override {
+    forget_rows();
     c_.run(sql::kSubscriberSetKeys, {id, view(k_enc), view(opc_enc)});
   }
   std::optional<std::string> meta(const std::string& key) override {
@@ -349,6 +377,166 @@ class Writer final : public engine::WriteConnection {
   }
 
  private:
+  // One statement for the whole issue (a round trip and a statement's overhead each, rather
+  // than one per vector, one for the SQN and one for the billing record).
+  issuance::IssueConflict write_now(const std::vector<issuance::VectorRow>& vectors,
+                                    const std::optional<issuance::SqnStep>& sqn,
+                                    const BillingRecord& b) {
+    std::vector<Param> p;
+    p.reserve(vectors.size() * 11 + 4 + 19);
+    for (const auto& v : vectors) {
+      for (Param x : {Param(v.id), Param(v.subscriber_id), Param(to_string(v.kind)),
+                      Param(aka::ByteView(v.rand)), v.sqn ? Param(i64(*v.sqn)) : Param(),
+                      Param(v.requester), Param(v.request_id), Param(to_string(v.role)),
+                      Param(v.agreement), Param(v.issued_ms), Param(v.expires_ms)})
+        p.push_back(std::move(x));
+    }
+    SqnMode mode = SqnMode::none;
+    if (sqn) {
+      mode = sqn->expected ? SqnMode::step : SqnMode::insert;
+      p.emplace_back(sqn->subscriber);
+      p.emplace_back(std::int64_t{sqn->ind});
+      if (sqn->expected) p.emplace_back(i64(*sqn->expected));
+      p.emplace_back(i64(sqn->next));
+    }
+    for (Param x : {Param(b.chain), Param(i64(b.seq)), Param(b.time_ms), Param(to_string(b.role)),
+                    Param(b.event), Param(b.requester), Param(b.subject), Param(b.requester_realm),
+                    Param(b.subject_realm), Param(b.agreement), Param(to_string(b.kind)),
+                    Param(std::int64_t{b.count}), Param(b.unit_price_micros), Param(b.currency),
+                    Param(b.request_id), Param(b.rand_sha256), Param(b.outcome), Param(b.prev_hash),
+                    Param(b.hash)})
+      p.push_back(std::move(x));
+    auto r = c_.run(sql::issue_statement(vectors.size(), mode), p);
+    if (r.int64(0, 0) != static_cast<std::int64_t>(vectors.size()))
+      return issuance::IssueConflict::vector;
+    if (r.int64(0, 1) != 1) return issuance::IssueConflict::sqn;
+    if (sqn) written_[{sqn->subscriber, sqn->ind}] = sqn->next;
+    return issuance::IssueConflict::none;
+  }
+  std::optional<issuance::KeyRow> cached_row(const std::string& nai, unsigned ind) {
+    if (ind != ind_) {
+      auto r = c_.run(sql::kSubscriberKeys, {nai, std::int64_t{ind}});
+      if (r.rows() == 0) return std::nullopt;
+      return key_row(r, 0);
+    }
+    if (!fetched_ && !expected_.empty()) {
+      fetched_ = true;
+      std::string list = "{";
+      for (const auto& n : expected_) {
+        list += list.size() > 1 ? ",\"" : "\"";
+        for (const char ch : n) {
+          if (ch == '"' || ch == '\\') list += '\\';
+          list += ch;
+        }
+        list += '"';
+      }
+      list += "}";
+      auto r = c_.run(sql::kSubscriberKeysMany, {list, std::int64_t{ind}});
+      for (int i = 0; i < r.rows(); ++i) rows_[r.text(i, 12)] = key_row(r, i);
+      for (const auto& n : expected_) asked_.insert(n);
+    }
+    if (const auto it = rows_.find(nai); it != rows_.end()) return it->second;
+    if (asked_.count(nai)) return std::nullopt;  // asked in the batch's query: there is none
+    auto r = c_.run(sql::kSubscriberKeys, {nai, std::int64_t{ind}});
+    if (r.rows() == 0) return std::nullopt;
+    return rows_[nai] = key_row(r, 0);
+  }
+  static issuance::KeyRow key_row(const PgResult& r, int i) {
+    issuance::KeyRow k;
+    k.id = r.int64(i, 0);
+    k.algorithm = r.text(i, 1);
+    k.k_enc = r.bytes(i, 2);
+    k.opc_enc = r.bytes(i, 3);
+    k.tuak_res_len = r.int64(i, 4);
+    k.tuak_iterations = r.int64(i, 5);
+    const auto amf = r.bytes(i, 6);
+    if (amf.size() == 2) k.amf = {amf[0], amf[1]};
+    k.seq_base = static_cast<std::uint64_t>(r.int64(i, 7));
+    k.ind_len = static_cast<unsigned>(r.int64(i, 8));
+    k.kinds = static_cast<unsigned>(r.int64(i, 9));
+    k.state = parse_state(r.text(i, 10)).value_or(State::suspended);
+    if (!r.is_null(i, 11)) k.slot_seq = static_cast<std::uint64_t>(r.int64(i, 11));
+    return k;
+  }
+  void forget_rows() {
+    rows_.clear();
+    asked_.clear();
+    written_.clear();
+    fetched_ = false;
+  }
+
+  // The held-back writes: vectors, first rows of slots, slot steps, billing records.
+  bool write_held() {
+    std::vector<std::vector<Param>> vec_rows, bill_rows, first_rows, step_rows;
+    for (const auto& h : held_) {
+      for (const auto& v : h.vectors)
+        vec_rows.push_back({v.id, v.subscriber_id, to_string(v.kind), aka::ByteView(v.rand),
+                            v.sqn ? Param(i64(*v.sqn)) : Param(), v.requester, v.request_id,
+                            to_string(v.role), v.agreement, v.issued_ms, v.expires_ms});
+      const auto& b = h.billing;
+      bill_rows.push_back({b.chain, i64(b.seq), b.time_ms, to_string(b.role), b.event, b.requester,
+                           b.subject, b.requester_realm, b.subject_realm, b.agreement,
+                           to_string(b.kind), std::int64_t{b.count}, b.unit_price_micros,
+                           b.currency, b.request_id, b.rand_sha256, b.outcome, b.prev_hash,
+                           b.hash});
+    }
+    for (const auto& [key, held] : slots_) {
+      if (held.expected)
+        step_rows.push_back(
+            {key.first, std::int64_t{key.second}, i64(*held.expected), i64(held.next)});
+      else
+        first_rows.push_back({key.first, std::int64_t{key.second}, i64(held.next)});
+    }
+    return insert_rows(
+               "INSERT INTO vectors (id, subscriber_id, kind, rand, sqn, requester, request_id, "
+               "role, agreement, issued_ms, expires_ms) VALUES ",
+               " ON CONFLICT DO NOTHING", vec_rows, {}) &&
+           insert_rows("INSERT INTO sqn_slots (subscriber_id, ind, seq) VALUES ",
+                       " ON CONFLICT DO NOTHING", first_rows, {}) &&
+           insert_rows("UPDATE sqn_slots AS s SET seq = v.next FROM (VALUES ",
+                       ") AS v (sub, ind, expected, next) WHERE s.subscriber_id = v.sub AND "
+                       "s.ind = v.ind AND s.seq = v.expected",
+                       step_rows, {"::bigint", "::integer", "::bigint", "::bigint"}) &&
+           insert_rows(
+               "INSERT INTO billing (chain, seq, time_ms, role, event, requester, subject, "
+               "requester_realm, subject_realm, agreement, kind, count, unit_price_micros, "
+               "currency, request_id, rand_sha256, outcome, prev_hash, hash) VALUES ",
+               "", bill_rows, {});
+  }
+  // `head` (v1, ...), (v2, ...) `tail` in statements of at most ~60,000 parameters; true when
+  // each changed as many rows as it sent. `casts` types the first row's values (VALUES lists
+  // outside an INSERT have no column types to infer them from).
+  bool insert_rows(const std::string& head, const std::string& tail,
+                   const std::vector<std::vector<Param>>& rows,
+                   const std::vector<const char*>& casts) {
+    if (rows.empty()) return true;
+    const std::size_t width = rows[0].size();
+    const std::size_t per = std::max<std::size_t>(1, 60000 / width);
+    for (std::size_t at = 0; at < rows.size(); at += per) {
+      const std::size_t n = std::min(per, rows.size() - at);
+      std::string sql = head;
+      std::vector<Param> params;
+      params.reserve(n * width);
+      int next = 1;
+      for (std::size_t i = 0; i < n; ++i) {
+        sql += i ? ", (" : "(";
+        for (std::size_t c = 0; c < width; ++c) {
+          sql += (c ? ", $" : "$") + std::to_string(next++);
+          if (i == 0 && c < casts.size()) sql += casts[c];
+          params.push_back(rows[at + i][c]);
+        }
+        sql += ")";
+      }
+      sql += tail;
+      if (c_.run_once(sql, params).affected() != n) return false;
+    }
+    return true;
+  }
+  void forget_held() {
+    held_.clear();
+    slots_.clear();
+  }
+
   // Durability: synchronous_commit on (the server's default) unless a throwaway test said off.
   void settings() {
     c_.exec(durable_ ? "SET synchronous_commit = on" : "SET synchronous_commit = off");
@@ -363,9 +551,28 @@ class Writer final : public engine::WriteConnection {
     }
   }
 
+  struct Held {
+    std::vector<issuance::VectorRow> vectors;
+    std::optional<issuance::SqnStep> sqn;
+    BillingRecord billing;
+  };
+  struct HeldSqn {
+    std::optional<std::uint64_t> expected;  // as first read (none: the slot has no row)
+    std::uint64_t next = 0;                 // after the last held-back step
+  };
+
   PgConn c_;
   bool durable_;
   bool open_ = false;
+  bool defer_ = false;  // in a batch without savepoints: writes are held back until flush()
+  unsigned ind_;
+  std::vector<std::string> expected_;             // subscribers the coming batch will look up
+  bool fetched_ = false;                          // the batch's query ran in this transaction
+  std::set<std::string> asked_;                   // NAIs it asked for
+  std::map<std::string, issuance::KeyRow> rows_;  // what it (or a single lookup) found
+  std::map<std::pair<std::int64_t, unsigned>, std::uint64_t> written_;  // SEQ steps written
+  std::vector<Held> held_;
+  std::map<std::pair<std::int64_t, unsigned>, HeldSqn> slots_;
 };
 
 // --- reader connections -----------------------------------------------------------------------

@@ -11,4 +11,4 @@ trap 'tests/pg/pg_server.sh stop "$work/pg" || true; rm -rf "$work"' EXIT
 tests/pg/pg_server.sh start "$work/pg"
 psql -q "$(cat "$work/pg/conninfo")" -c "CREATE DATABASE oag_bench"
 conninfo=$(sed 's/dbname=postgres/dbname=oag_bench/' "$work/pg/conninfo")
-build/tests/bench/bench_storage "$seconds" "$conninfo"
+"${OAG_BUILD_DIR:-build}/tests/bench/bench_storage" "$seconds" "$conninfo"
