@@ -353,7 +353,9 @@ struct Server::Impl {
                  },
                  nullptr,
                  nullptr,
-                 wall_ms},
+                 wall_ms,
+                 std::make_shared<const storage::MasterKey>(
+                     storage::MasterKey::load(c.master_key_file))},
         signals(ioc, SIGTERM, SIGINT, SIGHUP) {
     const auto cfg = runtime.get();
     tls = make_contexts(*cfg);

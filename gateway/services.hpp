@@ -26,6 +26,9 @@ struct Services {
   std::shared_ptr<const CertIssuer> cert_issuer;
   /// Wall-clock Unix ms for protocol deadlines (a challenge's 30 s); tests may shift it.
   std::function<std::int64_t()> clock;
+  /// Seals state the gateway hands out and reads back at whichever instance it returns to (an
+  /// enrollment challenge): the operator's master key, which every instance has.
+  std::shared_ptr<const storage::MasterKey> sealer;
 
   /// Runs `fn` on a store thread of `lane`; an exception it throws answers 500 on `reply`.
   void offload(Lane lane, const Reply& reply, const std::string& route,

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
 
 #include "proto/aka/hex.hpp"
 
@@ -57,9 +58,8 @@ std::variant<EnrollRequest, wire::Problem> EnrollApi::parse(const Call& call) {
   // is the same bytes, so it is not decoded and verified again.
   if (const auto opaque = params->find("opaque"); opaque != params->end()) {
     std::lock_guard lk(mu_);
-    const auto it = challenges_.find(opaque->second);
-    if (it != challenges_.end() && it->second.csr && it->second.body_sha256 == out.body_sha256)
-      out.csr = it->second.csr;
+    const auto it = csrs_.find(opaque->second);
+    if (it != csrs_.end() && it->second.body_sha256 == out.body_sha256) out.csr = it->second.csr;
   }
   if (!out.csr) {
     auto csr = pki::parse_csr(call.req.body);
@@ -113,11 +113,9 @@ void EnrollApi::enroll(Call call, EnrollRequest req, Reply reply) {
   const std::string address = call.req.conn->remote_address;
   std::optional<Challenge> c;
   if (!opaque.empty()) {
+    c = open(nai, opaque);
     std::lock_guard lk(mu_);
-    if (const auto it = challenges_.find(opaque); it != challenges_.end()) {
-      c = std::move(it->second);  // one use, whatever the answer
-      challenges_.erase(it);
-    }
+    csrs_.erase(opaque);
   }
   // No challenge to answer (the first request, or one used, expired or unknown): a fresh one.
   if (!c) return challenge(nai, req, address, call.route, reply);
@@ -127,8 +125,10 @@ void EnrollApi::enroll(Call call, EnrollRequest req, Reply reply) {
                            param(p, "uri"),
                            param(p, "nc"),
                            param(p, "cnonce")};
+  const auto nonce = digest::parse_aka_nonce(x.nonce);
   const bool well_formed =
-      c->nai == nai && x.nonce == c->nonce && x.realm == rt->realm && x.uri == call.req.path() &&
+      nonce && CRYPTO_memcmp(nonce->first.data(), c->rand.data(), c->rand.size()) == 0 &&
+      x.realm == rt->realm && x.uri == call.req.path() &&
       ident::lower(param(p, "algorithm")) == ident::lower(digest::kAlgorithm) &&
       param(p, "qop") == digest::kQop && x.nc == "00000001" && !x.cnonce.empty() &&
       x.cnonce.size() <= 64;
@@ -151,18 +151,38 @@ void EnrollApi::enroll(Call call, EnrollRequest req, Reply reply) {
   const std::string expected =
       c->decoy ? random_hex(16)
                : digest::response(x, c->xres.expose(), call.req.method, call.req.body);
-  if (!same(expected, param(p, "response"))) return challenge(nai, req, address, call.route, reply);
-  // The SIM answered: the certificate, recorded before it leaves, and rspauth over the answer.
+  if (!same(expected, param(p, "response"))) {
+    if (c->decoy) return challenge(nai, req, address, call.route, reply);
+    // A wrong answer uses the challenge up too (its vector's result: failure), at whichever
+    // instance; then a fresh one, rate-limited like every challenge.
+    return svc_.offload(
+        Lane::write, reply, call.route,
+        [this, nai, req, address, vector_id = c->vector_id, route = call.route, reply] {
+          (void)svc_.store.issuance().report_result(vector_id, nai, false);
+          challenge(nai, req, address, route, reply);
+        });
+  }
+  // The SIM answered. The vector's result is recorded first: it succeeds once, so a challenge
+  // is answered once at whichever instance; then the certificate, recorded before it leaves,
+  // and rspauth over the answer.
   auto xres = std::make_shared<aka::SecretVec<32>>(std::move(c->xres));
-  issue(
-      nai, *req.csr, call.route,
-      [x, xres, route = call.route, reply](Response r) {
-        r.headers.emplace_back(
-            "Authentication-Info",
-            digest::authentication_info(digest::rspauth(x, xres->expose(), r.body), x));
-        reply(std::move(r));
-      },
-      reply);
+  svc_.offload(
+      Lane::write, reply, call.route,
+      [this, nai, req, x, xres, address, vector_id = c->vector_id, route = call.route, reply] {
+        const auto used = svc_.store.issuance().report_result(vector_id, nai, true);
+        if (!used.ok() && used.error().code == storage::Errc::conflict)
+          return challenge(nai, req, address, route, reply);  // answered before
+        if (!used.ok()) return reply(store_problem(used.error(), route));
+        issue(
+            nai, *req.csr, route,
+            [x, xres, route, reply](Response r) {
+              r.headers.emplace_back(
+                  "Authentication-Info",
+                  digest::authentication_info(digest::rspauth(x, xres->expose(), r.body), x));
+              reply(std::move(r));
+            },
+            reply);
+      });
 }
 
 void EnrollApi::challenge(const std::string& nai, const EnrollRequest& req,
@@ -186,15 +206,13 @@ void EnrollApi::challenge(const std::string& nai, const EnrollRequest& req,
   const auto decoy = [this, nai, req, route, reply] {
     Challenge c;
     c.nai = nai;
-    c.csr = req.csr;
-    c.body_sha256 = req.body_sha256;
     aka::Bytes<16> autn{};
     RAND_bytes(c.rand.data(), static_cast<int>(c.rand.size()));
     RAND_bytes(autn.data(), static_cast<int>(autn.size()));
     c.nonce = digest::aka_nonce(c.rand, autn);
     c.decoy = true;
     c.created_ms = svc_.clock();
-    answer_challenge(std::move(c), route, reply);
+    answer_challenge(c, req, route, reply);
   };
   if (ident::realm_of(nai) != rt->realm) return decoy();
   svc_.offload(Lane::lookup, reply, route, [this, nai, req, route, reply, decoy] {
@@ -214,41 +232,99 @@ void EnrollApi::challenge(const std::string& nai, const EnrollRequest& req,
     ir.billed_as = storage::BillingKind::enroll;
     svc_.store.issuance().issue_async(
         std::move(ir),
-        guarded(reply, route, [this, nai, route, reply](storage::Result<storage::IssueResult> r) {
-          if (!r.ok()) return reply(store_problem(r.error(), route));
-          auto& v = r.value().vectors.at(0);
-          Challenge c;
-          c.nai = nai;
-          c.rand = v.rand;
-          c.nonce = digest::aka_nonce(v.rand, v.autn);
-          c.xres = std::move(v.xres);
-          c.created_ms = svc_.clock();
-          svc_.metrics.vectors(ident::Kind::aka, storage::Role::local, 1);
-          answer_challenge(std::move(c), route, reply);
-        }));
+        guarded(reply, route,
+                [this, nai, req, route, reply](storage::Result<storage::IssueResult> r) {
+                  if (!r.ok()) return reply(store_problem(r.error(), route));
+                  auto& v = r.value().vectors.at(0);
+                  Challenge c;
+                  c.nai = nai;
+                  c.rand = v.rand;
+                  c.vector_id = v.id;
+                  c.nonce = digest::aka_nonce(v.rand, v.autn);
+                  c.xres = std::move(v.xres);
+                  c.created_ms = svc_.clock();
+                  svc_.metrics.vectors(ident::Kind::aka, storage::Role::local, 1);
+                  answer_challenge(c, req, route, reply);
+                }));
   });
 }
 
-void EnrollApi::answer_challenge(Challenge c, const std::string& route, const Reply& reply) {
-  const std::string opaque = random_hex(16);
+void EnrollApi::answer_challenge(const Challenge& c, const EnrollRequest& req,
+                                 const std::string& route, const Reply& reply) {
+  const std::string opaque = seal(c);
   const std::string header = digest::challenge(svc_.runtime.get()->realm, c.nonce, opaque);
   {
     std::lock_guard lk(mu_);
-    if (challenges_.size() >= kMaxChallenges / 2) {
+    if (csrs_.size() >= kMaxChallenges / 2) {
       const std::int64_t now = svc_.clock();
-      std::erase_if(challenges_,
+      std::erase_if(csrs_,
                     [now](const auto& e) { return now - e.second.created_ms > kChallengeMs; });
     }
-    if (challenges_.size() >= kMaxChallenges)
-      return reply(
-          problem({503, "busy", "Too many enrollments in flight", "try again later"}, route));
-    challenges_.emplace(opaque, std::move(c));
+    if (csrs_.size() < kMaxChallenges) csrs_[opaque] = {req.csr, req.body_sha256, c.created_ms};
   }
   auto r = problem({401, "unauthorized", "SIM authentication required",
                     "authorization: answer the challenge with the SIM (Digest AKAv1-MD5)"},
                    route);
   r.headers.emplace_back("WWW-Authenticate", header);
   reply(std::move(r));
+}
+
+namespace {
+
+// The sealed layout: RAND 16 | vector id 16 (the UUID's bytes; zeros for a decoy) | created_ms 8
+// | decoy 1 | XRES length 1 | XRES 16 (padded, so that a decoy's opaque is as long as a real one).
+constexpr std::size_t kSealedState = 16 + 16 + 8 + 1 + 1 + 16;
+
+std::string challenge_aad(const std::string& nai) {
+  return "oag1/enroll/" + ident::lower(nai);
+}
+
+}  // namespace
+
+std::string EnrollApi::seal(const Challenge& c) const {
+  std::array<std::uint8_t, kSealedState> b{};
+  std::copy(c.rand.begin(), c.rand.end(), b.begin());
+  if (!c.decoy) {
+    std::string hex = c.vector_id;
+    std::erase(hex, '-');
+    if (const auto id = aka::from_hex_fixed<16>(hex))
+      std::copy(id->begin(), id->end(), b.begin() + 16);
+  }
+  for (int i = 0; i < 8; ++i)
+    b[32 + i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(c.created_ms) >> (56 - 8 * i));
+  b[40] = c.decoy ? 1 : 0;
+  const auto x = c.xres.expose();
+  const std::size_t n = std::min<std::size_t>(16, x.size());
+  b[41] = static_cast<std::uint8_t>(n);
+  std::copy_n(x.begin(), n, b.begin() + 42);
+  const auto sealed = svc_.sealer->seal(aka::ByteView(b.data(), b.size()), challenge_aad(c.nai));
+  OPENSSL_cleanse(b.data(), b.size());
+  return aka::to_hex(aka::ByteView(sealed.data(), sealed.size()));
+}
+
+std::optional<EnrollApi::Challenge> EnrollApi::open(const std::string& nai,
+                                                    const std::string& opaque) const {
+  const auto sealed = aka::from_hex(opaque);
+  if (!sealed) return std::nullopt;
+  aka::SecretVec<64> plain;
+  if (!svc_.sealer->open(*sealed, challenge_aad(nai), plain) || plain.size() != kSealedState)
+    return std::nullopt;  // not ours, another NAI's, or altered
+  const auto b = plain.expose();
+  Challenge c;
+  c.nai = nai;
+  std::copy_n(b.begin(), 16, c.rand.begin());
+  c.decoy = b[40] != 0;
+  if (!c.decoy) {
+    const auto h = aka::to_hex(aka::ByteView(b.data() + 16, 16));
+    c.vector_id = h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" +
+                  h.substr(16, 4) + "-" + h.substr(20);
+  }
+  std::uint64_t t = 0;
+  for (int i = 0; i < 8; ++i) t = (t << 8) | b[32 + static_cast<std::size_t>(i)];
+  c.created_ms = static_cast<std::int64_t>(t);
+  const std::size_t n = std::min<std::size_t>(16, b[41]);
+  c.xres = aka::SecretVec<32>(aka::ByteView(b.data() + 42, n));
+  return c;
 }
 
 void EnrollApi::issue(const std::string& nai, pki::Csr& csr, const std::string& route,

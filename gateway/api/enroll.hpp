@@ -37,7 +37,7 @@ class EnrollApi {
  public:
   /// How long a challenge may be answered.
   static constexpr std::int64_t kChallengeMs = 30'000;
-  /// Most challenges held at once (a bound on memory; rate limits keep it far away).
+  /// Most CSRs of challenges in flight kept for their answers (a bound on memory).
   static constexpr std::size_t kMaxChallenges = 100'000;
   /// Most rate-limit buckets per kind (NAI, address) kept at once.
   static constexpr std::size_t kMaxBuckets = 100'000;
@@ -54,16 +54,29 @@ class EnrollApi {
   void renew(Call call, std::shared_ptr<pki::Csr> csr, Reply reply);
 
  private:
+  // A challenge's state. It travels sealed in the challenge's `opaque` (AES-256-GCM under the
+  // master key, the NAI bound as associated data), so that whichever instance the answer
+  // reaches can check it (DESIGN §10) and none has to remember it; that it is answered once is
+  // the store's to say (the answer records the vector's result, which succeeds once).
   struct Challenge {
     std::string nai;
     std::string nonce;
     aka::Bytes<16> rand{};
+    std::string vector_id;    // the enrollment vector (empty for a decoy)
     aka::SecretVec<32> xres;  // empty for a decoy
     bool decoy = false;
     std::int64_t created_ms = 0;
-    std::shared_ptr<pki::Csr> csr;  // the CSR the challenge was asked with
-    std::string body_sha256;        // ...and the hash of its bytes
   };
+  // The CSR a challenge was asked with, by opaque: the answer repeats it, and the one already
+  // parsed (its signature checked) is used again when the bytes are the same. Only a cache:
+  // an answer at another instance parses the CSR itself.
+  struct CsrSeen {
+    std::shared_ptr<pki::Csr> csr;
+    std::string body_sha256;
+    std::int64_t created_ms = 0;
+  };
+  std::string seal(const Challenge& c) const;
+  std::optional<Challenge> open(const std::string& nai, const std::string& opaque) const;
   struct Bucket {
     double tokens = 0;
     std::int64_t last_ms = 0;
@@ -73,7 +86,8 @@ class EnrollApi {
   void challenge(const std::string& nai, const EnrollRequest& req, const std::string& address,
                  const std::string& route, Reply reply);
   // Stores a challenge and answers 401 with it.
-  void answer_challenge(Challenge c, const std::string& route, const Reply& reply);
+  void answer_challenge(const Challenge& c, const EnrollRequest& req, const std::string& route,
+                        const Reply& reply);
   // The issued certificate, recorded before it is answered.
   void issue(const std::string& nai, pki::Csr& csr, const std::string& route,
              std::function<void(Response)> answer, const Reply& reply);
@@ -82,7 +96,7 @@ class EnrollApi {
 
   const Services& svc_;
   std::mutex mu_;
-  std::unordered_map<std::string, Challenge> challenges_;  // by opaque
+  std::unordered_map<std::string, CsrSeen> csrs_;  // by opaque
   std::map<std::string, Bucket> per_nai_, per_address_;
 };
 

@@ -17,6 +17,7 @@
 #include "proto/pki/csr.hpp"
 #include "proto/pki/x509.hpp"
 #include "tests/integration/gateway_process.hpp"
+#include "tests/unit/support/postgres.hpp"
 
 using namespace oag;
 using nlohmann::json;
@@ -157,11 +158,13 @@ TEST_CASE("enrollment: the SIM gets a certificate that works on the endpoint lis
                     g.dir.file("enrolled.key"));
   CHECK(c.request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"sim"})").status ==
         200);
-  // Billed: one local record of kind enroll (the challenge's vector), then the sim vector.
+  // Billed: one local record of kind enroll (the challenge's vector), its result (the answer
+  // that used the challenge up), then the sim vector.
   const auto r = test::run_command(std::string(OAGCTL_PATH) + " --config " + g.cfg +
                                    " billing export --format jsonl");
   CHECK(r.out.find("\"kind\":\"enroll\"") != std::string::npos);
-  CHECK(g.billing_records() == 2);
+  CHECK(r.out.find("\"event\":\"result\"") != std::string::npos);
+  CHECK(g.billing_records() == 3);
 
   // Renewal with the current certificate: a new one; the old one stays valid.
   const auto renew = [&](const std::string& target) {
@@ -301,7 +304,7 @@ TEST_CASE("enrollment: a SIM ahead of the gateway resynchronises with AUTS and s
   const auto got = enroll_with(g, sim);
   if (const auto* e = std::get_if<client::Error>(&got)) FAIL(e->to_string() << g.log());
   CHECK(g.sqn_of("alice@op-a.example") > before + 900);  // moved past the SIM's SEQ
-  CHECK(g.billing_records() == 2);                       // two challenges, two vectors
+  CHECK(g.billing_records() == 3);  // two challenges, two vectors, one answered (its result)
 }
 
 TEST_CASE("enrollment: the client checks rspauth; a gateway that does not know XRES is refused",
@@ -444,4 +447,43 @@ TEST_CASE(
   r = ctl("pki add-issuing-ca --force");
   CHECK(r.status == 1);
   CHECK(r.err.find("allows no intermediate CA") != std::string::npos);
+}
+
+TEST_CASE("enrollment across instances: a challenge made by one is answered at another, once",
+          "[oagd][enroll][instances][postgresql]") {
+  // Two instances of op-a on one PostgreSQL behind (what would be) one address: the answer to a
+  // challenge reaches the other instance, which can check it (its state is sealed in the
+  // opaque under the master key both have) and uses it up in the store.
+  test::PgDatabase pg;
+  const auto as = [](const char* name, unsigned ind) {
+    return [=](json& c) {
+      c["store"]["instance"] = name;
+      c["store"]["ind_slot"] = ind;
+    };
+  };
+  Gateway a("op-a.example", {"alice"}, 60000, as("i0", 0), OAGD_PATH,
+            "--store " + test::shell_quote(pg.conninfo()) + " --instance i0");
+  Gateway b(a, as("i1", 1));
+  auto sim = sim_for(a, "alice");
+  auto ob = visitor_options(a);
+  ob.port = b.visitor_port;
+  client::HttpsClient at_a(visitor_options(a)), at_b(ob);
+  const std::string nai = "alice@op-a.example";
+  const auto csr = new_csr(nai);
+  Exchange e(at_a, nai, csr);
+  REQUIRE(e.start().status == 401);  // instance a's challenge
+  const auto res = res_of(sim, e);
+  const auto auth =
+      digest::authorization(e.x, digest::response(e.x, res.expose(), "POST", csr), e.opaque);
+  Exchange elsewhere(at_b, nai, csr);
+  const auto r = elsewhere.send(auth, csr);  // answered at instance b
+  INFO(r.body << a.log() << b.log());
+  CHECK(r.status == 200);
+  CHECK(r.headers.count("authentication-info") == 1);
+  CHECK(e.send(auth, csr).status == 401);  // and not a second time, at a
+  CHECK(elsewhere.send(auth, csr).status == 401);
+  CHECK(certificates_of(a, nai) == 2);  // oagctl's and the enrolled one
+  const auto v = a.ctl_json("billing verify");
+  CHECK(v.at("ok") == true);
+  CHECK(v.at("chains").size() == 2);  // the challenge billed by i0, its result by i1
 }
