@@ -327,3 +327,16 @@ TEST_CASE("a failing peer opens the circuit breaker; a successful probe closes i
   CHECK(a.billing_records() == 2);
   CHECK(b.billing_records() == 2);
 }
+
+TEST_CASE("issuing side with federation.instances = 2: each instance admits half the rate",
+          "[federation][instances]") {
+  Gateway a("op-a.example", {"alice"});
+  Gateway b("op-b.example", {"bob"}, 60000, [](json& c) { c["federation"]["instances"] = 2; });
+  agree(b, "b-a", a, "--rate 0.01 --burst 4");  // 4 at once for the operator, 2 per instance
+  CHECK(fed_call(b, a, fed_body("bob@op-b.example")).status == 200);
+  CHECK(fed_call(b, a, fed_body("bob@op-b.example")).status == 200);
+  const auto r = fed_call(b, a, fed_body("bob@op-b.example"));
+  CHECK(r.status == 429);
+  CHECK(code_of(r) == "rate-limited");
+  CHECK(b.billing_records() == 2);
+}
