@@ -14,6 +14,13 @@ cmake --build build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j2
 
+# ThreadSanitizer over the storage suite: the group-commit writer, the reader pool and several
+# instances on one database, on both backends (no suppressions).
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS=-fsanitize=thread \
+  -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread -DOAG_BUILD_BENCH=OFF >/dev/null
+cmake --build build-tsan --target storage_test storage_crash_child
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j2 -R '^(storage|postgresql):'
+
 # The SIP codec, the carrier decoders, the Digest AKA grammar and the CSR parser under libFuzzer
 # (clang, ASan+UBSan), 20 s each from the
 # seed corpus; a crash or a broken round trip fails here and leaves its input in build-fuzz/.
