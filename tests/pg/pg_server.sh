@@ -8,13 +8,22 @@
 #   pg_server.sh stop DIR      stop (fast) and remove DIR
 #   pg_server.sh restart DIR   stop and start again with the same data (for the outage test)
 #   pg_server.sh down DIR      stop, keep the data;   pg_server.sh up DIR: start it again
-# PostgreSQL refuses to run as root: as root it runs as the `postgres` user of Debian's package.
+# PostgreSQL refuses to run as root: as root it runs as the `postgres` user of Debian's package,
+# and when that user cannot reach DIR (a checkout under /root) the server's own files go to
+# /tmp/oag-pg-<hash of DIR>/pg instead; DIR still gets the conninfo.
 set -euo pipefail
 cmd=$1
 dir=$(realpath -m "$2")
+srv=$dir
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p "$dir"
+  if ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
+    srv=/tmp/oag-pg-$(printf '%s' "$dir" | sha256sum | cut -c1-12)/pg
+  fi
+fi
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bin/pg_ctl" ] || { echo "pg_server.sh: PostgreSQL server binaries not found (deploy/setup.sh installs them)" >&2; exit 1; }
-port=5432  # the socket is DIR/.s.PGSQL.5432; with no TCP listener the number collides with nothing
+port=5432  # the socket is SRV/.s.PGSQL.5432; with no TCP listener the number collides with nothing
 
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -22,23 +31,26 @@ as_owner() {
 user=$( [ "$(id -u)" = 0 ] && echo postgres || id -un )
 
 ctl() {
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 "$@" >/dev/null
+  as_owner "$bin/pg_ctl" -D "$srv/data" -l "$srv/server.log" -w -t 60 "$@" >/dev/null
 }
 
 tls=0
 start() {
-  if [ -f "$dir/data/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+  if [ -f "$srv/data/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$srv/data" status >/dev/null 2>&1; then
     return 0  # already running (a run interrupted before its cleanup): use it
   fi
-  if [ ! -f "$dir/data/PG_VERSION" ]; then
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
-    as_owner "$bin/initdb" -D "$dir/data" -U "$user" -A trust --no-instructions -E UTF8 \
-      >"$dir/initdb.log"
-    cat >>"$dir/data/postgresql.conf" <<CONF
+  if [ ! -f "$srv/data/PG_VERSION" ]; then
+    rm -rf "$dir" "$srv"
+    mkdir -p "$dir" "$srv"
+    if [ "$(id -u)" = 0 ]; then
+      chown postgres: "$srv"
+      [ "$srv" = "$dir" ] || chmod 755 "$(dirname "$srv")"
+    fi
+    as_owner "$bin/initdb" -D "$srv/data" -U "$user" -A trust --no-instructions -E UTF8 \
+      >"$srv/initdb.log"
+    cat >>"$srv/data/postgresql.conf" <<CONF
 listen_addresses = ''
-unix_socket_directories = '$dir'
+unix_socket_directories = '$srv'
 port = $port
 max_connections = 200
 shared_buffers = 128MB
@@ -48,12 +60,12 @@ CONF
     if [ "$tls" = 1 ]; then
       tcp_port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
       openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
-        -addext subjectAltName=IP:127.0.0.1 -keyout "$dir/data/server.key" -out "$dir/data/server.crt" \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$srv/data/server.key" -out "$srv/data/server.crt" \
         2>/dev/null
-      cp "$dir/data/server.crt" "$dir/server.crt"
-      [ "$(id -u)" = 0 ] && chown postgres: "$dir/data/server.key" "$dir/data/server.crt"
-      chmod 600 "$dir/data/server.key"
-      cat >>"$dir/data/postgresql.conf" <<CONF
+      cp "$srv/data/server.crt" "$dir/server.crt"
+      [ "$(id -u)" = 0 ] && chown postgres: "$srv/data/server.key" "$srv/data/server.crt"
+      chmod 600 "$srv/data/server.key"
+      cat >>"$srv/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $tcp_port
 ssl = on
@@ -61,26 +73,26 @@ ssl_cert_file = 'server.crt'
 ssl_key_file = 'server.key'
 CONF
       { echo "hostssl all all 127.0.0.1/32 trust"; echo "host all all 127.0.0.1/32 reject";
-        cat "$dir/data/pg_hba.conf"; } > "$dir/hba" && cat "$dir/hba" > "$dir/data/pg_hba.conf"
-      echo "$tcp_port" > "$dir/tcp_port"
+        cat "$srv/data/pg_hba.conf"; } > "$srv/hba" && cat "$srv/hba" > "$srv/data/pg_hba.conf"
+      echo "$tcp_port" > "$srv/tcp_port"
     fi
   fi
   ctl start
-  if [ -f "$dir/tcp_port" ]; then
-    echo "host=127.0.0.1 port=$(cat "$dir/tcp_port") user=$user dbname=postgres sslmode=verify-full sslrootcert=$dir/server.crt" >"$dir/conninfo"
+  if [ -f "$srv/tcp_port" ]; then
+    echo "host=127.0.0.1 port=$(cat "$srv/tcp_port") user=$user dbname=postgres sslmode=verify-full sslrootcert=$dir/server.crt" >"$dir/conninfo"
   else
-    echo "host=$dir port=$port user=$user dbname=postgres" >"$dir/conninfo"
+    echo "host=$srv port=$port user=$user dbname=postgres" >"$dir/conninfo"
   fi
 }
 
 stop() {
-  [ -f "$dir/data/postmaster.pid" ] && ctl stop -m fast || true
+  [ -f "$srv/data/postmaster.pid" ] && ctl stop -m fast || true
 }
 
 case "$cmd" in
   start) start ;;
   start-tls) tls=1; start ;;
-  stop) stop; rm -rf "$dir" ;;
+  stop) stop; rm -rf "$dir" "$srv"; [ "$srv" = "$dir" ] || rmdir "$(dirname "$srv")" 2>/dev/null || true ;;
   restart) stop; start ;;
   down) stop ;;
   up) start ;;
