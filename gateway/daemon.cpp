@@ -42,10 +42,11 @@ int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
   log::setup(cfg.log_level, cfg.log_json);
 
   std::unique_ptr<storage::Backend> store;
+  std::shared_ptr<const storage::MasterKey> key;
   try {
     auto bc = config::backend_config(cfg);
-    bc.master_key =
-        std::make_shared<storage::MasterKey>(storage::MasterKey::load(cfg.master_key_file));
+    key = std::make_shared<const storage::MasterKey>(storage::MasterKey::load(cfg.master_key_file));
+    bc.master_key = key;
     store = storage::open_backend(bc);
   } catch (const std::exception& e) {
     log::error(log::event::kConfigError, "cannot open the store", {{"error", e.what()}});
@@ -54,7 +55,7 @@ int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
 
   Metrics metrics;
   try {
-    Server server(cfg, *store, metrics, hook);
+    Server server(cfg, *store, key, metrics, hook);
     log::info(log::event::kStarted, "oagd started",
               {{"realm", cfg.realm},
                {"store", cfg.store_backend == "sqlite" ? cfg.store_path : "postgresql"},

@@ -339,7 +339,8 @@ constexpr Listener kListeners[] = {Listener::endpoint, Listener::federation, Lis
 }  // namespace
 
 struct Server::Impl {
-  Impl(const config::Config& c, storage::Backend& store, Metrics& m, const RouteHook& hook)
+  Impl(const config::Config& c, storage::Backend& store,
+       std::shared_ptr<const storage::MasterKey> key, Metrics& m, const RouteHook& hook)
       : runtime(c),
         metrics(m),
         ioc(static_cast<int>(c.io_threads)),
@@ -354,8 +355,7 @@ struct Server::Impl {
                  nullptr,
                  nullptr,
                  wall_ms,
-                 std::make_shared<const storage::MasterKey>(
-                     storage::MasterKey::load(c.master_key_file))},
+                 std::move(key)},
         signals(ioc, SIGTERM, SIGINT, SIGHUP) {
     const auto cfg = runtime.get();
     tls = make_contexts(*cfg);
@@ -706,9 +706,10 @@ struct Server::Impl {
   std::atomic<bool> draining{false};
 };
 
-Server::Server(const config::Config& cfg, storage::Backend& store, Metrics& metrics,
+Server::Server(const config::Config& cfg, storage::Backend& store,
+               std::shared_ptr<const storage::MasterKey> master_key, Metrics& metrics,
                const RouteHook& hook)
-    : impl_(std::make_unique<Impl>(cfg, store, metrics, hook)) {}
+    : impl_(std::make_unique<Impl>(cfg, store, std::move(master_key), metrics, hook)) {}
 
 Server::~Server() = default;
 

@@ -25,7 +25,10 @@ class Server {
   using RouteHook = std::function<void(std::vector<Route>&, Services&)>;
 
   /// Sets up TLS and binds the listeners (port 0 picks a free port); throws on bind/TLS errors.
-  Server(const config::Config& cfg, storage::Backend& store, Metrics& metrics,
+  /// `master_key` (the store's) also seals what the gateway hands out and reads back at any
+  /// instance (enrollment challenges).
+  Server(const config::Config& cfg, storage::Backend& store,
+         std::shared_ptr<const storage::MasterKey> master_key, Metrics& metrics,
          const RouteHook& hook = {});
   ~Server();
   Server(const Server&) = delete;

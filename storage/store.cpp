@@ -40,8 +40,8 @@ const std::map<std::string, Factory>& registry() {
 std::unique_ptr<Backend> open_backend(const BackendConfig& cfg) {
   const auto it = registry().find(cfg.backend);
   if (it == registry().end())
-    throw StoreError(
-        {Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: postgresql, sqlite)"});
+    throw StoreError({Errc::invalid, "store.backend: unknown backend \"" + cfg.backend +
+                                         "\" (known: postgresql, sqlite)"});
   if (!cfg.master_key)
     throw StoreError({Errc::invalid, "store.master_key_file: a master key is required"});
   return it->second.open(cfg);
@@ -50,14 +50,19 @@ std::unique_ptr<Backend> open_backend(const BackendConfig& cfg) {
 int read_schema_version(const BackendConfig& cfg) {
   const auto it = registry().find(cfg.backend);
   if (it == registry().end())
-    throw StoreError(
-        {Errc::invalid, "store.backend: unknown backend \"" + cfg.backend + "\" (known: postgresql, sqlite)"});
+    throw StoreError({Errc::invalid, "store.backend: unknown backend \"" + cfg.backend +
+                                         "\" (known: postgresql, sqlite)"});
   return it->second.version(cfg);
 }
 
 int latest_schema_version(const std::string& backend) {
   const auto it = registry().find(backend);
   return it == registry().end() ? 0 : it->second.latest();
+}
+
+bool is_postgresql_location(const std::string& location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0 ||
+         location.find('=') != std::string::npos;
 }
 
 std::vector<std::string> backend_names() {

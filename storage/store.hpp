@@ -135,7 +135,6 @@ struct StoreStats {
   std::size_t queued = 0;      ///< requests waiting now
   /// Commits by batch size: bucket i counts batches of size <= 2^i (i < 10), the last the rest.
   std::array<std::uint64_t, 11> batch_hist{};
-  std::uint64_t retries = 0;  ///< batches run again after a conflict between instances
 };
 
 /// An open backend: the four stores over one database.
@@ -170,6 +169,10 @@ int read_schema_version(const BackendConfig& cfg);
 
 /// The schema version this build writes and understands, per backend.
 int latest_schema_version(const std::string& backend);
+
+/// True when `location` names a PostgreSQL database (a postgresql:// URI or a key=value
+/// conninfo) rather than a SQLite file: the one rule oagctl and the tools use to pick a backend.
+bool is_postgresql_location(const std::string& location);
 
 /// Backend names the factory knows.
 std::vector<std::string> backend_names();

@@ -35,15 +35,14 @@ class Core {
 
   // Queues `fn` on the writer; its undo puts back the chain head it found.
   template <typename T>
-  void submit(std::function<Result<T>()> fn, std::function<void(Result<T>)> done,
-              std::function<void()> hint = {}) {
+  void submit(std::function<Result<T>()> fn, std::function<void(Result<T>)> done) {
     auto before = std::make_shared<std::optional<issuance::ChainHead>>();
     writer_.submit<T>(
         [this, before, fn = std::move(fn)]() {
           *before = issuer_.head();
           return fn();
         },
-        std::move(done), [this, before] { issuer_.restore(*before); }, std::move(hint));
+        std::move(done), [this, before] { issuer_.restore(*before); });
   }
   template <typename T>
   Result<T> call(std::function<Result<T>()> fn) {
@@ -70,7 +69,7 @@ class Core {
 
   StoreStats stats() const {
     const auto s = writer_.stats();
-    return {s.commits, s.requests, s.queued, s.batch_hist, s.retries};
+    return {s.commits, s.requests, s.queued, s.batch_hist};
   }
 
  private:
@@ -276,8 +275,7 @@ class Issuance final : public IssuanceStore {
   void issue_async(IssueRequest req, IssueCallback done) override {
     auto shared = std::make_shared<IssueRequest>(std::move(req));
     c_.submit<IssueResult>([this, shared] { return c_.issuer().issue(c_.w(), *shared); },
-                           std::move(done),
-                           [this, shared] { c_.w().expect_subscriber(shared->subject); });
+                           std::move(done));
   }
   void record_purchase_async(PurchaseRecord p,
                              std::function<void(Result<std::uint64_t>)> done) override {

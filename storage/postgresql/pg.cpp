@@ -146,12 +146,4 @@ PgResult PgConn::run_once(const std::string& sql, const std::vector<Param>& para
   return PgResult(r);
 }
 
-std::optional<std::string> connect_error(const std::string& conninfo) {
-  PGconn* c = connect(conninfo);
-  std::optional<std::string> out;
-  if (PQstatus(c) != CONNECTION_OK) out = trimmed(PQerrorMessage(c));
-  PQfinish(c);
-  return out;
-}
-
 }  // namespace oag::storage::postgresql

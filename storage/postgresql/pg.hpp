@@ -91,7 +91,4 @@ class PgConn {
   std::map<const char*, std::string> prepared_;  // statement text -> its name here
 };
 
-/// The message libpq gives for a failed connection attempt to `conninfo` (never the conninfo).
-std::optional<std::string> connect_error(const std::string& conninfo);
-
 }  // namespace oag::storage::postgresql

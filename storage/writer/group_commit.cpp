@@ -80,7 +80,6 @@ void GroupCommitWriter::undo_all(std::vector<std::unique_ptr<Job>>& batch) noexc
 // was answered, so running a job twice is harmless.
 void GroupCommitWriter::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
   constexpr int kMaxRetries = 3;
-  for (auto& j : batch) j->hint();
   for (int attempt = 0;; ++attempt) {
     try {
       if (!run_transaction(batch, false)) {
@@ -89,23 +88,18 @@ void GroupCommitWriter::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
         run_transaction(batch, true);
       }
       break;
+    } catch (const RetryBatch& e) {
+      undo_all(batch);
+      tx_.recover();
+      if (after_failure_) after_failure_();
+      if (attempt < kMaxRetries) continue;
+      for (auto& j : batch) j->finish(&e.error());
+      return;
     } catch (...) {
       const Error e = error_of_current_exception();
       undo_all(batch);
       tx_.recover();
       if (after_failure_) after_failure_();
-      bool retry = false;
-      try {
-        throw;
-      } catch (const RetryBatch&) {
-        retry = attempt < kMaxRetries;
-      } catch (...) {
-      }
-      if (retry) {
-        std::lock_guard lk(mu_);
-        ++stats_.retries;
-        continue;
-      }
       for (auto& j : batch) j->finish(&e);
       return;
     }

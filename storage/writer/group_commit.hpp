@@ -31,9 +31,6 @@ enum class RunOutcome { ok, failed_clean, failed_dirty, retry };
 class Job {
  public:
   virtual ~Job() = default;
-  /// Before its batch runs: tells the connection what the job will read (writer thread), so
-  /// that a backend may fetch it for the whole batch at once.
-  virtual void hint() noexcept {}
   /// Runs the job's statements on the writer's connection (writer thread).
   virtual RunOutcome run() noexcept = 0;
   /// Reverts the in-memory effects of run() after its writes were rolled back.
@@ -83,7 +80,6 @@ struct WriterStats {
   std::uint64_t requests = 0;   ///< jobs in them
   std::size_t queued = 0;       ///< jobs waiting now
   BatchHistogram batch_hist{};  ///< batch sizes
-  std::uint64_t retries = 0;    ///< batches run again after a RetryBatch
 };
 
 /// Converts the exception in flight into an Error (StoreError keeps its code; anything else is
@@ -97,18 +93,8 @@ class FnJob final : public Job {
  public:
   /// The job.
   FnJob(std::function<Result<T>()> fn, std::function<void(Result<T>)> done,
-        std::function<void()> undo, std::function<void()> hint = {})
-      : fn_(std::move(fn)),
-        done_(std::move(done)),
-        undo_(std::move(undo)),
-        hint_(std::move(hint)) {}
-  void hint() noexcept override {
-    try {
-      if (hint_) hint_();
-    } catch (...) {
-      // A hint is an optimisation only.
-    }
-  }
+        std::function<void()> undo)
+      : fn_(std::move(fn)), done_(std::move(done)), undo_(std::move(undo)) {}
   RunOutcome run() noexcept override {
     r_.reset();
     try {
@@ -140,7 +126,6 @@ class FnJob final : public Job {
   std::function<Result<T>()> fn_;
   std::function<void(Result<T>)> done_;
   std::function<void()> undo_;
-  std::function<void()> hint_;
   std::optional<Result<T>> r_;
 };
 
@@ -163,9 +148,8 @@ class GroupCommitWriter {
   /// Queues a function job.
   template <typename T>
   void submit(std::function<Result<T>()> fn, std::function<void(Result<T>)> done,
-              std::function<void()> undo = {}, std::function<void()> hint = {}) {
-    submit(std::make_unique<FnJob<T>>(std::move(fn), std::move(done), std::move(undo),
-                                      std::move(hint)));
+              std::function<void()> undo = {}) {
+    submit(std::make_unique<FnJob<T>>(std::move(fn), std::move(done), std::move(undo)));
   }
 
   /// Queues a function job and waits for its commit.

@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
 
   // PostgreSQL beside it in the same run (argument 2: a conninfo; bench_storage_pg.sh starts a
   // server of its own): the same cases, durable (synchronous_commit on, fsync on).
-  if (argc > 2 && std::string(argv[2]).find('=') != std::string::npos) {
+  if (argc > 2 && storage::is_postgresql_location(argv[2])) {
     storage::BackendConfig pc = cfg;
     pc.backend = "postgresql";
     pc.path = argv[2];

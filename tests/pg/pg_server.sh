@@ -6,8 +6,8 @@
 #                              certificate made here (DIR/server.crt, IP SAN 127.0.0.1); its
 #                              conninfo asks for sslmode=verify-full against that certificate
 #   pg_server.sh stop DIR      stop (fast) and remove DIR
-#   pg_server.sh restart DIR   stop and start again with the same data (for the outage test)
-#   pg_server.sh down DIR      stop, keep the data;   pg_server.sh up DIR: start it again
+#   pg_server.sh down DIR      stop, keep the data;   pg_server.sh up DIR: start it again (for
+#                              the outage test)
 # PostgreSQL refuses to run as root: as root it runs as the `postgres` user of Debian's package,
 # and when that user cannot reach DIR (a checkout under /root) the server's own files go to
 # /tmp/oag-pg-<hash of DIR>/pg instead; DIR still gets the conninfo.
@@ -93,8 +93,7 @@ case "$cmd" in
   start) start ;;
   start-tls) tls=1; start ;;
   stop) stop; rm -rf "$dir" "$srv"; [ "$srv" = "$dir" ] || rmdir "$(dirname "$srv")" 2>/dev/null || true ;;
-  restart) stop; start ;;
   down) stop ;;
   up) start ;;
-  *) echo "usage: $0 start|start-tls|stop|restart|down|up DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|start-tls|stop|down|up DIR" >&2; exit 2 ;;
 esac

@@ -35,9 +35,7 @@ storage::BackendConfig Context::backend_config() const {
     if (master_key.empty()) throw UsageError("--master-key: required (or --config)");
     cfg.path = db_path;
     // --db postgresql://... (or a key=value conninfo) names a PostgreSQL database.
-    if (db_path.rfind("postgresql://", 0) == 0 || db_path.rfind("postgres://", 0) == 0 ||
-        db_path.find('=') != std::string::npos)
-      cfg.backend = "postgresql";
+    if (storage::is_postgresql_location(db_path)) cfg.backend = "postgresql";
   }
   try {
     cfg.master_key = std::make_shared<storage::MasterKey>(storage::MasterKey::load(key_file));

@@ -31,8 +31,7 @@ void run_init(const InitArgs& a, Context& ctx) {
 
   const bool pg = !a.store.empty();
   if (pg && !a.db.empty()) throw UsageError("--store: give either --db (SQLite) or --store");
-  if (pg && a.store.rfind("postgresql://", 0) != 0 && a.store.rfind("postgres://", 0) != 0 &&
-      a.store.find('=') == std::string::npos)
+  if (pg && !storage::is_postgresql_location(a.store))
     throw UsageError("--store: expected a PostgreSQL URI (postgresql://...) or key=value conninfo");
   // A password on the command line is visible in /proc to every user: libpq reads it from
   // ~/.pgpass (PGPASSFILE) instead.

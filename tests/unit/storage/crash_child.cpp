@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   }
   storage::BackendConfig cfg;
   cfg.path = argv[1];
-  if (cfg.path.find('=') != std::string::npos) cfg.backend = "postgresql";
+  if (storage::is_postgresql_location(cfg.path)) cfg.backend = "postgresql";
   cfg.master_key = std::make_shared<storage::MasterKey>(storage::MasterKey::load(argv[2]));
   cfg.ind_slot = 1;
   auto backend = storage::open_backend(cfg);

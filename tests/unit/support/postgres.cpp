@@ -30,15 +30,11 @@ void run(const std::string& conninfo, const std::string& sql, long long* out = n
 
 }  // namespace
 
-std::string pg_dir() {
-  return OAG_TEST_PG_DIR;
-}
-
 std::string pg_conninfo(const std::string& db) {
-  std::ifstream in(pg_dir() + "/conninfo");
+  std::ifstream in(std::string(OAG_TEST_PG_DIR) + "/conninfo");
   std::string line;
   if (!std::getline(in, line))
-    throw std::runtime_error("no test PostgreSQL at " + pg_dir() +
+    throw std::runtime_error("no test PostgreSQL at " + std::string(OAG_TEST_PG_DIR) +
                              " (ctest starts it: fixture \"postgresql\")");
   const auto at = line.find("dbname=");
   return line.substr(0, at) + "dbname=" + db;

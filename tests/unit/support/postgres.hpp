@@ -10,9 +10,6 @@ namespace oag::test {
 /// was not started.
 std::string pg_conninfo(const std::string& db = "postgres");
 
-/// The directory of the test server (for tests/pg/pg_server.sh down|up|restart).
-std::string pg_dir();
-
 /// A new, empty database on the test server; dropped (with its connections) on destruction.
 class PgDatabase {
  public:
