@@ -35,14 +35,15 @@ class Core {
 
   // Queues `fn` on the writer; its undo puts back the chain head it found.
   template <typename T>
-  void submit(std::function<Result<T>()> fn, std::function<void(Result<T>)> done) {
+  void submit(std::function<Result<T>()> fn, std::function<void(Result<T>)> done,
+              std::function<void()> hint = {}) {
     auto before = std::make_shared<std::optional<issuance::ChainHead>>();
     writer_.submit<T>(
         [this, before, fn = std::move(fn)]() {
           *before = issuer_.head();
           return fn();
         },
-        std::move(done), [this, before] { issuer_.restore(*before); });
+        std::move(done), [this, before] { issuer_.restore(*before); }, std::move(hint));
   }
   template <typename T>
   Result<T> call(std::function<Result<T>()> fn) {
@@ -275,7 +276,8 @@ class Issuance final : public IssuanceStore {
   void issue_async(IssueRequest req, IssueCallback done) override {
     auto shared = std::make_shared<IssueRequest>(std::move(req));
     c_.submit<IssueResult>([this, shared] { return c_.issuer().issue(c_.w(), *shared); },
-                           std::move(done));
+                           std::move(done),
+                           [this, shared] { c_.w().expect_subscriber(shared->subject); });
   }
   void record_purchase_async(PurchaseRecord p,
                              std::function<void(Result<std::uint64_t>)> done) override {

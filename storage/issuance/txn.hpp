@@ -103,6 +103,9 @@ enum class IssueConflict {
 class IssueTxn {
  public:
   virtual ~IssueTxn() = default;
+  /// A job of the coming batch will ask subscriber_keys(nai, ...): a backend may fetch every
+  /// such row with one query when the batch's transaction begins.
+  virtual void expect_subscriber(const std::string& nai) { (void)nai; }
   /// The subscriber `nai` with its sealed keys and the SEQ of IND slot `ind`.
   virtual std::optional<KeyRow> subscriber_keys(const std::string& nai, unsigned ind) = 0;
   /// Moves every slot's SEQ and the base of `subscriber` up to at least `seq` (resync).

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "storage/billing_chain.hpp"
@@ -122,13 +123,15 @@ int latest() {
 
 class Writer final : public engine::WriteConnection {
  public:
-  explicit Writer(const BackendConfig& cfg) : c_(cfg.path), durable_(cfg.synchronous_full) {
+  explicit Writer(const BackendConfig& cfg)
+      : c_(cfg.path), durable_(cfg.synchronous_full), ind_(cfg.ind_slot) {
     settings();
   }
 
   // --- writer::Transactions ---
   void begin() override {
     forget_held();
+    forget_rows();
     defer_ = true;
     if (!c_.ok() && !reconnect())
       throw StoreError(unavailable("database: PostgreSQL connection lost, reconnecting failed"));
@@ -137,11 +140,14 @@ class Writer final : public engine::WriteConnection {
   }
   void commit() override {
     forget_held();
+    forget_rows();
+    expected_.clear();
     open_ = false;  // whatever COMMIT answers, the transaction is over
     c_.exec("COMMIT");
   }
   void rollback() override {
     forget_held();
+    forget_rows();  // (the hints stay: the batch runs again)
     if (!open_) return;
     open_ = false;
     c_.exec("ROLLBACK");
@@ -151,9 +157,14 @@ class Writer final : public engine::WriteConnection {
     c_.exec("SAVEPOINT req");
   }
   void release() override { c_.exec("RELEASE SAVEPOINT req"); }
-  void rollback_to_savepoint() override { c_.exec("ROLLBACK TO SAVEPOINT req"); }
+  void rollback_to_savepoint() override {
+    forget_rows();
+    c_.exec("ROLLBACK TO SAVEPOINT req");
+  }
   void recover() noexcept override {
     forget_held();
+    forget_rows();
+    expected_.clear();
     try {
       if (c_.ok()) {
         rollback();
@@ -166,13 +177,20 @@ class Writer final : public engine::WriteConnection {
   }
 
   // --- issuance::IssueTxn ---
-  // What this transaction reads of a slot's SEQ is the held-back value, when it holds one.
+  void expect_subscriber(const std::string& nai) override { expected_.push_back(nai); }
+
+  // The batch's subscribers come with one query at the first lookup of its transaction (one
+  // statement per batch, not per request). The rows stay valid while only this transaction
+  // changes them: a held-back or written SQN step is laid over them, and any other write to
+  // subscribers, or a rollback, forgets them.
   std::optional<issuance::KeyRow> subscriber_keys(const std::string& nai, unsigned ind) override {
-    auto r = c_.run(sql::kSubscriberKeys, {nai, std::int64_t{ind}});
-    if (r.rows() == 0) return std::nullopt;
-    auto row = key_row(r, 0);
-    if (const auto it = slots_.find({row.id, ind}); it != slots_.end())
-      row.slot_seq = it->second.next;
+    auto row = cached_row(nai, ind);
+    if (row) {
+      if (const auto it = slots_.find({row->id, ind}); it != slots_.end())
+        row->slot_seq = it->second.next;
+      else if (const auto w = written_.find({row->id, ind}); w != written_.end())
+        row->slot_seq = w->second;
+    }
     return row;
   }
   // In a batch run without savepoints the writes of every issue are held back and sent at the
@@ -215,6 +233,7 @@ class Writer final : public engine::WriteConnection {
     }
   }
   void raise_sqn(std::int64_t subscriber, std::uint64_t seq) override {
+    forget_rows();
     c_.run(sql::kSlotsRaise, {subscriber, i64(seq)});
     c_.run(sql::kBaseRaise, {subscriber, i64(seq)});
   }
@@ -288,6 +307,7 @@ class Writer final : public engine::WriteConnection {
 
   // --- administrative writes ---
   engine::Taken insert_subscriber(const engine::SubscriberRow& s) override {
+    forget_rows();
     if (c_.run(sql::kSubscriberInsert,
                {s.nai, s.imsi, s.algorithm, view(s.k_enc), view(s.opc_enc), s.tuak_res_len,
                 s.tuak_iterations, aka::ByteView(s.amf), i64(s.seq_he), std::int64_t{s.ind_len},
@@ -302,14 +322,17 @@ class Writer final : public engine::WriteConnection {
     return read_subscriber(r, 0);
   }
   bool set_subscriber_state(const std::string& nai, State s) override {
+    forget_rows();
     return c_.run(sql::kSubscriberSetState, {nai, to_string(s)}).affected() == 1;
   }
   bool set_subscriber_seq(const std::string& nai, std::uint64_t seq) override {
+    forget_rows();
     if (c_.run(sql::kSubscriberSetSeq, {nai, i64(seq)}).affected() != 1) return false;
     c_.run(sql::kSlotsClear, {nai});
     return true;
   }
   bool delete_subscriber(const std::string& nai) override {
+    forget_rows();
     return c_.run(sql::kSubscriberDelete, {nai}).affected() == 1;
   }
   std::vector<engine::SealedKeys> all_sealed_keys() override {
@@ -321,6 +344,7 @@ class Writer final : public engine::WriteConnection {
   }
   void set_sealed_keys(std::int64_t id, const std::vector<std::uint8_t>& k_enc,
                        const std::vector<std::uint8_t>& opc_enc) override {
+    forget_rows();
     c_.run(sql::kSubscriberSetKeys, {id, view(k_enc), view(opc_enc)});
   }
   std::optional<std::string> meta(const std::string& key) override {
@@ -386,7 +410,36 @@ class Writer final : public engine::WriteConnection {
     if (r.int64(0, 0) != static_cast<std::int64_t>(vectors.size()))
       return issuance::IssueConflict::vector;
     if (r.int64(0, 1) != 1) return issuance::IssueConflict::sqn;
+    if (sqn) written_[{sqn->subscriber, sqn->ind}] = sqn->next;
     return issuance::IssueConflict::none;
+  }
+  std::optional<issuance::KeyRow> cached_row(const std::string& nai, unsigned ind) {
+    if (ind != ind_) {
+      auto r = c_.run(sql::kSubscriberKeys, {nai, std::int64_t{ind}});
+      if (r.rows() == 0) return std::nullopt;
+      return key_row(r, 0);
+    }
+    if (!fetched_ && !expected_.empty()) {
+      fetched_ = true;
+      std::string list = "{";
+      for (const auto& n : expected_) {
+        list += list.size() > 1 ? ",\"" : "\"";
+        for (const char ch : n) {
+          if (ch == '"' || ch == '\\') list += '\\';
+          list += ch;
+        }
+        list += '"';
+      }
+      list += "}";
+      auto r = c_.run(sql::kSubscriberKeysMany, {list, std::int64_t{ind}});
+      for (int i = 0; i < r.rows(); ++i) rows_[r.text(i, 12)] = key_row(r, i);
+      for (const auto& n : expected_) asked_.insert(n);
+    }
+    if (const auto it = rows_.find(nai); it != rows_.end()) return it->second;
+    if (asked_.count(nai)) return std::nullopt;  // asked in the batch's query: there is none
+    auto r = c_.run(sql::kSubscriberKeys, {nai, std::int64_t{ind}});
+    if (r.rows() == 0) return std::nullopt;
+    return rows_[nai] = key_row(r, 0);
   }
   static issuance::KeyRow key_row(const PgResult& r, int i) {
     issuance::KeyRow k;
@@ -404,6 +457,12 @@ class Writer final : public engine::WriteConnection {
     k.state = parse_state(r.text(i, 10)).value_or(State::suspended);
     if (!r.is_null(i, 11)) k.slot_seq = static_cast<std::uint64_t>(r.int64(i, 11));
     return k;
+  }
+  void forget_rows() {
+    rows_.clear();
+    asked_.clear();
+    written_.clear();
+    fetched_ = false;
   }
 
   // The held-back writes: vectors, first rows of slots, slot steps, billing records.
@@ -506,6 +565,12 @@ class Writer final : public engine::WriteConnection {
   bool durable_;
   bool open_ = false;
   bool defer_ = false;  // in a batch without savepoints: writes are held back until flush()
+  unsigned ind_;
+  std::vector<std::string> expected_;             // subscribers the coming batch will look up
+  bool fetched_ = false;                          // the batch's query ran in this transaction
+  std::set<std::string> asked_;                   // NAIs it asked for
+  std::map<std::string, issuance::KeyRow> rows_;  // what it (or a single lookup) found
+  std::map<std::pair<std::int64_t, unsigned>, std::uint64_t> written_;  // SEQ steps written
   std::vector<Held> held_;
   std::map<std::pair<std::int64_t, unsigned>, HeldSqn> slots_;
 };

@@ -32,6 +32,12 @@ inline constexpr const char* kSubscriberKeys =
     "s.seq_he, s.ind_len, s.kinds, s.state, "
     "(SELECT seq FROM sqn_slots WHERE subscriber_id = s.id AND ind = $2) "
     "FROM subscribers s WHERE s.nai = $1";
+// The same columns for every NAI of a batch ($1: a text[] literal), the NAI last.
+inline constexpr const char* kSubscriberKeysMany =
+    "SELECT s.id, s.algorithm, s.k_enc, s.opc_enc, s.tuak_res_len, s.tuak_iterations, s.amf, "
+    "s.seq_he, s.ind_len, s.kinds, s.state, "
+    "(SELECT seq FROM sqn_slots WHERE subscriber_id = s.id AND ind = $2), s.nai "
+    "FROM subscribers s WHERE s.nai = ANY($1::text[])";
 inline constexpr const char* kSubscriberSetState =
     "UPDATE subscribers SET state = $2 WHERE nai = $1";
 inline constexpr const char* kSubscriberSetSeq =

@@ -80,6 +80,7 @@ void GroupCommitWriter::undo_all(std::vector<std::unique_ptr<Job>>& batch) noexc
 // was answered, so running a job twice is harmless.
 void GroupCommitWriter::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
   constexpr int kMaxRetries = 3;
+  for (auto& j : batch) j->hint();
   for (int attempt = 0;; ++attempt) {
     try {
       if (!run_transaction(batch, false)) {

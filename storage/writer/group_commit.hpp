@@ -31,6 +31,9 @@ enum class RunOutcome { ok, failed_clean, failed_dirty, retry };
 class Job {
  public:
   virtual ~Job() = default;
+  /// Before its batch runs: tells the connection what the job will read (writer thread), so
+  /// that a backend may fetch it for the whole batch at once.
+  virtual void hint() noexcept {}
   /// Runs the job's statements on the writer's connection (writer thread).
   virtual RunOutcome run() noexcept = 0;
   /// Reverts the in-memory effects of run() after its writes were rolled back.
@@ -93,8 +96,18 @@ class FnJob final : public Job {
  public:
   /// The job.
   FnJob(std::function<Result<T>()> fn, std::function<void(Result<T>)> done,
-        std::function<void()> undo)
-      : fn_(std::move(fn)), done_(std::move(done)), undo_(std::move(undo)) {}
+        std::function<void()> undo, std::function<void()> hint = {})
+      : fn_(std::move(fn)),
+        done_(std::move(done)),
+        undo_(std::move(undo)),
+        hint_(std::move(hint)) {}
+  void hint() noexcept override {
+    try {
+      if (hint_) hint_();
+    } catch (...) {
+      // A hint is an optimisation only.
+    }
+  }
   RunOutcome run() noexcept override {
     r_.reset();
     try {
@@ -126,6 +139,7 @@ class FnJob final : public Job {
   std::function<Result<T>()> fn_;
   std::function<void(Result<T>)> done_;
   std::function<void()> undo_;
+  std::function<void()> hint_;
   std::optional<Result<T>> r_;
 };
 
@@ -148,8 +162,9 @@ class GroupCommitWriter {
   /// Queues a function job.
   template <typename T>
   void submit(std::function<Result<T>()> fn, std::function<void(Result<T>)> done,
-              std::function<void()> undo = {}) {
-    submit(std::make_unique<FnJob<T>>(std::move(fn), std::move(done), std::move(undo)));
+              std::function<void()> undo = {}, std::function<void()> hint = {}) {
+    submit(std::make_unique<FnJob<T>>(std::move(fn), std::move(done), std::move(undo),
+                                      std::move(hint)));
   }
 
   /// Queues a function job and waits for its commit.
