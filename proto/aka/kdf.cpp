@@ -1,7 +1,9 @@
 #include "proto/aka/kdf.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 #include <openssl/sha.h>
 
 #include <stdexcept>
@@ -24,6 +26,34 @@ Secret<32> ck_ik_kdf(const Secret<16>& ck, const Secret<16>& ik, std::uint8_t fc
 }
 
 }  // namespace
+
+void hkdf(HkdfMode mode, ByteView ikm, ByteView salt, ByteView info, std::span<std::uint8_t> out) {
+  // Fetched once: a provider look-up costs more than the derivation itself.
+  static EVP_KDF* const impl = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  EVP_KDF_CTX* ctx = impl ? EVP_KDF_CTX_new(impl) : nullptr;
+  if (!ctx) throw std::runtime_error("HKDF unavailable");
+  int m = mode == HkdfMode::expand_only    ? EVP_KDF_HKDF_MODE_EXPAND_ONLY
+          : mode == HkdfMode::extract_only ? EVP_KDF_HKDF_MODE_EXTRACT_ONLY
+                                           : EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND;
+  char digest[] = "SHA256";
+  OSSL_PARAM params[6];
+  int n = 0;
+  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+  params[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &m);
+  params[n++] = OSSL_PARAM_construct_octet_string(
+      OSSL_KDF_PARAM_KEY, const_cast<std::uint8_t*>(ikm.data()), ikm.size());
+  // An empty salt is left out (HKDF then uses HashLen zeros): OpenSSL refuses a null one.
+  if (mode != HkdfMode::expand_only && !salt.empty())
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_SALT, const_cast<std::uint8_t*>(salt.data()), salt.size());
+  if (mode != HkdfMode::extract_only && !info.empty())
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_INFO, const_cast<std::uint8_t*>(info.data()), info.size());
+  params[n] = OSSL_PARAM_construct_end();
+  const int ok = EVP_KDF_derive(ctx, out.data(), out.size(), params);
+  EVP_KDF_CTX_free(ctx);
+  if (ok != 1) throw std::runtime_error("HKDF failed");
+}
 
 Secret<32> kdf(ByteView key, std::uint8_t fc, std::initializer_list<ByteView> params) {
   std::vector<std::uint8_t> s;

@@ -3,6 +3,7 @@
 // 5G AKA (TS 33.501 Annex A).
 
 #include <initializer_list>
+#include <span>
 #include <string_view>
 
 #include "proto/aka/bytes.hpp"
@@ -11,6 +12,14 @@ namespace oag::aka {
 
 /// KDF(key, FC, P0, P1, ...) = HMAC-SHA-256(key, FC ‖ P0 ‖ L0 ‖ P1 ‖ L1 ...), Li 16-bit lengths.
 Secret<32> kdf(ByteView key, std::uint8_t fc, std::initializer_list<ByteView> params);
+
+/// HKDF-SHA256 (RFC 5869) modes.
+enum class HkdfMode { extract_and_expand, extract_only, expand_only };
+
+/// HKDF-SHA256 into `out`: extract-and-expand (salt, ikm, info), extract only (salt, ikm; `out`
+/// is 32 bytes, the PRK), or expand only (`ikm` is the PRK, salt ignored). Throws
+/// std::runtime_error when OpenSSL fails. The one HKDF of the project (session keys, §7 login).
+void hkdf(HkdfMode mode, ByteView ikm, ByteView salt, ByteView info, std::span<std::uint8_t> out);
 
 /// CK' and IK' for EAP-AKA'.
 struct CkIkPrime {

@@ -62,4 +62,9 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+bool valid_request_id(std::string_view id) noexcept {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("0123456789abcdefABCDEF-") == std::string_view::npos;
+}
+
 }  // namespace oag::ident

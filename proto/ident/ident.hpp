@@ -38,6 +38,10 @@ bool valid_imsi(std::string_view imsi) noexcept;
 /// subscriber's IND length, which the store checks per subscriber.
 inline constexpr unsigned kMaxIndSlot = 1023;
 
+/// A request id (the idempotency key of a federation request): 1..64 hex digits and '-' (a UUID
+/// in practice).
+bool valid_request_id(std::string_view id) noexcept;
+
 /// Lower-cases ASCII letters (NAIs and realms compare case-insensitively in their realm).
 std::string lower(std::string_view s);
 

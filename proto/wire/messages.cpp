@@ -90,8 +90,7 @@ std::variant<VectorRequest, Problem> parse_vector_request(const std::string& bod
     auto id = string_field(j, "request_id", true);
     if (auto* p = std::get_if<Problem>(&id)) return *p;
     r.request_id = std::get<std::string>(id);
-    if (r.request_id.empty() || r.request_id.size() > 64 ||
-        r.request_id.find_first_not_of("0123456789abcdefABCDEF-") != std::string::npos)
+    if (!ident::valid_request_id(r.request_id))
       return invalid_field("request_id", "expected a UUID");
   }
   return r;
