@@ -75,6 +75,7 @@ std::string canonical(const BillingRecord& r) {
   put(out, "agreement", r.agreement);
   put(out, "count", static_cast<std::int64_t>(r.count));
   put(out, "currency", r.currency);
+  if (!r.detail.empty()) put(out, "detail", r.detail);
   put(out, "event", r.event);
   put(out, "kind", to_string(r.kind));
   put(out, "outcome", r.outcome);

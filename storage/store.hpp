@@ -87,15 +87,6 @@ class BillingStore {
   virtual Result<BillingReport> verify() = 0;
 };
 
-/// An endpoint certificate the operator issued.
-struct EndpointCert {
-  std::string serial;                      ///< lower-case hex serial number
-  std::string nai;                         ///< the NAI in its SAN URI
-  std::int64_t not_after_ms = 0;           ///< expiry (UTC ms)
-  std::int64_t issued_ms = 0;              ///< issue time (UTC ms)
-  std::optional<std::int64_t> revoked_ms;  ///< revocation time, if revoked
-};
-
 /// Endpoint certificates: issued, revoked.
 class EndpointStore {
  public:
@@ -111,6 +102,36 @@ class EndpointStore {
   virtual Result<bool> is_revoked(const std::string& serial) = 0;
   /// The certificates of `nai` (all when empty), newest first.
   virtual Result<std::vector<EndpointCert>> list(const std::string& nai) = 0;
+  /// One certificate by serial (not_found when unknown).
+  virtual Result<EndpointCert> get(const std::string& serial) = 0;
+};
+
+/// The roaming login's state (DESIGN §7): passwords (pwd_key, sealed), failures and lockout,
+/// login nonces, the home agent's login transaction, the foreign agent's visitor sessions.
+class LoginStore {
+ public:
+  virtual ~LoginStore() = default;
+  /// Sets the pwd_key of subscriber `nai` (sealed under the master key, the NAI bound); clears
+  /// its failures.
+  virtual Result<Done> set_password(const std::string& nai, const aka::Secret<32>& pwd_key) = 0;
+  /// Removes it (not_found when the subscriber or its password does not exist).
+  virtual Result<Done> clear_password(const std::string& nai) = 0;
+  /// What the home agent reads for a login of `nai` with nonce `n1`; with `peer` and
+  /// `request_id` (a relayed login) also the answer stored for them, if the same `fingerprint`.
+  virtual Result<LoginView> view(const std::string& nai, const aka::Bytes<16>& n1,
+                                 const std::string& peer, const std::string& request_id,
+                                 const std::string& fingerprint) = 0;
+  /// Commits a login's outcome in one transaction (nonce, failures or certificate and billing,
+  /// the stored answer); `done` runs after the commit. A nonce already used, or a lock that
+  /// another instance set meanwhile, writes nothing and says so in LoginCommitted::instead.
+  virtual void commit_async(LoginRecord r, std::function<void(Result<LoginCommitted>)> done) = 0;
+  /// The foreign agent's side: the visitor session (Ks2 sealed) and a `bought` billing record
+  /// of kind login, in one transaction; `done` gets the record's sequence number.
+  virtual void purchase_async(LoginPurchase p, std::function<void(Result<std::uint64_t>)> done) = 0;
+  /// A visitor session, Ks2 opened (not_found when unknown; expiry is the caller's to check).
+  virtual Result<VisitorSession> session(const std::string& id) = 0;
+  /// Whether `nai` has a password.
+  virtual Result<bool> has_password(const std::string& nai) = 0;
 };
 
 /// How to open a backend.
@@ -125,7 +146,8 @@ struct BackendConfig {
   bool synchronous_full = true;          ///< fsync at every commit (off only for throwaway tests)
   std::size_t max_batch = 256;           ///< most requests per group commit
   std::int64_t vector_ttl_ms = 600'000;  ///< how long an issued vector stays valid
-  std::function<std::int64_t()> now_ms;  ///< clock (UTC ms); system clock when empty
+  std::int64_t login_nonce_ttl_ms = 7 * 86'400'000;  ///< how long login nonces are kept
+  std::function<std::int64_t()> now_ms;              ///< clock (UTC ms); system clock when empty
 };
 
 /// Group-commit counters since open.
@@ -151,6 +173,8 @@ class Backend {
   virtual BillingStore& billing() = 0;
   /// Endpoint certificates.
   virtual EndpointStore& endpoints() = 0;
+  /// Roaming logins.
+  virtual LoginStore& logins() = 0;
   /// Schema version of the open database.
   virtual int schema_version() = 0;
   /// True when a read reaches the database (readiness).

@@ -110,3 +110,39 @@ std::vector<std::string> split_realms(const std::string& column) {
 }
 
 }  // namespace oag::storage
+
+namespace oag::storage {
+
+std::string kinds_to_string(unsigned kinds) {
+  static constexpr std::pair<unsigned, const char*> kNames[] = {
+      {kSim, "sim"}, {kAka, "aka"}, {kLogin, "login"}, {kCertificates, "certificates"}};
+  std::string out;
+  for (const auto& [bit, name] : kNames)
+    if (kinds & bit) out += (out.empty() ? "" : ",") + std::string(name);
+  return out;
+}
+
+std::optional<unsigned> parse_kinds(std::string_view s) {
+  unsigned out = 0;
+  while (true) {
+    const auto comma = s.find(',');
+    const auto part = s.substr(0, comma);
+    if (part == "sim")
+      out |= kSim;
+    else if (part == "aka")
+      out |= kAka;
+    else if (part == "both")
+      out |= kBoth;
+    else if (part == "login")
+      out |= kLogin;
+    else if (part == "certificates")
+      out |= kCertificates;
+    else
+      return std::nullopt;
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace oag::storage

@@ -18,8 +18,20 @@ using Kind = ident::Kind;
 using ident::parse_kind;
 using ident::to_string;
 
-/// Bit set of kinds.
-enum KindMask : unsigned { kSim = 1u, kAka = 2u, kBoth = 3u };
+/// Bit set of kinds: a subscriber's vector kinds (sim, aka; none for a password user without a
+/// SIM), and an agreement's services (those, and the roaming login and certificate lookup).
+enum KindMask : unsigned {
+  kSim = 1u,
+  kAka = 2u,
+  kBoth = 3u,
+  kLogin = 4u,         ///< agreements: roaming logins (DESIGN §7)
+  kCertificates = 8u,  ///< agreements: certificate lookup (DESIGN §8)
+  kAllServices = 15u,  ///< every bit an agreement may hold
+};
+/// "sim,aka,login,certificates" (the bits set, in that order; "" for none).
+std::string kinds_to_string(unsigned kinds);
+/// Parses "sim", "aka", "both", "login", "certificates" and comma-separated lists of them.
+std::optional<unsigned> parse_kinds(std::string_view s);
 /// The bit of a kind.
 constexpr unsigned mask_of(Kind k) noexcept {
   return k == Kind::sim ? kSim : kAka;
@@ -53,8 +65,10 @@ std::optional<State> parse_state(std::string_view s) noexcept;
 
 /// What provisioning writes for one subscriber.
 struct SubscriberInput {
-  std::string nai;                         ///< user@realm, unique
-  std::string imsi;                        ///< 6..15 digits, unique, never leaves this operator
+  std::string nai;  ///< user@realm, unique
+  /// 6..15 digits, unique, never leaves this operator; empty (with kinds 0 and no keys) for a
+  /// password user without a SIM.
+  std::string imsi;
   aka::SubscriberKeys keys;                ///< algorithm, K, OPc (computed from OP by the caller)
   aka::Bytes<2> amf{0x80, 0x00};           ///< AMF for quintets (separation bit set)
   std::uint64_t seq_he = 0;                ///< last SEQ issued; the next vector gets seq_he + 1
@@ -67,7 +81,7 @@ struct SubscriberInput {
 struct Subscriber {
   std::int64_t id = 0;          ///< row id
   std::string nai;              ///< user@realm
-  std::string imsi;             ///< IMSI
+  std::string imsi;             ///< IMSI ("" without a SIM)
   aka::Algorithm algorithm{};   ///< algorithm set
   aka::Bytes<2> amf{};          ///< AMF
   std::uint64_t seq_he = 0;     ///< last SEQ issued
@@ -94,6 +108,7 @@ struct Agreement {
   std::int64_t valid_from_ms = 0;        ///< start of validity (UTC ms)
   std::int64_t valid_until_ms = 0;       ///< end of validity (UTC ms), 0 = open
   State state = State::active;           ///< state
+  std::string user_ca_file;  ///< the peer's endpoint CA: anchor of its users' certificates
 };
 
 /// How every backend stores an agreement's realms in one column: ",realm1,realm2," (so that a
@@ -185,8 +200,11 @@ struct BillingRecord {
   std::string request_id;               ///< idempotency / correlation key
   std::string rand_sha256;              ///< hex SHA-256 of the RANDs, concatenated in order
   std::string outcome;                  ///< "issued", "success" or "failure"
-  std::string prev_hash;                ///< hex hash of the previous record (zeros for the first)
-  std::string hash;                     ///< hex SHA-256(prev_hash ‖ canonical record)
+  /// What the record bills beyond its columns (a charge's signed order, as canonical JSON);
+  /// hashed only when not empty, so that records without it keep the hashes they had.
+  std::string detail;
+  std::string prev_hash;  ///< hex hash of the previous record (zeros for the first)
+  std::string hash;       ///< hex SHA-256(prev_hash ‖ canonical record)
 };
 
 /// Result of walking one billing chain.
@@ -205,6 +223,96 @@ struct BillingReport {
   std::optional<std::uint64_t> first_bad;  ///< first bad record of the first broken chain
   std::string bad_chain;                   ///< that chain
   std::string reason;                      ///< why it is bad
+};
+
+/// An endpoint certificate the operator issued.
+struct EndpointCert {
+  std::string serial;                      ///< lower-case hex serial number
+  std::string nai;                         ///< the NAI in its SAN URI
+  std::int64_t not_after_ms = 0;           ///< expiry (UTC ms)
+  std::int64_t issued_ms = 0;              ///< issue time (UTC ms)
+  std::optional<std::int64_t> revoked_ms;  ///< revocation time, if revoked
+  std::string pem;  ///< the certificate, when the daemon issued it ("" for older records)
+};
+
+// --- the roaming login (DESIGN §7) ---
+
+/// A NAI's recent failed logins.
+struct LoginFailures {
+  unsigned failures = 0;             ///< failures since window_start_ms
+  std::int64_t window_start_ms = 0;  ///< first failure of the current window
+  std::int64_t locked_until_ms = 0;  ///< locked until then (0: not locked)
+};
+
+/// Failures that lock a NAI, within kLockWindowMs.
+inline constexpr unsigned kLockFailures = 5;
+/// The window they are counted in, and how long the lock lasts.
+inline constexpr std::int64_t kLockWindowMs = 15 * 60'000;
+
+/// What the home agent reads before it decides a login (one read, no write).
+struct LoginView {
+  std::optional<Subscriber> subscriber;    ///< none: no such subscriber
+  std::optional<aka::Secret<32>> pwd_key;  ///< none: unknown, or no password set
+  LoginFailures failures;                  ///< the NAI's failures (known or not)
+  bool nonce_seen = false;                 ///< n1 was used before for this NAI
+  /// A stored answer to the same (peer, request_id): an idempotent retry gets it again.
+  std::optional<std::string> answer;
+  bool request_id_reused = false;  ///< the request_id was used for another request
+};
+
+/// How a login ended, as the home agent commits it.
+enum class LoginVerdict {
+  success,  ///< certificate issued: nonce, certificate, billing, failures cleared
+  failure,  ///< wrong password (or unknown NAI): nonce and one more failure
+  refused,  ///< refused for another reason the HA proves (revoked, bad CSR): nonce only
+};
+
+/// What the home agent commits for one login, in one transaction, before it answers.
+struct LoginRecord {
+  std::string nai;                               ///< the user (lower-case realm as sent)
+  aka::Bytes<16> n1{};                           ///< the client's nonce
+  LoginVerdict verdict = LoginVerdict::failure;  ///< what happened
+  std::optional<EndpointCert> cert;              ///< success: the certificate issued
+  Role role = Role::local;                       ///< local (at home) or sold (through an FA)
+  std::string visited_realm;                     ///< the FA's realm (the home realm at home)
+  std::string agreement;                         ///< the agreement with the FA ("" at home)
+  std::int64_t price_micros = 0;                 ///< price of a login under it
+  std::string currency;                          ///< its currency
+  std::string request_id;                        ///< the FA's request id (a fresh one at home)
+  std::string peer;         ///< the FA's identity for idempotent retries ("" at home)
+  std::string fingerprint;  ///< SHA-256 of the request, for retries
+  std::string answer;       ///< the answer, stored (sealed) for retries
+};
+
+/// The commit's outcome.
+struct LoginCommitted {
+  /// What the HA must answer instead of the answer it prepared, if anything: a retry's stored
+  /// answer, or a refusal found only in the transaction (replay, locked).
+  enum class Instead { nothing, stored_answer, replay, locked } instead = Instead::nothing;
+  std::string answer;             ///< the stored answer (stored_answer)
+  std::uint64_t billing_seq = 0;  ///< the billing record written (success)
+  bool now_locked = false;        ///< this failure locked the NAI
+};
+
+/// A visitor session at the foreign agent.
+struct VisitorSession {
+  std::string id;               ///< session id (random, 128 bits, hex)
+  std::string nai;              ///< the visitor
+  aka::Secret<32> ks2;          ///< the session key with the visitor
+  std::string agreement;        ///< the agreement with her home operator
+  std::int64_t created_ms = 0;  ///< when
+  std::int64_t expires_ms = 0;  ///< until
+};
+
+/// The foreign agent's record of a login it relayed: the session and a `bought` record.
+struct LoginPurchase {
+  VisitorSession session;         ///< the session to keep
+  std::string home_realm;         ///< the visitor's home realm
+  std::string visited_realm;      ///< ours
+  std::int64_t price_micros = 0;  ///< price under our agreement
+  std::string currency;           ///< its currency
+  std::string request_id;         ///< the id sent to the HA (its `sold` record has it)
+  aka::Bytes<16> n1{};            ///< the client's nonce (its hash correlates the records)
 };
 
 }  // namespace oag::storage

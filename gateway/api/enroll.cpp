@@ -333,7 +333,8 @@ void EnrollApi::issue(const std::string& nai, pki::Csr& csr, const std::string& 
   const std::int64_t now_ms = svc_.clock();
   auto issued = std::make_shared<IssuedCert>(svc_.cert_issuer->issue(
       nai, csr.public_key.get(), rt->enroll.cert_lifetime_s, now_ms / 1000));
-  storage::EndpointCert rec{issued->serial, nai, issued->not_after_ms, now_ms, std::nullopt};
+  storage::EndpointCert rec{issued->serial, nai,          issued->not_after_ms,
+                            now_ms,         std::nullopt, issued->pem};
   svc_.store.endpoints().record_async(
       std::move(rec),
       guarded(reply, route, [issued, route, reply, answer](storage::Result<storage::Done> r) {

@@ -45,6 +45,23 @@ struct SealedKeys {
   std::vector<std::uint8_t> opc_enc;  ///< sealed OPc
 };
 
+/// A sealed value and what its seal is bound to, for a master key rotation.
+struct SealedBlob {
+  std::string key;                 ///< the row's key (subscriber id, session id)
+  std::string aad;                 ///< what the seal binds (the NAI, the session id)
+  std::vector<std::uint8_t> blob;  ///< the sealed value
+};
+
+/// A visitor session's row: Ks2 sealed.
+struct SessionRow {
+  std::string id;                     ///< session id
+  std::string nai;                    ///< visitor
+  std::vector<std::uint8_t> ks2_enc;  ///< sealed Ks2 (the id bound)
+  std::string agreement;              ///< agreement with the home operator
+  std::int64_t created_ms = 0;        ///< created
+  std::int64_t expires_ms = 0;        ///< expires
+};
+
 /// The writer's connection.
 class WriteConnection : public writer::Transactions, public issuance::IssueTxn {
  public:
@@ -76,6 +93,37 @@ class WriteConnection : public writer::Transactions, public issuance::IssueTxn {
   /// Revokes the unrevoked certificates of `nai`, or the one `serial` when not empty.
   virtual std::size_t revoke_certs(const std::string& nai, const std::string& serial,
                                    std::int64_t now_ms) = 0;
+
+  // --- the roaming login ---
+  /// The sealed pwd_key of subscriber row `subscriber`, if it has one.
+  virtual std::optional<std::vector<std::uint8_t>> password(std::int64_t subscriber) = 0;
+  /// Sets or replaces it.
+  virtual void put_password(std::int64_t subscriber, const std::vector<std::uint8_t>& enc,
+                            std::int64_t now_ms) = 0;
+  /// Removes it; false when there was none.
+  virtual bool delete_password(std::int64_t subscriber) = 0;
+  /// Every sealed pwd_key (key: subscriber row id; aad: the NAI).
+  virtual std::vector<SealedBlob> all_sealed_passwords() = 0;
+  /// Replaces one (key as all_sealed_passwords gave it).
+  virtual void set_sealed_password(const std::string& key,
+                                   const std::vector<std::uint8_t>& enc) = 0;
+  /// Every sealed session key (key and aad: the session id).
+  virtual std::vector<SealedBlob> all_sealed_sessions() = 0;
+  /// Replaces one.
+  virtual void set_sealed_session(const std::string& id, const std::vector<std::uint8_t>& enc) = 0;
+  /// The failures of `nai` (lower case), if any are recorded.
+  virtual std::optional<LoginFailures> login_failures(const std::string& nai) = 0;
+  /// Sets them.
+  virtual void put_login_failures(const std::string& nai, const LoginFailures& f) = 0;
+  /// Forgets them.
+  virtual void delete_login_failures(const std::string& nai) = 0;
+  /// Records a login nonce; false when (nai, n1) exists (nothing written).
+  virtual bool insert_login_nonce(const std::string& nai, const aka::Bytes<16>& n1,
+                                  std::int64_t time_ms) = 0;
+  /// Deletes nonces recorded before `before_ms`.
+  virtual void purge_login_nonces(std::int64_t before_ms) = 0;
+  /// Inserts a visitor session; false when its id exists.
+  virtual bool insert_session(const SessionRow& s) = 0;
 };
 
 /// A reader connection (read-only queries, any thread that leased it).
@@ -104,6 +152,19 @@ class ReadConnection {
   virtual bool cert_revoked(const std::string& serial) = 0;
   /// Certificates of `nai` (all when empty), newest first.
   virtual std::vector<EndpointCert> certs(const std::string& nai) = 0;
+  /// One certificate by serial.
+  virtual std::optional<EndpointCert> cert(const std::string& serial) = 0;
+  /// The sealed pwd_key of subscriber row `subscriber`, if it has one.
+  virtual std::optional<std::vector<std::uint8_t>> password(std::int64_t subscriber) = 0;
+  /// The failures of `nai` (lower case), if any are recorded.
+  virtual std::optional<LoginFailures> login_failures(const std::string& nai) = 0;
+  /// Whether (nai, n1) was recorded.
+  virtual bool login_nonce_seen(const std::string& nai, const aka::Bytes<16>& n1) = 0;
+  /// The stored answer to (peer, request_id), if any.
+  virtual std::optional<issuance::FedAnswer> federation_answer(const std::string& peer,
+                                                               const std::string& request_id) = 0;
+  /// A visitor session.
+  virtual std::optional<SessionRow> session(const std::string& id) = 0;
   /// The schema version.
   virtual int schema_version() = 0;
   /// A trivial query (readiness).

@@ -6,102 +6,12 @@
 
 #include "storage/billing_chain.hpp"
 #include "storage/engine/connection.hpp"
+#include "storage/engine/core.hpp"
 #include "storage/issuance/issuance.hpp"
 
 namespace oag::storage::engine {
 
 namespace {
-
-constexpr const char* kMasterKeyMeta = "master_key_fingerprint";
-
-std::int64_t system_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// What every store shares: the database, the writer and its rules, the reader pool.
-class Core {
- public:
-  Core(std::unique_ptr<Database> db, const BackendConfig& cfg)
-      : db_(std::move(db)),
-        now_(cfg.now_ms ? cfg.now_ms : system_now_ms),
-        issuer_({cfg.ind_slot, cfg.vector_ttl_ms, cfg.instance, now_}, cfg.master_key),
-        writer_(db_->writer(), cfg.max_batch, [this] { issuer_.invalidate(); }) {}
-
-  Database& db() { return *db_; }
-  issuance::Issuer& issuer() { return issuer_; }  // writer thread only
-  WriteConnection& w() { return db_->writer(); }  // writer thread only
-  std::int64_t now() const { return now_(); }
-
-  // Queues `fn` on the writer; its undo puts back the chain head it found.
-  template <typename T>
-  void submit(std::function<Result<T>()> fn, std::function<void(Result<T>)> done,
-              std::function<void()> hint = {}) {
-    auto before = std::make_shared<std::optional<issuance::ChainHead>>();
-    writer_.submit<T>(
-        [this, before, fn = std::move(fn)]() {
-          *before = issuer_.head();
-          return fn();
-        },
-        std::move(done), [this, before] { issuer_.restore(*before); }, std::move(hint));
-  }
-  template <typename T>
-  Result<T> call(std::function<Result<T>()> fn) {
-    std::promise<Result<T>> p;
-    auto f = p.get_future();
-    submit<T>(std::move(fn), [&p](Result<T> r) { p.set_value(std::move(r)); });
-    return f.get();
-  }
-
-  // Runs `fn` on a leased reader connection; a failure becomes an Error.
-  template <typename T, typename F>
-  Result<T> read(F&& fn) {
-    std::unique_ptr<ReadConnection> c;
-    try {
-      c = lease();
-      Result<T> r = fn(*c);
-      give_back(std::move(c));
-      return r;
-    } catch (...) {
-      if (c) give_back(std::move(c));
-      return writer::error_of_current_exception();
-    }
-  }
-
-  StoreStats stats() const {
-    const auto s = writer_.stats();
-    return {s.commits, s.requests, s.queued, s.batch_hist};
-  }
-
- private:
-  std::unique_ptr<ReadConnection> lease() {
-    {
-      std::lock_guard lk(readers_mu_);
-      if (!readers_.empty()) {
-        auto r = std::move(readers_.back());
-        readers_.pop_back();
-        return r;
-      }
-    }
-    return db_->open_reader();
-  }
-  void give_back(std::unique_ptr<ReadConnection> c) {
-    if (!c->usable()) return;  // a broken connection is closed; the next lease opens one
-    std::lock_guard lk(readers_mu_);
-    readers_.push_back(std::move(c));
-  }
-
-  std::unique_ptr<Database> db_;
-  std::function<std::int64_t()> now_;
-  issuance::Issuer issuer_;
-  std::mutex readers_mu_;
-  std::vector<std::unique_ptr<ReadConnection>> readers_;
-  writer::GroupCommitWriter writer_;  // last: stopped (and drained) first
-};
-
-Error not_found(std::string what, std::string field) {
-  return {Errc::not_found, std::move(what), std::move(field)};
-}
 
 class Subscribers final : public SubscriberStore {
  public:
@@ -176,6 +86,7 @@ class Subscribers final : public SubscriberStore {
           const auto& key = c_.issuer().key();
           std::size_t n = 0;
           for (const auto& row : w.all_sealed_keys()) {
+            if (row.k_enc.empty()) continue;  // no SIM
             aka::SecretVec<64> k, opc;
             if (!key.open(row.k_enc, issuance::aad_k(row.nai), k) ||
                 !key.open(row.opc_enc, issuance::aad_opc(row.nai), opc))
@@ -186,11 +97,15 @@ class Subscribers final : public SubscriberStore {
                               next_key->seal(opc.expose(), issuance::aad_opc(row.nai)));
             ++n;
           }
+          n += rotate_login_secrets(w, key, *next_key);
           w.set_meta(kMasterKeyMeta, next_key->fingerprint());
           return n;
         },
         [this, next_key, &p](Result<std::size_t> r) {
-          if (r.ok()) c_.issuer().set_key(next_key);  // on the writer thread, after the commit
+          if (r.ok()) {  // on the writer thread, after the commit
+            c_.issuer().set_key(next_key);
+            c_.set_read_key(next_key);
+          }
           p.set_value(std::move(r));
         });
     return f.get();
@@ -208,8 +123,10 @@ class Subscribers final : public SubscriberStore {
     r.nai = in.nai;
     r.imsi = in.imsi;
     r.algorithm = aka::to_string(in.keys.algorithm);
-    r.k_enc = key.seal(in.keys.k.expose(), issuance::aad_k(in.nai));
-    r.opc_enc = key.seal(in.keys.opc.expose(), issuance::aad_opc(in.nai));
+    if (in.kinds != 0) {  // else a password user without a SIM: no keys to seal
+      r.k_enc = key.seal(in.keys.k.expose(), issuance::aad_k(in.nai));
+      r.opc_enc = key.seal(in.keys.opc.expose(), issuance::aad_opc(in.nai));
+    }
     r.tuak_res_len = static_cast<std::int64_t>(in.keys.tuak.res_len);
     r.tuak_iterations = static_cast<std::int64_t>(in.keys.tuak.iterations);
     r.amf = in.amf;
@@ -376,6 +293,12 @@ class Endpoints final : public EndpointStore {
     return c_.read<std::vector<EndpointCert>>(
         [&](ReadConnection& r) -> Result<std::vector<EndpointCert>> { return r.certs(nai); });
   }
+  Result<EndpointCert> get(const std::string& serial) override {
+    return c_.read<EndpointCert>([&](ReadConnection& r) -> Result<EndpointCert> {
+      if (auto c = r.cert(serial)) return *c;
+      return not_found("no certificate with serial " + serial, "serial");
+    });
+  }
 
  private:
   // One certificate row, in the writer's transaction (group-committed with what else is queued).
@@ -401,6 +324,7 @@ class EngineBackend final : public Backend {
   SubscriberStore& subscribers() override { return subscribers_; }
   AgreementStore& agreements() override { return agreements_; }
   IssuanceStore& issuance() override { return issuance_; }
+  LoginStore& logins() override { return *logins_; }
   BillingStore& billing() override { return billing_; }
   EndpointStore& endpoints() override { return endpoints_; }
   int schema_version() override {
@@ -438,6 +362,7 @@ class EngineBackend final : public Backend {
   Issuance issuance_{core_};
   Billing billing_{core_};
   Endpoints endpoints_{core_};
+  std::unique_ptr<LoginStore> logins_ = make_login_store(core_);
 };
 
 }  // namespace

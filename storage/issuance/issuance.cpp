@@ -113,15 +113,20 @@ std::string aad_opc(const std::string& nai) {
 
 std::optional<Error> check_subscriber(const SubscriberInput& in) {
   if (!ident::valid_nai(in.nai)) return bad("nai", "expected user@realm without spaces or quotes");
-  if (!ident::valid_imsi(in.imsi)) return bad("imsi", "expected 6 to 15 digits");
-  try {
-    in.keys.validate();
-  } catch (const std::invalid_argument& e) {
-    return bad("keys", e.what());
+  // A password user without a SIM has no IMSI, no keys and no vector kinds.
+  const bool sim = in.kinds != 0 || !in.imsi.empty();
+  if (in.kinds > 3 || (sim && in.kinds == 0))
+    return bad("kinds", "sim, aka or both (none only without a SIM: no IMSI, no keys)");
+  if (sim && !ident::valid_imsi(in.imsi)) return bad("imsi", "expected 6 to 15 digits");
+  if (sim) {
+    try {
+      in.keys.validate();
+    } catch (const std::invalid_argument& e) {
+      return bad("keys", e.what());
+    }
   }
   if (in.ind_len > aka::kMaxIndLen)
     return bad("ind_len", "at most " + std::to_string(aka::kMaxIndLen));
-  if (in.kinds < 1 || in.kinds > 3) return bad("kinds", "sim, aka or both");
   if (in.seq_he > (aka::Sqn::kMax >> in.ind_len))
     return bad("sqn", "SEQ does not fit 48 bits with this IND length");
   if (in.state == State::revoked) return bad("state", "a subscriber is active or suspended");
@@ -141,7 +146,8 @@ std::optional<Error> check_agreement(const Agreement& a) {
   if (!a.trust_spki_sha256.empty() &&
       (a.trust_spki_sha256.size() != 64 || !aka::from_hex(a.trust_spki_sha256)))
     return bad("trust_spki_sha256", "64 hex digits");
-  if (a.kinds < 1 || a.kinds > 3) return bad("kinds", "sim, aka or both");
+  if (a.kinds < 1 || a.kinds > kAllServices)
+    return bad("kinds", "one or more of sim, aka, login, certificates");
   if (!(a.rate_per_s > 0)) return bad("rate_per_s", "must be positive");
   if (a.burst < 1) return bad("burst", "at least 1");
   if (a.quota_period != "day" && a.quota_period != "month")
@@ -392,20 +398,30 @@ Result<aka::Sqn> Issuer::resync(IssueTxn& tx, const std::string& nai, const aka:
 // so it is sealed in 64-byte chunks, each bound to its position.
 std::vector<std::uint8_t> Issuer::seal_large(const std::string& plain,
                                              const std::string& aad) const {
+  return seal_text(*key_, plain, aad);
+}
+
+std::string Issuer::open_large(const std::vector<std::uint8_t>& sealed,
+                               const std::string& aad) const {
+  return open_text(*key_, sealed, aad);
+}
+
+std::vector<std::uint8_t> seal_text(const MasterKey& key, const std::string& plain,
+                                    const std::string& aad) {
   std::vector<std::uint8_t> out;
   for (std::size_t off = 0, i = 0; off < plain.size(); off += 64, ++i) {
     const auto n = std::min<std::size_t>(64, plain.size() - off);
     const auto part =
-        key_->seal(aka::ByteView(reinterpret_cast<const std::uint8_t*>(plain.data()) + off, n),
-                   aad + "/" + std::to_string(i));
+        key.seal(aka::ByteView(reinterpret_cast<const std::uint8_t*>(plain.data()) + off, n),
+                 aad + "/" + std::to_string(i));
     out.push_back(static_cast<std::uint8_t>(part.size()));
     out.insert(out.end(), part.begin(), part.end());
   }
   return out;
 }
 
-std::string Issuer::open_large(const std::vector<std::uint8_t>& sealed,
-                               const std::string& aad) const {
+std::string open_text(const MasterKey& key, const std::vector<std::uint8_t>& sealed,
+                      const std::string& aad) {
   std::string plain;
   std::size_t off = 0;
   for (std::size_t i = 0; off < sealed.size(); ++i) {
@@ -413,7 +429,7 @@ std::string Issuer::open_large(const std::vector<std::uint8_t>& sealed,
     if (off + n > sealed.size())
       throw StoreError(unavailable("stored federation answer is truncated"));
     aka::SecretVec<64> part;
-    if (!key_->open(aka::ByteView(sealed.data() + off, n), aad + "/" + std::to_string(i), part))
+    if (!key.open(aka::ByteView(sealed.data() + off, n), aad + "/" + std::to_string(i), part))
       throw StoreError(unavailable("stored federation answer does not decrypt"));
     plain.append(reinterpret_cast<const char*>(part.data()), part.size());
     off += n;

@@ -29,6 +29,14 @@ std::string aad_k(const std::string& nai);
 /// Associated data that binds a sealed OPc to its NAI.
 std::string aad_opc(const std::string& nai);
 
+/// Seals a text of any length under `key`, bound to `aad` (in 64-byte chunks, each bound to its
+/// position): stored answers.
+std::vector<std::uint8_t> seal_text(const MasterKey& key, const std::string& plain,
+                                    const std::string& aad);
+/// Opens seal_text's output; throws StoreError (unavailable) when it does not open.
+std::string open_text(const MasterKey& key, const std::vector<std::uint8_t>& sealed,
+                      const std::string& aad);
+
 /// What an Issuer needs to know of its instance.
 struct IssuerConfig {
   unsigned ind_slot = 0;                 ///< this instance's IND
@@ -70,13 +78,18 @@ class Issuer {
   /// Now (UTC ms).
   std::int64_t now() const { return cfg_.now_ms(); }
 
+  /// Appends `b` (chain, seq and hashes filled in here) to this instance's chain; returns its
+  /// sequence number. For the other stores' records (logins) in the same transaction.
+  std::uint64_t append(IssueTxn& tx, BillingRecord b);
+  /// Seals a text of any length under the master key, bound to `aad` (a stored answer).
+  std::vector<std::uint8_t> seal_large(const std::string& plain, const std::string& aad) const;
+  /// Opens seal_large's output; throws StoreError (unavailable) when it does not open.
+  std::string open_large(const std::vector<std::uint8_t>& sealed, const std::string& aad) const;
+
  private:
   struct Keyed;
   Result<Keyed> open_keys(const KeyRow& row, const std::string& nai) const;
   BillingRecord next_record(IssueTxn& tx, BillingRecord b);
-  std::uint64_t append(IssueTxn& tx, BillingRecord b);
-  std::vector<std::uint8_t> seal_large(const std::string& plain, const std::string& aad) const;
-  std::string open_large(const std::vector<std::uint8_t>& sealed, const std::string& aad) const;
 
   IssuerConfig cfg_;
   std::shared_ptr<const MasterKey> key_;

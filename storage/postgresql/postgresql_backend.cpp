@@ -78,6 +78,7 @@ Agreement read_agreement(const PgResult& r, int i) {
   a.valid_from_ms = r.int64(i, 12);
   a.valid_until_ms = r.int64(i, 13);
   a.state = parse_state(r.text(i, 14)).value_or(State::suspended);
+  a.user_ca_file = r.text(i, 15);
   return a;
 }
 
@@ -102,7 +103,19 @@ BillingRecord read_billing(const PgResult& r, int i) {
   b.outcome = r.text(i, 16);
   b.prev_hash = r.text(i, 17);
   b.hash = r.text(i, 18);
+  b.detail = r.text(i, 19);
   return b;
+}
+
+EndpointCert read_cert(const PgResult& r, int i) {
+  EndpointCert c{r.text(i, 0),  r.text(i, 1), r.int64(i, 2),
+                 r.int64(i, 3), std::nullopt, r.text(i, 5)};
+  if (!r.is_null(i, 4)) c.revoked_ms = r.int64(i, 4);
+  return c;
+}
+
+LoginFailures read_failures(const PgResult& r) {
+  return {static_cast<unsigned>(r.int64(0, 0)), r.int64(0, 1), r.int64(0, 2)};
 }
 
 // The schema version of the database `c` is connected to (0: no OAG tables).
@@ -251,11 +264,26 @@ class Writer final : public engine::WriteConnection {
     return {static_cast<std::uint64_t>(r.int64(0, 0)), r.text(0, 1)};
   }
   void append_billing(const BillingRecord& b) override {
-    c_.run(sql::kBillingInsert,
-           {b.chain, i64(b.seq), b.time_ms, to_string(b.role), b.event, b.requester, b.subject,
-            b.requester_realm, b.subject_realm, b.agreement, to_string(b.kind),
-            std::int64_t{b.count}, b.unit_price_micros, b.currency, b.request_id, b.rand_sha256,
-            b.outcome, b.prev_hash, b.hash});
+    c_.run(sql::kBillingInsert, {b.chain,
+                                 i64(b.seq),
+                                 b.time_ms,
+                                 to_string(b.role),
+                                 b.event,
+                                 b.requester,
+                                 b.subject,
+                                 b.requester_realm,
+                                 b.subject_realm,
+                                 b.agreement,
+                                 to_string(b.kind),
+                                 std::int64_t{b.count},
+                                 b.unit_price_micros,
+                                 b.currency,
+                                 b.request_id,
+                                 b.rand_sha256,
+                                 b.outcome,
+                                 b.prev_hash,
+                                 b.hash,
+                                 b.detail});
   }
   std::optional<issuance::FedAnswer> federation_answer(const std::string& peer,
                                                        const std::string& request_id) override {
@@ -309,9 +337,10 @@ class Writer final : public engine::WriteConnection {
   engine::Taken insert_subscriber(const engine::SubscriberRow& s) override {
     forget_rows();
     if (c_.run(sql::kSubscriberInsert,
-               {s.nai, s.imsi, s.algorithm, view(s.k_enc), view(s.opc_enc), s.tuak_res_len,
-                s.tuak_iterations, aka::ByteView(s.amf), i64(s.seq_he), std::int64_t{s.ind_len},
-                std::int64_t{s.kinds}, to_string(s.state), s.created_ms})
+               {s.nai, s.imsi.empty() ? Param() : Param(s.imsi), s.algorithm, view(s.k_enc),
+                view(s.opc_enc), s.tuak_res_len, s.tuak_iterations, aka::ByteView(s.amf),
+                i64(s.seq_he), std::int64_t{s.ind_len}, std::int64_t{s.kinds}, to_string(s.state),
+                s.created_ms})
             .affected() == 1)
       return engine::Taken::none;
     return c_.run(sql::kImsiTaken, {s.imsi}).rows() > 0 ? engine::Taken::imsi : engine::Taken::nai;
@@ -360,20 +389,77 @@ class Writer final : public engine::WriteConnection {
                   {a.id, join_realms(a.peer_realms), a.peer_url, a.trust_ca_file,
                    a.trust_spki_sha256, std::int64_t{a.kinds}, a.rate_per_s, std::int64_t{a.burst},
                    i64(a.quota), a.quota_period, a.price_micros, a.currency, a.valid_from_ms,
-                   a.valid_until_ms, to_string(a.state)})
+                   a.valid_until_ms, to_string(a.state), a.user_ca_file})
                .affected() == 1;
   }
   bool set_agreement_state(const std::string& id, State s) override {
     return c_.run(sql::kAgreementSetState, {id, to_string(s)}).affected() == 1;
   }
   bool insert_cert(const EndpointCert& c) override {
-    return c_.run(sql::kCertInsert, {c.serial, c.nai, c.not_after_ms, c.issued_ms}).affected() == 1;
+    return c_.run(sql::kCertInsert, {c.serial, c.nai, c.not_after_ms, c.issued_ms, c.pem})
+               .affected() == 1;
   }
   std::size_t revoke_certs(const std::string& nai, const std::string& serial,
                            std::int64_t now_ms) override {
     return static_cast<std::size_t>(
         serial.empty() ? c_.run(sql::kCertRevokeNai, {nai, now_ms}).affected()
                        : c_.run(sql::kCertRevokeSerial, {serial, now_ms}).affected());
+  }
+
+  // --- the roaming login ---
+  std::optional<std::vector<std::uint8_t>> password(std::int64_t subscriber) override {
+    auto r = c_.run(sql::kPasswordGet, {subscriber});
+    if (r.rows() == 0) return std::nullopt;
+    return r.bytes(0, 0);
+  }
+  void put_password(std::int64_t subscriber, const std::vector<std::uint8_t>& enc,
+                    std::int64_t now_ms) override {
+    c_.run(sql::kPasswordPut, {subscriber, view(enc), now_ms});
+  }
+  bool delete_password(std::int64_t subscriber) override {
+    return c_.run(sql::kPasswordDelete, {subscriber}).affected() == 1;
+  }
+  std::vector<engine::SealedBlob> all_sealed_passwords() override {
+    auto r = c_.run(sql::kPasswordAll);
+    std::vector<engine::SealedBlob> v;
+    for (int i = 0; i < r.rows(); ++i) v.push_back({r.text(i, 0), r.text(i, 1), r.bytes(i, 2)});
+    return v;
+  }
+  void set_sealed_password(const std::string& key, const std::vector<std::uint8_t>& enc) override {
+    c_.run(sql::kPasswordSet, {static_cast<std::int64_t>(std::stoll(key)), view(enc)});
+  }
+  std::vector<engine::SealedBlob> all_sealed_sessions() override {
+    auto r = c_.run(sql::kSessionAll);
+    std::vector<engine::SealedBlob> v;
+    for (int i = 0; i < r.rows(); ++i) v.push_back({r.text(i, 0), r.text(i, 0), r.bytes(i, 1)});
+    return v;
+  }
+  void set_sealed_session(const std::string& id, const std::vector<std::uint8_t>& enc) override {
+    c_.run(sql::kSessionSet, {id, view(enc)});
+  }
+  std::optional<LoginFailures> login_failures(const std::string& nai) override {
+    auto r = c_.run(sql::kFailuresGet, {nai});
+    if (r.rows() == 0) return std::nullopt;
+    return read_failures(r);
+  }
+  void put_login_failures(const std::string& nai, const LoginFailures& f) override {
+    c_.run(sql::kFailuresPut,
+           {nai, std::int64_t{f.failures}, f.window_start_ms, f.locked_until_ms});
+  }
+  void delete_login_failures(const std::string& nai) override {
+    c_.run(sql::kFailuresDelete, {nai});
+  }
+  bool insert_login_nonce(const std::string& nai, const aka::Bytes<16>& n1,
+                          std::int64_t time_ms) override {
+    return c_.run(sql::kNonceInsert, {nai, aka::ByteView(n1), time_ms}).affected() == 1;
+  }
+  void purge_login_nonces(std::int64_t before_ms) override {
+    c_.run(sql::kNoncePurge, {before_ms});
+  }
+  bool insert_session(const engine::SessionRow& row) override {
+    return c_.run(sql::kSessionInsert, {row.id, row.nai, view(row.ks2_enc), row.agreement,
+                                        row.created_ms, row.expires_ms})
+               .affected() == 1;
   }
 
  private:
@@ -612,7 +698,7 @@ class Reader final : public engine::ReadConnection {
       c_.run(
           "DECLARE oag_range NO SCROLL CURSOR FOR SELECT chain, seq, time_ms, role, event, "
           "requester, subject, requester_realm, subject_realm, agreement, kind, count, "
-          "unit_price_micros, currency, request_id, rand_sha256, outcome, prev_hash, hash "
+          "unit_price_micros, currency, request_id, rand_sha256, outcome, prev_hash, hash, detail "
           "FROM billing WHERE time_ms >= $1 AND time_ms < $2 ORDER BY chain, seq",
           {from_ms, to_ms});
       bool more = true;
@@ -648,12 +734,38 @@ class Reader final : public engine::ReadConnection {
   std::vector<EndpointCert> certs(const std::string& nai) override {
     auto r = c_.run(sql::kCertList, {nai});
     std::vector<EndpointCert> v;
-    for (int i = 0; i < r.rows(); ++i) {
-      EndpointCert c{r.text(i, 0), r.text(i, 1), r.int64(i, 2), r.int64(i, 3), std::nullopt};
-      if (!r.is_null(i, 4)) c.revoked_ms = r.int64(i, 4);
-      v.push_back(std::move(c));
-    }
+    for (int i = 0; i < r.rows(); ++i) v.push_back(read_cert(r, i));
     return v;
+  }
+  std::optional<EndpointCert> cert(const std::string& serial) override {
+    auto r = c_.run(sql::kCertBySerial, {serial});
+    if (r.rows() == 0) return std::nullopt;
+    return read_cert(r, 0);
+  }
+  std::optional<std::vector<std::uint8_t>> password(std::int64_t subscriber) override {
+    auto r = c_.run(sql::kPasswordGet, {subscriber});
+    if (r.rows() == 0) return std::nullopt;
+    return r.bytes(0, 0);
+  }
+  std::optional<LoginFailures> login_failures(const std::string& nai) override {
+    auto r = c_.run(sql::kFailuresGet, {nai});
+    if (r.rows() == 0) return std::nullopt;
+    return read_failures(r);
+  }
+  bool login_nonce_seen(const std::string& nai, const aka::Bytes<16>& n1) override {
+    return c_.run(sql::kNonceSeen, {nai, aka::ByteView(n1)}).rows() > 0;
+  }
+  std::optional<issuance::FedAnswer> federation_answer(const std::string& peer,
+                                                       const std::string& request_id) override {
+    auto r = c_.run(sql::kFedGet, {peer, request_id});
+    if (r.rows() == 0) return std::nullopt;
+    return issuance::FedAnswer{r.text(0, 0), r.bytes(0, 1)};
+  }
+  std::optional<engine::SessionRow> session(const std::string& id) override {
+    auto r = c_.run(sql::kSessionGet, {id});
+    if (r.rows() == 0) return std::nullopt;
+    return engine::SessionRow{r.text(0, 0), r.text(0, 1),  r.bytes(0, 2),
+                              r.text(0, 3), r.int64(0, 4), r.int64(0, 5)};
   }
   int schema_version() override { return schema_version_of(c_); }
   bool ping() override { return c_.run("SELECT 1").int64(0, 0) == 1; }

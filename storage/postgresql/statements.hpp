@@ -80,10 +80,10 @@ inline constexpr const char* kVectorRandExists =
 
 #define OAG_AGREEMENT_COLUMNS                                                                      \
   "id, peer_realms, peer_url, trust_ca_file, trust_spki_sha256, kinds, rate_per_s, burst, quota, " \
-  "quota_period, price_micros, currency, valid_from_ms, valid_until_ms, state "
+  "quota_period, price_micros, currency, valid_from_ms, valid_until_ms, state, user_ca_file "
 inline constexpr const char* kAgreementInsert =
     "INSERT INTO agreements (" OAG_AGREEMENT_COLUMNS
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
     "ON CONFLICT DO NOTHING";
 inline constexpr const char* kAgreementById =
     "SELECT " OAG_AGREEMENT_COLUMNS "FROM agreements WHERE id = $1";
@@ -98,11 +98,11 @@ inline constexpr const char* kAgreementSetState = "UPDATE agreements SET state =
 #define OAG_BILLING_COLUMNS                                                                 \
   "chain, seq, time_ms, role, event, requester, subject, requester_realm, subject_realm, "  \
   "agreement, kind, count, unit_price_micros, currency, request_id, rand_sha256, outcome, " \
-  "prev_hash, hash "
+  "prev_hash, hash, detail "
 inline constexpr const char* kBillingInsert =
     "INSERT INTO billing (" OAG_BILLING_COLUMNS
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-    "$19)";
+    "$19, $20)";
 inline constexpr const char* kBillingHead =
     "SELECT seq, hash FROM billing WHERE chain = $1 ORDER BY seq DESC LIMIT 1";
 inline constexpr const char* kBillingRange =
@@ -120,8 +120,8 @@ inline constexpr const char* kFedPut =
     "($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
 
 inline constexpr const char* kCertInsert =
-    "INSERT INTO endpoint_certs (serial, nai, not_after_ms, issued_ms) VALUES ($1, $2, $3, $4) "
-    "ON CONFLICT DO NOTHING";
+    "INSERT INTO endpoint_certs (serial, nai, not_after_ms, issued_ms, pem) VALUES ($1, $2, $3, "
+    "$4, $5) ON CONFLICT DO NOTHING";
 inline constexpr const char* kCertRevokeNai =
     "UPDATE endpoint_certs SET revoked_ms = $2 WHERE nai = $1 AND revoked_ms IS NULL";
 inline constexpr const char* kCertRevokeSerial =
@@ -129,8 +129,44 @@ inline constexpr const char* kCertRevokeSerial =
 inline constexpr const char* kCertRevoked =
     "SELECT revoked_ms IS NOT NULL FROM endpoint_certs WHERE serial = $1";
 inline constexpr const char* kCertList =
-    "SELECT serial, nai, not_after_ms, issued_ms, revoked_ms FROM endpoint_certs WHERE $1 = '' OR "
-    "nai = $1 ORDER BY issued_ms DESC, serial";
+    "SELECT serial, nai, not_after_ms, issued_ms, revoked_ms, pem FROM endpoint_certs WHERE $1 = "
+    "'' OR nai = $1 ORDER BY issued_ms DESC, serial";
+inline constexpr const char* kCertBySerial =
+    "SELECT serial, nai, not_after_ms, issued_ms, revoked_ms, pem FROM endpoint_certs WHERE "
+    "serial = $1";
+
+// --- the roaming login ---
+inline constexpr const char* kPasswordGet =
+    "SELECT pwd_key_enc FROM passwords WHERE subscriber_id = $1";
+inline constexpr const char* kPasswordPut =
+    "INSERT INTO passwords (subscriber_id, pwd_key_enc, updated_ms) VALUES ($1, $2, $3) "
+    "ON CONFLICT (subscriber_id) DO UPDATE SET pwd_key_enc = excluded.pwd_key_enc, "
+    "updated_ms = excluded.updated_ms";
+inline constexpr const char* kPasswordDelete = "DELETE FROM passwords WHERE subscriber_id = $1";
+inline constexpr const char* kPasswordAll =
+    "SELECT p.subscriber_id, s.nai, p.pwd_key_enc FROM passwords p JOIN subscribers s ON s.id = "
+    "p.subscriber_id ORDER BY p.subscriber_id";
+inline constexpr const char* kPasswordSet =
+    "UPDATE passwords SET pwd_key_enc = $2 WHERE subscriber_id = $1";
+inline constexpr const char* kSessionAll = "SELECT id, ks2_enc FROM visitor_sessions ORDER BY id";
+inline constexpr const char* kSessionSet = "UPDATE visitor_sessions SET ks2_enc = $2 WHERE id = $1";
+inline constexpr const char* kFailuresGet =
+    "SELECT failures, window_start_ms, locked_until_ms FROM login_failures WHERE nai = $1";
+inline constexpr const char* kFailuresPut =
+    "INSERT INTO login_failures (nai, failures, window_start_ms, locked_until_ms) VALUES ($1, $2, "
+    "$3, $4) ON CONFLICT (nai) DO UPDATE SET failures = excluded.failures, window_start_ms = "
+    "excluded.window_start_ms, locked_until_ms = excluded.locked_until_ms";
+inline constexpr const char* kFailuresDelete = "DELETE FROM login_failures WHERE nai = $1";
+inline constexpr const char* kNonceInsert =
+    "INSERT INTO login_nonces (nai, n1, time_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+inline constexpr const char* kNonceSeen = "SELECT 1 FROM login_nonces WHERE nai = $1 AND n1 = $2";
+inline constexpr const char* kNoncePurge = "DELETE FROM login_nonces WHERE time_ms < $1";
+inline constexpr const char* kSessionInsert =
+    "INSERT INTO visitor_sessions (id, nai, ks2_enc, agreement, created_ms, expires_ms) VALUES "
+    "($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+inline constexpr const char* kSessionGet =
+    "SELECT id, nai, ks2_enc, agreement, created_ms, expires_ms FROM visitor_sessions WHERE id = "
+    "$1";
 
 // Exact across instances: the row lock serialises the writers; the use grows only while it
 // stays within the quota.

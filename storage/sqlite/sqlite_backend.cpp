@@ -70,6 +70,7 @@ Agreement read_agreement(const Stmt::Use& u) {
   a.valid_from_ms = u.int64(12);
   a.valid_until_ms = u.int64(13);
   a.state = parse_state(u.text(14)).value_or(State::suspended);
+  a.user_ca_file = u.text(15);
   return a;
 }
 
@@ -94,7 +95,22 @@ BillingRecord read_billing(const Stmt::Use& u) {
   r.outcome = u.text(16);
   r.prev_hash = u.text(17);
   r.hash = u.text(18);
+  r.detail = u.text(19);
   return r;
+}
+
+EndpointCert read_cert(const Stmt::Use& u) {
+  EndpointCert c{u.text(0), u.text(1), u.int64(2), u.int64(3), std::nullopt, u.text(5)};
+  if (!u.is_null(4)) c.revoked_ms = u.int64(4);
+  return c;
+}
+
+engine::SessionRow read_session(const Stmt::Use& u) {
+  return {u.text(0), u.text(1), u.blob(2), u.text(3), u.int64(4), u.int64(5)};
+}
+
+LoginFailures read_failures(const Stmt::Use& u) {
+  return {static_cast<unsigned>(u.int64(0)), u.int64(1), u.int64(2)};
 }
 
 // --- the writer's connection ------------------------------------------------------------------
@@ -141,7 +157,20 @@ class Writer final : public engine::WriteConnection {
         cert_insert_(db, sql::kCertInsert),
         cert_revoke_nai_(db, sql::kCertRevokeNai),
         cert_revoke_serial_(db, sql::kCertRevokeSerial),
-        quota_add_(db, sql::kQuotaAdd) {}
+        quota_add_(db, sql::kQuotaAdd),
+        pwd_get_(db, sql::kPasswordGet),
+        pwd_put_(db, sql::kPasswordPut),
+        pwd_delete_(db, sql::kPasswordDelete),
+        pwd_all_(db, sql::kPasswordAll),
+        pwd_set_(db, sql::kPasswordSet),
+        session_all_(db, sql::kSessionAll),
+        session_set_(db, sql::kSessionSet),
+        fail_get_(db, sql::kFailuresGet),
+        fail_put_(db, sql::kFailuresPut),
+        fail_delete_(db, sql::kFailuresDelete),
+        nonce_insert_(db, sql::kNonceInsert),
+        nonce_purge_(db, sql::kNoncePurge),
+        session_insert_(db, sql::kSessionInsert) {}
 
   // --- writer::Transactions ---
   void begin() override { begin_.use().run(); }
@@ -254,7 +283,7 @@ class Writer final : public engine::WriteConnection {
     u.bind(9, b.subject_realm).bind(10, b.agreement).bind(11, to_string(b.kind));
     u.bind(12, static_cast<std::int64_t>(b.count)).bind(13, b.unit_price_micros);
     u.bind(14, b.currency).bind(15, b.request_id).bind(16, b.rand_sha256).bind(17, b.outcome);
-    u.bind(18, b.prev_hash).bind(19, b.hash);
+    u.bind(18, b.prev_hash).bind(19, b.hash).bind(20, b.detail);
     u.run();
   }
   std::optional<issuance::FedAnswer> federation_answer(const std::string& peer,
@@ -323,7 +352,11 @@ class Writer final : public engine::WriteConnection {
   engine::Taken insert_subscriber(const engine::SubscriberRow& r) override {
     {
       auto u = sub_insert_.use();
-      u.bind(1, r.nai).bind(2, r.imsi).bind(3, r.algorithm).bind(4, aka::ByteView(r.k_enc));
+      u.bind(1, r.nai).bind(3, r.algorithm).bind(4, aka::ByteView(r.k_enc));
+      if (r.imsi.empty())
+        u.bind_null(2);  // no SIM
+      else
+        u.bind(2, r.imsi);
       u.bind(5, aka::ByteView(r.opc_enc)).bind(6, r.tuak_res_len).bind(7, r.tuak_iterations);
       u.bind(8, aka::ByteView(r.amf)).bind(9, i64(r.seq_he));
       u.bind(10, static_cast<std::int64_t>(r.ind_len)).bind(11, static_cast<std::int64_t>(r.kinds));
@@ -392,7 +425,7 @@ class Writer final : public engine::WriteConnection {
     u.bind(6, static_cast<std::int64_t>(a.kinds)).bind(7, a.rate_per_s);
     u.bind(8, static_cast<std::int64_t>(a.burst)).bind(9, i64(a.quota)).bind(10, a.quota_period);
     u.bind(11, a.price_micros).bind(12, a.currency).bind(13, a.valid_from_ms);
-    u.bind(14, a.valid_until_ms).bind(15, to_string(a.state));
+    u.bind(14, a.valid_until_ms).bind(15, to_string(a.state)).bind(16, a.user_ca_file);
     u.run();
     return changes() == 1;
   }
@@ -402,6 +435,7 @@ class Writer final : public engine::WriteConnection {
   bool insert_cert(const EndpointCert& c) override {
     auto u = cert_insert_.use();
     u.bind(1, c.serial).bind(2, c.nai).bind(3, c.not_after_ms).bind(4, c.issued_ms);
+    u.bind(5, c.pem);
     u.run();
     return changes() == 1;
   }
@@ -411,6 +445,84 @@ class Writer final : public engine::WriteConnection {
     u.bind(1, serial.empty() ? nai : serial).bind(2, now_ms);
     u.run();
     return static_cast<std::size_t>(changes());
+  }
+
+  // --- the roaming login ---
+  std::optional<std::vector<std::uint8_t>> password(std::int64_t subscriber) override {
+    auto u = pwd_get_.use();
+    u.bind(1, subscriber);
+    if (!u.step()) return std::nullopt;
+    return u.blob(0);
+  }
+  void put_password(std::int64_t subscriber, const std::vector<std::uint8_t>& enc,
+                    std::int64_t now_ms) override {
+    auto u = pwd_put_.use();
+    u.bind(1, subscriber).bind(2, aka::ByteView(enc)).bind(3, now_ms);
+    u.run();
+  }
+  bool delete_password(std::int64_t subscriber) override {
+    auto u = pwd_delete_.use();
+    u.bind(1, subscriber);
+    u.run();
+    return changes() == 1;
+  }
+  std::vector<engine::SealedBlob> all_sealed_passwords() override {
+    std::vector<engine::SealedBlob> v;
+    auto u = pwd_all_.use();
+    while (u.step()) v.push_back({std::to_string(u.int64(0)), u.text(1), u.blob(2)});
+    return v;
+  }
+  void set_sealed_password(const std::string& key, const std::vector<std::uint8_t>& enc) override {
+    auto u = pwd_set_.use();
+    u.bind(1, static_cast<std::int64_t>(std::stoll(key))).bind(2, aka::ByteView(enc));
+    u.run();
+  }
+  std::vector<engine::SealedBlob> all_sealed_sessions() override {
+    std::vector<engine::SealedBlob> v;
+    auto u = session_all_.use();
+    while (u.step()) v.push_back({u.text(0), u.text(0), u.blob(1)});
+    return v;
+  }
+  void set_sealed_session(const std::string& id, const std::vector<std::uint8_t>& enc) override {
+    auto u = session_set_.use();
+    u.bind(1, id).bind(2, aka::ByteView(enc));
+    u.run();
+  }
+  std::optional<LoginFailures> login_failures(const std::string& nai) override {
+    auto u = fail_get_.use();
+    u.bind(1, nai);
+    if (!u.step()) return std::nullopt;
+    return read_failures(u);
+  }
+  void put_login_failures(const std::string& nai, const LoginFailures& f) override {
+    auto u = fail_put_.use();
+    u.bind(1, nai).bind(2, static_cast<std::int64_t>(f.failures)).bind(3, f.window_start_ms);
+    u.bind(4, f.locked_until_ms);
+    u.run();
+  }
+  void delete_login_failures(const std::string& nai) override {
+    auto u = fail_delete_.use();
+    u.bind(1, nai);
+    u.run();
+  }
+  bool insert_login_nonce(const std::string& nai, const aka::Bytes<16>& n1,
+                          std::int64_t time_ms) override {
+    auto u = nonce_insert_.use();
+    u.bind(1, nai).bind(2, aka::ByteView(n1)).bind(3, time_ms);
+    u.run();
+    return changes() == 1;
+  }
+  void purge_login_nonces(std::int64_t before_ms) override {
+    auto u = nonce_purge_.use();
+    u.bind(1, before_ms);
+    u.run();
+  }
+  bool insert_session(const engine::SessionRow& r) override {
+    auto u = session_insert_.use();
+    u.bind(1, r.id).bind(2, r.nai).bind(3, aka::ByteView(r.ks2_enc)).bind(4, r.agreement);
+    u.bind(5, r.created_ms).bind(6, r.expires_ms);
+    u.run();
+    return changes() == 1;
   }
 
  private:
@@ -435,6 +547,8 @@ class Writer final : public engine::WriteConnection {
   Stmt fed_get_, fed_put_;
   Stmt cert_insert_, cert_revoke_nai_, cert_revoke_serial_;
   Stmt quota_add_;
+  Stmt pwd_get_, pwd_put_, pwd_delete_, pwd_all_, pwd_set_, session_all_, session_set_;
+  Stmt fail_get_, fail_put_, fail_delete_, nonce_insert_, nonce_purge_, session_insert_;
 };
 
 // --- reader connections -----------------------------------------------------------------------
@@ -452,7 +566,13 @@ class Reader final : public engine::ReadConnection {
         bill_chain_(db_, sql::kBillingChain),
         bill_chains_(db_, sql::kBillingChains),
         cert_revoked_(db_, sql::kCertRevoked),
-        cert_list_(db_, sql::kCertList) {
+        cert_list_(db_, sql::kCertList),
+        cert_by_serial_(db_, sql::kCertBySerial),
+        pwd_get_(db_, sql::kPasswordGet),
+        fail_get_(db_, sql::kFailuresGet),
+        nonce_seen_(db_, sql::kNonceSeen),
+        fed_get_(db_, sql::kFedGet),
+        session_get_(db_, sql::kSessionGet) {
     db_.exec("PRAGMA busy_timeout = 5000");
   }
 
@@ -516,12 +636,44 @@ class Reader final : public engine::ReadConnection {
     auto u = cert_list_.use();
     u.bind(1, nai);
     std::vector<EndpointCert> v;
-    while (u.step()) {
-      EndpointCert c{u.text(0), u.text(1), u.int64(2), u.int64(3), std::nullopt};
-      if (!u.is_null(4)) c.revoked_ms = u.int64(4);
-      v.push_back(std::move(c));
-    }
+    while (u.step()) v.push_back(read_cert(u));
     return v;
+  }
+  std::optional<EndpointCert> cert(const std::string& serial) override {
+    auto u = cert_by_serial_.use();
+    u.bind(1, serial);
+    if (!u.step()) return std::nullopt;
+    return read_cert(u);
+  }
+  std::optional<std::vector<std::uint8_t>> password(std::int64_t subscriber) override {
+    auto u = pwd_get_.use();
+    u.bind(1, subscriber);
+    if (!u.step()) return std::nullopt;
+    return u.blob(0);
+  }
+  std::optional<LoginFailures> login_failures(const std::string& nai) override {
+    auto u = fail_get_.use();
+    u.bind(1, nai);
+    if (!u.step()) return std::nullopt;
+    return read_failures(u);
+  }
+  bool login_nonce_seen(const std::string& nai, const aka::Bytes<16>& n1) override {
+    auto u = nonce_seen_.use();
+    u.bind(1, nai).bind(2, aka::ByteView(n1));
+    return u.step();
+  }
+  std::optional<issuance::FedAnswer> federation_answer(const std::string& peer,
+                                                       const std::string& request_id) override {
+    auto u = fed_get_.use();
+    u.bind(1, peer).bind(2, request_id);
+    if (!u.step()) return std::nullopt;
+    return issuance::FedAnswer{u.text(0), u.blob(1)};
+  }
+  std::optional<engine::SessionRow> session(const std::string& id) override {
+    auto u = session_get_.use();
+    u.bind(1, id);
+    if (!u.step()) return std::nullopt;
+    return read_session(u);
   }
   int schema_version() override { return static_cast<int>(db_.query_int("PRAGMA user_version")); }
   bool ping() override { return db_.query_int("SELECT 1") == 1; }
@@ -530,7 +682,8 @@ class Reader final : public engine::ReadConnection {
  private:
   Db db_;
   Stmt sub_by_nai_, sub_list_, agr_by_id_, agr_list_, agr_for_realm_, bill_range_, bill_chain_,
-      bill_chains_, cert_revoked_, cert_list_;
+      bill_chains_, cert_revoked_, cert_list_, cert_by_serial_, pwd_get_, fail_get_, nonce_seen_,
+      fed_get_, session_get_;
 };
 
 // --- the database -----------------------------------------------------------------------------
@@ -618,18 +771,26 @@ class SqliteDatabase final : public engine::Database {
       throw StoreError(unavailable("database " + cfg_.path + " has schema version " +
                                    std::to_string(version) + ", this build needs " +
                                    std::to_string(latest) + ": run `oagctl db upgrade`"));
+    // A migration may rebuild a table that others refer to (SQLite's way to change a column):
+    // enforcement is off while it runs (it cannot change inside a transaction), and every
+    // reference is checked before it commits.
+    db_->exec("PRAGMA foreign_keys = OFF");
     for (const auto& m : kMigrations) {
       if (m.version <= version) continue;
       db_->exec("BEGIN IMMEDIATE");
       try {
         db_->exec(m.sql);
+        if (db_->query_int("SELECT count(*) FROM pragma_foreign_key_check") != 0)
+          throw SqliteError("a row refers to one that the migration dropped", SQLITE_CONSTRAINT);
         db_->exec("PRAGMA user_version = " + std::to_string(m.version));
         db_->exec("COMMIT");
       } catch (const SqliteError& e) {
         db_->exec("ROLLBACK");
+        db_->exec("PRAGMA foreign_keys = ON");
         throw StoreError(unavailable(std::string("migration ") + m.name + " failed: " + e.what()));
       }
     }
+    db_->exec("PRAGMA foreign_keys = ON");
   }
 
   BackendConfig cfg_;

@@ -8,6 +8,7 @@
 
 #include "proto/aka/hex.hpp"
 #include "proto/wire/messages.hpp"
+#include "storage/types.hpp"
 
 namespace oag::tools {
 
@@ -126,14 +127,16 @@ std::string format_price(std::int64_t micros) {
 }
 
 unsigned parse_kinds_arg(const std::string& arg, const std::string& value) {
-  if (value == "sim") return 1;
-  if (value == "aka") return 2;
-  if (value == "sim,aka" || value == "aka,sim" || value == "both") return 3;
-  throw UsageError(arg + ": expected sim, aka or sim,aka, got \"" + value + "\"");
+  const auto k = storage::parse_kinds(value);
+  if (!k || *k == 0)
+    throw UsageError(arg +
+                     ": expected a comma-separated list of sim, aka, login, certificates, got \"" +
+                     value + "\"");
+  return *k;
 }
 
 std::string format_kinds(unsigned kinds) {
-  return kinds == 1 ? "sim" : kinds == 2 ? "aka" : "sim,aka";
+  return kinds == 0 ? "none" : storage::kinds_to_string(kinds);
 }
 
 }  // namespace oag::tools

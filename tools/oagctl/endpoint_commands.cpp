@@ -70,8 +70,9 @@ void add_endpoint_commands(CLI::App& app, Context& ctx) {
     } catch (const std::exception& e) {
       throw CommandFailed(e.what());
     }
-    storage::EndpointCert rec{pki::serial_hex(cert.get()), a->nai, pki::not_after_ms(cert.get()), 0,
-                              std::nullopt};
+    storage::EndpointCert rec{
+        pki::serial_hex(cert.get()), a->nai, pki::not_after_ms(cert.get()), 0, std::nullopt,
+        oag::pki::to_pem(cert.get())};
     must(ctx.backend().endpoints().record(rec));
     ctx.print({{"nai", a->nai},
                {"serial", rec.serial},

@@ -654,11 +654,13 @@ TEST_CASE("endpoint certificates: record, list, revoke by NAI or serial", "[stor
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
   auto& ep = f.b->endpoints();
-  REQUIRE(ep.record({"0a01", "alice@op-a.example", f.now + 1000, f.now, std::nullopt}).ok());
-  REQUIRE(ep.record({"0a02", "alice@op-a.example", f.now + 1000, f.now + 1, std::nullopt}).ok());
-  REQUIRE(ep.record({"0b01", "bob@op-a.example", f.now + 1000, f.now, std::nullopt}).ok());
-  CHECK(ep.record({"0b01", "bob@op-a.example", 0, 0, std::nullopt}).error().code == Errc::conflict);
-  CHECK(ep.record({"zz", "bob@op-a.example", 0, 0, std::nullopt})
+  REQUIRE(ep.record({"0a01", "alice@op-a.example", f.now + 1000, f.now, std::nullopt, ""}).ok());
+  REQUIRE(
+      ep.record({"0a02", "alice@op-a.example", f.now + 1000, f.now + 1, std::nullopt, ""}).ok());
+  REQUIRE(ep.record({"0b01", "bob@op-a.example", f.now + 1000, f.now, std::nullopt, ""}).ok());
+  CHECK(ep.record({"0b01", "bob@op-a.example", 0, 0, std::nullopt, ""}).error().code ==
+        Errc::conflict);
+  CHECK(ep.record({"zz", "bob@op-a.example", 0, 0, std::nullopt, ""})
             .error()
             .detail.rfind("serial:", 0) == 0);
   CHECK(ep.list("alice@op-a.example").value().size() == 2);
@@ -918,4 +920,279 @@ TEST_CASE("PostgreSQL over TLS when the conninfo asks: every connection encrypte
     CHECK_THROWS_WITH(open_backend(plain), Catch::Contains("no encryption"));
   }
   test::run_command(ctl + "stop '" + server + "'");
+}
+
+// --- the roaming login (DESIGN §7) ---
+
+namespace {
+
+SubscriberInput password_user(const std::string& nai) {
+  SubscriberInput in;
+  in.nai = nai;
+  in.kinds = 0;  // no SIM: no IMSI, no keys
+  return in;
+}
+
+aka::Secret<32> secret_of(std::uint8_t fill) {
+  aka::Bytes<32> b;
+  b.fill(fill);
+  return aka::Secret<32>(b);
+}
+
+aka::Bytes<16> nonce_of(std::uint8_t fill) {
+  aka::Bytes<16> b;
+  b.fill(fill);
+  return b;
+}
+
+LoginRecord success(const std::string& nai, const aka::Bytes<16>& n1, const std::string& serial,
+                    std::int64_t now) {
+  LoginRecord r;
+  r.nai = nai;
+  r.n1 = n1;
+  r.verdict = LoginVerdict::success;
+  r.cert = EndpointCert{
+      serial, nai,          now + 86'400'000,
+      now,    std::nullopt, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"};
+  r.role = Role::sold;
+  r.visited_realm = "op-b.example";
+  r.agreement = "op-b";
+  r.price_micros = 20'000;
+  r.currency = "EUR";
+  r.request_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  return r;
+}
+
+Result<LoginCommitted> commit(Backend& b, LoginRecord r) {
+  std::promise<Result<LoginCommitted>> p;
+  auto f = p.get_future();
+  b.logins().commit_async(std::move(r),
+                          [&p](Result<LoginCommitted> c) { p.set_value(std::move(c)); });
+  return f.get();
+}
+
+}  // namespace
+
+TEST_CASE("logins: a password user without a SIM, pwd_key sealed at rest", "[storage][login]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  REQUIRE(f.b->subscribers().add(password_user("carol@op-a.example")).ok());
+  CHECK(f.b->subscribers().get("carol@op-a.example").value().imsi.empty());
+  CHECK(f.b->subscribers().get("carol@op-a.example").value().kinds == 0);
+  // No SIM: no vectors, and a SIM user still needs its IMSI.
+  const auto issued = f.b->issuance().issue(request("carol@op-a.example"));
+  REQUIRE_FALSE(issued.ok());
+  CHECK(issued.error().code == Errc::not_allowed);
+  auto half = password_user("dave@op-a.example");
+  half.imsi = "001010000000077";
+  CHECK(f.b->subscribers().add(half).error().field == "kinds");
+  // Two users without a SIM do not collide on the IMSI.
+  REQUIRE(f.b->subscribers().add(password_user("erin@op-a.example")).ok());
+
+  CHECK_FALSE(f.b->logins().has_password("carol@op-a.example").value());
+  const auto pk = secret_of(0x5a);
+  REQUIRE(f.b->logins().set_password("carol@op-a.example", pk).ok());
+  CHECK(f.b->logins().set_password("nobody@op-a.example", pk).error().code == Errc::not_found);
+  CHECK(f.b->logins().has_password("carol@op-a.example").value());
+  auto v = f.b->logins().view("carol@op-a.example", nonce_of(1), "", "", "");
+  REQUIRE(v.ok());
+  REQUIRE(v.value().pwd_key);
+  CHECK(*v.value().pwd_key == pk);
+  CHECK_FALSE(v.value().nonce_seen);
+  CHECK(v.value().subscriber->nai == "carol@op-a.example");
+  // An unknown NAI reads as no subscriber and no key.
+  v = f.b->logins().view("stranger@op-a.example", nonce_of(1), "", "", "");
+  REQUIRE(v.ok());
+  CHECK_FALSE(v.value().subscriber);
+  CHECK_FALSE(v.value().pwd_key);
+  // At rest: the pwd_key's bytes are nowhere in the database file.
+  if (backend_name == "sqlite") {
+    f.b.reset();
+    const std::string db = read_all(f.db_path) + read_all(f.db_path + "-wal");
+    CHECK(db.find(std::string(32, '\x5a')) == std::string::npos);
+    f.open();
+  }
+  // A rotation re-seals it.
+  auto next = std::make_shared<MasterKey>(MasterKey::generate(f.dir.file("next.key")));
+  CHECK(f.b->subscribers().rotate_master_key(*next).value() == 1);
+  f.key = next;
+  f.b.reset();
+  f.open();
+  CHECK(*f.b->logins().view("carol@op-a.example", nonce_of(1), "", "", "").value().pwd_key == pk);
+  REQUIRE(f.b->logins().clear_password("carol@op-a.example").ok());
+  CHECK(f.b->logins().clear_password("carol@op-a.example").error().code == Errc::not_found);
+  CHECK_FALSE(f.b->logins().view("carol@op-a.example", nonce_of(1), "", "", "").value().pwd_key);
+}
+
+TEST_CASE(
+    "logins: a success writes nonce and certificate and billing at once and a replay writes "
+    "nothing",
+    "[storage][login]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  REQUIRE(f.b->subscribers().add(password_user("carol@op-a.example")).ok());
+  const auto before = f.billing_count();
+  const auto r = commit(*f.b, success("carol@op-a.example", nonce_of(1), "0c01", f.now));
+  REQUIRE(r.ok());
+  CHECK(r.value().instead == LoginCommitted::Instead::nothing);
+  CHECK(f.billing_count() == before + 1);
+  const auto rec = f.billing_records().back();
+  CHECK(rec.kind == BillingKind::login);
+  CHECK(rec.role == Role::sold);
+  CHECK(rec.requester_realm == "op-b.example");
+  CHECK(rec.subject_realm == "op-a.example");
+  CHECK(rec.unit_price_micros == 20'000);
+  CHECK(rec.seq == r.value().billing_seq);
+  const auto cert = f.b->endpoints().get("0c01");
+  REQUIRE(cert.ok());
+  CHECK(cert.value().pem.rfind("-----BEGIN CERTIFICATE-----", 0) == 0);
+  CHECK(f.b->logins().view("carol@op-a.example", nonce_of(1), "", "", "").value().nonce_seen);
+  // The same n1 again: nothing written, the certificate of the replay not recorded.
+  const auto again = commit(*f.b, success("carol@op-a.example", nonce_of(1), "0c02", f.now));
+  REQUIRE(again.ok());
+  CHECK(again.value().instead == LoginCommitted::Instead::replay);
+  CHECK(f.billing_count() == before + 1);
+  CHECK(f.b->endpoints().get("0c02").error().code == Errc::not_found);
+  // A certificate serial taken: the whole login is undone, nonce included.
+  const auto clash = commit(*f.b, success("carol@op-a.example", nonce_of(2), "0c01", f.now));
+  REQUIRE_FALSE(clash.ok());
+  CHECK_FALSE(f.b->logins().view("carol@op-a.example", nonce_of(2), "", "", "").value().nonce_seen);
+  CHECK(f.billing_count() == before + 1);
+  CHECK(f.b->billing().verify().value().first_bad == std::nullopt);
+}
+
+TEST_CASE("logins: five failures in 15 minutes lock the NAI for 15 minutes, known or not",
+          "[storage][login]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  REQUIRE(f.b->subscribers().add(password_user("carol@op-a.example")).ok());
+  for (const std::string nai : {"carol@op-a.example", "Stranger@op-a.example"}) {
+    for (int i = 0; i < 5; ++i) {
+      LoginRecord r;
+      r.nai = nai;
+      r.n1 = nonce_of(static_cast<std::uint8_t>(10 + i));
+      r.verdict = LoginVerdict::failure;
+      const auto c = commit(*f.b, r);
+      REQUIRE(c.ok());
+      CHECK(c.value().now_locked == (i == 4));
+      f.now += 1000;
+    }
+    const auto v = f.b->logins().view(nai, nonce_of(99), "", "", "").value();
+    CHECK(v.failures.locked_until_ms > f.now);
+    // Locked: even a right password is refused, and nothing is written.
+    const auto r = commit(*f.b, success(nai, nonce_of(20), "0d01", f.now));
+    REQUIRE(r.ok());
+    CHECK(r.value().instead == LoginCommitted::Instead::locked);
+    CHECK_FALSE(f.b->logins().view(nai, nonce_of(20), "", "", "").value().nonce_seen);
+  }
+  // After the lock: a success clears the count.
+  f.now += kLockWindowMs + 1;
+  const auto ok = commit(*f.b, success("carol@op-a.example", nonce_of(21), "0d02", f.now));
+  REQUIRE(ok.ok());
+  CHECK(ok.value().instead == LoginCommitted::Instead::nothing);
+  CHECK(f.b->logins()
+            .view("carol@op-a.example", nonce_of(99), "", "", "")
+            .value()
+            .failures.failures == 0);
+  // Failures further apart than the window do not add up.
+  for (int i = 0; i < 6; ++i) {
+    LoginRecord r;
+    r.nai = "carol@op-a.example";
+    r.n1 = nonce_of(static_cast<std::uint8_t>(40 + i));
+    r.verdict = LoginVerdict::failure;
+    CHECK_FALSE(commit(*f.b, r).value().now_locked);
+    f.now += kLockWindowMs / 4 + 1;
+  }
+}
+
+TEST_CASE("logins: a relayed login's answer is kept sealed for the retry of the same request_id",
+          "[storage][login]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  REQUIRE(f.b->subscribers().add(password_user("carol@op-a.example")).ok());
+  auto r = success("carol@op-a.example", nonce_of(1), "0e01", f.now);
+  r.peer = "op-b";
+  r.fingerprint = "fp-1";
+  r.answer = R"({"result":"ack","ks2":")" + std::string(64, '7') + "\"}";
+  REQUIRE(commit(*f.b, r).ok());
+  const auto before = f.billing_count();
+  // The view of a retry finds the answer before anything else (its nonce is seen by now).
+  auto v = f.b->logins().view("carol@op-a.example", nonce_of(1), "op-b", r.request_id, "fp-1");
+  REQUIRE(v.ok());
+  REQUIRE(v.value().answer);
+  CHECK(*v.value().answer == r.answer);
+  v = f.b->logins().view("carol@op-a.example", nonce_of(1), "op-b", r.request_id, "fp-2");
+  CHECK(v.value().request_id_reused);
+  // A retry that reaches the commit gets the stored answer, and bills nothing.
+  auto retry = r;
+  retry.cert->serial = "0e02";
+  const auto c = commit(*f.b, retry);
+  REQUIRE(c.ok());
+  CHECK(c.value().instead == LoginCommitted::Instead::stored_answer);
+  CHECK(c.value().answer == r.answer);
+  CHECK(f.billing_count() == before);
+  // Sealed at rest.
+  if (backend_name == "sqlite") {
+    f.b.reset();
+    CHECK((read_all(f.db_path) + read_all(f.db_path + "-wal")).find(std::string(64, '7')) ==
+          std::string::npos);
+  }
+}
+
+TEST_CASE("logins: the foreign agent's session and bought record commit together",
+          "[storage][login]") {
+  FOR_EACH_BACKEND();
+  Fixture f(backend_name);
+  LoginPurchase p;
+  p.session = {"5e55", "carol@op-a.example", secret_of(0x3c), "op-a", f.now, f.now + 86'400'000};
+  p.home_realm = "op-a.example";
+  p.visited_realm = "op-b.example";
+  p.price_micros = 20'000;
+  p.currency = "EUR";
+  p.request_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  p.n1 = nonce_of(1);
+  const auto buy = [&](LoginPurchase q) {
+    std::promise<Result<std::uint64_t>> pr;
+    auto fu = pr.get_future();
+    f.b->logins().purchase_async(std::move(q),
+                                 [&pr](Result<std::uint64_t> r) { pr.set_value(std::move(r)); });
+    return fu.get();
+  };
+  REQUIRE(buy(p).ok());
+  const auto s = f.b->logins().session("5e55");
+  REQUIRE(s.ok());
+  CHECK(s.value().ks2 == p.session.ks2);
+  CHECK(s.value().nai == "carol@op-a.example");
+  CHECK(s.value().expires_ms == p.session.expires_ms);
+  CHECK(f.b->logins().session("nope").error().code == Errc::not_found);
+  const auto rec = f.billing_records().back();
+  CHECK(rec.role == Role::bought);
+  CHECK(rec.kind == BillingKind::login);
+  CHECK(rec.request_id == p.request_id);
+  CHECK(rec.subject_realm == "op-a.example");
+  CHECK(rec.requester_realm == "op-b.example");
+  const auto n = f.billing_count();
+  CHECK(buy(p).error().code == Errc::conflict);  // the same session id: nothing written
+  CHECK(f.billing_count() == n);
+  if (backend_name == "sqlite") {
+    f.b.reset();
+    CHECK((read_all(f.db_path) + read_all(f.db_path + "-wal")).find(std::string(32, '\x3c')) ==
+          std::string::npos);
+  }
+}
+
+TEST_CASE("billing: a record's detail is hashed when present and older records keep their hashes",
+          "[storage][login]") {
+  BillingRecord b;
+  b.seq = 1;
+  b.kind = BillingKind::charge;
+  const std::string without = canonical(b);
+  CHECK(without.find("detail") == std::string::npos);
+  b.detail = R"({"order_id":"o-1"})";
+  CHECK(canonical(b).find(R"("detail":"{\"order_id\":\"o-1\"}")") != std::string::npos);
+  CHECK(chain_hash(kGenesisHash, b) != [&] {
+    auto c = b;
+    c.detail.clear();
+    return chain_hash(kGenesisHash, c);
+  }());
 }
