@@ -148,6 +148,7 @@ Config load_config(const std::string& path) {
       p.string("federation_key", c.pki.federation_key);
       p.string("issuing_ca_cert", c.pki.issuing_ca_cert);
       p.string("issuing_ca_key", c.pki.issuing_ca_key);
+      p.string("login_key", c.pki.login_key);
     });
     // Listener defaults from what `oagctl init` wrote.
     c.endpoint.cert = c.visitor.cert = c.pki.server_cert;
@@ -187,6 +188,14 @@ Config load_config(const std::string& path) {
       l.integer("idle_timeout_ms", c.limits.idle_timeout_ms, 100, 3'600'000);
       l.integer("handler_timeout_ms", c.limits.handler_timeout_ms, 10, 600'000);
       l.integer("authorization_cache_ms", c.limits.authorization_cache_ms, 0, 60'000);
+    });
+    top.object("roaming", [&](Object& r) {
+      r.boolean("enabled", c.roaming.enabled);
+      r.integer("cert_lifetime_s", c.roaming.cert_lifetime_s, 300, 30LL * 86400);
+      r.integer("nonce_days", c.roaming.nonce_days, 1, 3650);
+      r.string("visitor_url", c.roaming.visitor_url);
+      r.integer("logins_per_minute_per_address", c.roaming.logins_per_minute_per_address, 1,
+                1'000'000);
     });
     top.object("enroll", [&](Object& e) {
       e.boolean("enabled", c.enroll.enabled);
@@ -265,6 +274,7 @@ void check_config(const Config& c) {
   readable(c.endpoint.client_ca, "listeners.endpoint.client_ca");
   if (c.federation_enabled) check_pair(c.federation, "listeners.federation");
   if (c.visitor.enabled) check_pair(c.visitor, "listeners.visitor");
+  if (!c.pki.login_key.empty()) readable(c.pki.login_key, "pki.login_key");
   if (!c.pki.issuing_ca_cert.empty() || !c.pki.issuing_ca_key.empty())
     check_pair(c.pki.issuing_ca_cert, c.pki.issuing_ca_key, "pki.issuing_ca_cert",
                "pki.issuing_ca_key");
@@ -311,6 +321,7 @@ storage::BackendConfig backend_config(const Config& c) {
   bc.instance = c.store_instance;
   bc.ind_slot = c.ind_slot;
   bc.vector_ttl_ms = static_cast<std::int64_t>(c.vector_ttl_s) * 1000;
+  bc.login_nonce_ttl_ms = static_cast<std::int64_t>(c.roaming.nonce_days) * 86'400'000;
   return bc;
 }
 
@@ -341,6 +352,7 @@ std::string hold_restart_only(const Config& run, Config& next) {
   listener(next.ops, run.ops, "listeners.ops");
   hold(next.pki.issuing_ca_cert, run.pki.issuing_ca_cert, "pki.issuing_ca_cert");
   hold(next.pki.issuing_ca_key, run.pki.issuing_ca_key, "pki.issuing_ca_key");
+  hold(next.pki.login_key, run.pki.login_key, "pki.login_key");
   hold(next.io_threads, run.io_threads, "threads");
   hold(next.store_threads, run.store_threads, "threads");
   return out;

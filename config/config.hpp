@@ -66,6 +66,8 @@ struct PkiPaths {
   std::string federation_cert, federation_key;  ///< the federation certificate
   /// The intermediate oagd signs endpoint certificates with (SIM enrollment, renewal).
   std::string issuing_ca_cert, issuing_ca_key;
+  /// The home agent's X25519 login key (PKCS#8 PEM, 0600; DESIGN §7).
+  std::string login_key;
 };
 
 /// SIM enrollment (DESIGN §9): POST /v1/enroll on the visitor listener.
@@ -74,6 +76,16 @@ struct Enroll {
   std::int64_t cert_lifetime_s = 86400;         ///< validity of an enrolled certificate
   unsigned challenges_per_minute_per_nai = 10;  ///< each challenge costs a vector
   unsigned challenges_per_minute_per_address = 600;  ///< per client IP address
+};
+
+/// The roaming login (DESIGN §7): this gateway as home agent for its users and as foreign agent
+/// for visitors.
+struct Roaming {
+  bool enabled = true;                   ///< off (or no login key / issuing CA): routes answer 404
+  std::int64_t cert_lifetime_s = 86400;  ///< validity of a login's certificate (and its session)
+  unsigned nonce_days = 7;               ///< how long n1 values are kept against replays
+  std::string visitor_url;               ///< this operator's visitor URL as home profiles name it
+  unsigned logins_per_minute_per_address = 60;  ///< M2s one client address may send (FA)
 };
 
 /// The whole configuration.
@@ -97,6 +109,7 @@ struct Config {
   unsigned federation_instances = 1;     ///< federation.instances: agreement rates are shared
   Limits limits;                         ///< limits
   Enroll enroll;                         ///< enroll
+  Roaming roaming;                       ///< roaming
   unsigned io_threads = 1;               ///< threads.io
   unsigned store_threads = 2;            ///< threads.store (blocking lookups)
   std::string log_level = "info";        ///< logging.level

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -137,6 +138,33 @@ PublicKey public_of(const PrivateKey& priv) {
   if (EVP_PKEY_get_raw_public_key(k.get(), pub.data(), &n) != 1 || n != pub.size())
     throw std::runtime_error("X25519 public key unavailable");
   return pub;
+}
+
+std::string private_key_pem(const PrivateKey& priv) {
+  const auto k = private_pkey(priv);
+  BIO* bio = BIO_new(BIO_s_secmem());
+  if (!bio || PEM_write_bio_PrivateKey(bio, k.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    BIO_free(bio);
+    throw std::runtime_error("cannot encode the login key");
+  }
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<std::size_t>(n));
+  BIO_free(bio);
+  return out;
+}
+
+std::optional<PrivateKey> private_key_from_pem(std::string_view pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return std::nullopt;
+  std::unique_ptr<EVP_PKEY, PkeyFree> k(PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr));
+  BIO_free(bio);
+  if (!k || EVP_PKEY_get_id(k.get()) != EVP_PKEY_X25519) return std::nullopt;
+  PrivateKey out;
+  std::size_t n = out.size();
+  if (EVP_PKEY_get_raw_private_key(k.get(), out.data(), &n) != 1 || n != out.size())
+    return std::nullopt;
+  return out;
 }
 
 std::optional<aka::Secret<32>> x25519(const PrivateKey& priv, const PublicKey& peer) {

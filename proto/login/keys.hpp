@@ -72,6 +72,11 @@ struct KeyPair {
 KeyPair generate_keypair();
 /// The public key of `priv`.
 PublicKey public_of(const PrivateKey& priv);
+/// The private key as unencrypted PKCS#8 PEM (the HA's login key file; `openssl pkey` reads it).
+std::string private_key_pem(const PrivateKey& priv);
+/// Reads an X25519 private key from PEM; nullopt when it is not one.
+std::optional<PrivateKey> private_key_from_pem(std::string_view pem);
+
 /// X25519(priv, peer); nullopt when the result is all zero (a low-order peer key).
 std::optional<aka::Secret<32>> x25519(const PrivateKey& priv, const PublicKey& peer);
 

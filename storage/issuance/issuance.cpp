@@ -156,6 +156,8 @@ std::optional<Error> check_agreement(const Agreement& a) {
   if (a.currency.size() != 3 ||
       a.currency.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
     return bad("currency", "three upper-case letters (ISO 4217)");
+  if ((a.kinds & kCertificates) != 0 && a.user_ca_file.empty())
+    return bad("user_ca_file", "required for kind certificates (the anchor of the peer's users)");
   if (a.valid_until_ms != 0 && a.valid_until_ms <= a.valid_from_ms)
     return bad("valid_until", "must follow valid_from");
   return std::nullopt;

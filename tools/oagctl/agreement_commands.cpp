@@ -9,7 +9,7 @@ namespace {
 
 struct AgreementArgs {
   std::string id, url, ca_file, pin, kinds = "sim,aka", period = "month", price = "0",
-                                     currency = "EUR", from, until;
+                                     currency = "EUR", from, until, user_ca_file;
   std::vector<std::string> realms;
   double rate = 10;
   unsigned burst = 20;
@@ -32,7 +32,8 @@ nlohmann::ordered_json to_json(const storage::Agreement& a) {
           {"valid_from", format_time(a.valid_from_ms)},
           {"valid_until",
            a.valid_until_ms ? nlohmann::ordered_json(format_time(a.valid_until_ms)) : nullptr},
-          {"state", storage::to_string(a.state)}};
+          {"state", storage::to_string(a.state)},
+          {"user_ca_file", a.user_ca_file}};
 }
 
 std::string to_text(const storage::Agreement& a) {
@@ -56,7 +57,8 @@ std::string option_of(const std::string& detail) {
                                                             {"price:", "--price"},
                                                             {"currency:", "--currency"},
                                                             {"valid_until:", "--valid-until"},
-                                                            {"id:", "--id"}};
+                                                            {"id:", "--id"},
+                                                            {"user_ca_file:", "--user-ca-file"}};
   for (const auto& [field, opt] : map)
     if (detail.rfind(field, 0) == 0) return opt + detail.substr(std::string(field).size() - 1);
   return detail;
@@ -76,7 +78,12 @@ void add_agreement_commands(CLI::App& app, Context& ctx) {
   add->add_option("--url", a->url, "Peer AG federation URL, https://host:port")->required();
   add->add_option("--ca-file", a->ca_file, "CA the peer's federation certificate must chain to");
   add->add_option("--spki-pin", a->pin, "SHA-256 of the peer certificate's SPKI, 64 hex digits");
-  add->add_option("--kinds", a->kinds, "sim, aka or sim,aka")->capture_default_str();
+  add->add_option("--kinds", a->kinds,
+                  "What the agreement covers: sim, aka, login, certificates, comma-separated")
+      ->capture_default_str();
+  add->add_option("--user-ca-file", a->user_ca_file,
+                  "The peer's endpoint CA: anchor of its users' certificates (kinds login, "
+                  "certificates)");
   add->add_option("--rate", a->rate, "Vectors per second (token bucket rate)")
       ->capture_default_str();
   add->add_option("--burst", a->burst, "Token bucket depth")->capture_default_str();
@@ -94,6 +101,7 @@ void add_agreement_commands(CLI::App& app, Context& ctx) {
     g.trust_ca_file = a->ca_file;
     g.trust_spki_sha256 = a->pin;
     g.kinds = parse_kinds_arg("--kinds", a->kinds);
+    g.user_ca_file = a->user_ca_file;
     g.rate_per_s = a->rate;
     g.burst = a->burst;
     g.quota = a->quota;

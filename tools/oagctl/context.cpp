@@ -1,5 +1,9 @@
 #include "tools/oagctl/context.hpp"
 
+#include <filesystem>
+
+#include <sys/stat.h>
+
 #include <fstream>
 #include <iostream>
 
@@ -90,6 +94,25 @@ void Context::print(const nlohmann::ordered_json& j, const std::string& text) co
 
 std::string describe(const storage::Error& e) {
   return std::string(storage::to_string(e.code)) + ": " + e.detail;
+}
+
+void update_config(Context& ctx, const std::function<void(nlohmann::ordered_json&)>& edit) {
+  namespace fs = std::filesystem;
+  nlohmann::ordered_json conf;
+  {
+    std::ifstream in(ctx.config_file);
+    conf = nlohmann::ordered_json::parse(in);
+  }
+  edit(conf);
+  const std::string tmp = ctx.config_file + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << conf.dump(2) << '\n';
+    if (!out) throw CommandFailed(tmp + ": cannot write");
+  }
+  struct stat st {};
+  if (::stat(ctx.config_file.c_str(), &st) == 0) ::chmod(tmp.c_str(), st.st_mode & 07777);
+  fs::rename(tmp, ctx.config_file);
 }
 
 }  // namespace oag::tools

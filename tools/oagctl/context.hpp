@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,13 +33,17 @@ class Context {
   std::string realm() const;
   /// Prints `j` as JSON with --json, else `text` (when not empty) or an indented JSON.
   void print(const nlohmann::ordered_json& j, const std::string& text = {}) const;
+  /// oagd.json through oagd's own reader; throws UsageError with its JSON path.
+  const config::Config& config() const;
 
  private:
-  // oagd.json through oagd's own reader; throws UsageError with its JSON path.
-  const config::Config& config() const;
   mutable std::shared_ptr<const config::Config> config_;
   std::unique_ptr<storage::Backend> backend_;
 };
+
+/// Rewrites oagd.json with `edit` applied (everything else in it kept as it was, its mode kept),
+/// by a rename, so that a crash leaves the old file or the new one.
+void update_config(Context& ctx, const std::function<void(nlohmann::ordered_json&)>& edit);
 
 /// "not-found: no subscriber x" style message for a store error.
 std::string describe(const storage::Error& e);

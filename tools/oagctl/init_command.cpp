@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "proto/ident/ident.hpp"
+#include "proto/login/keys.hpp"
 #include "tools/oagctl/commands.hpp"
 #include "tools/oagctl/pki.hpp"
 
@@ -45,7 +46,8 @@ void run_init(const InitArgs& a, Context& ctx) {
   std::vector<std::string> files = {
       f("master.key"),        f("endpoint-ca.pem"), f("endpoint-ca.key"), f("federation-ca.pem"),
       f("federation-ca.key"), f("server.pem"),      f("server.key"),      f("federation.pem"),
-      f("federation.key"),    f("issuing-ca.pem"),  f("issuing-ca.key"),  f("oagd.json")};
+      f("federation.key"),    f("issuing-ca.pem"),  f("issuing-ca.key"),  f("login.key"),
+      f("oagd.json")};
   if (!pg) files.push_back(db);
   std::vector<std::string> existing;
   for (const auto& p : files)
@@ -117,6 +119,9 @@ void run_init(const InitArgs& a, Context& ctx) {
   pki::write_key(f("server.key"), server_key.get(), false);
   pki::write_cert(f("federation.pem"), fed.get(), false);
   pki::write_key(f("federation.key"), fed_key.get(), false);
+  // The home agent's X25519 login key: its public half goes into every user's home profile.
+  pki::write_private_text(f("login.key"), login::private_key_pem(login::generate_keypair().priv),
+                          false);
 
   nlohmann::ordered_json conf;
   conf["realm"] = a.realm;
@@ -134,7 +139,8 @@ void run_init(const InitArgs& a, Context& ctx) {
                  {"federation_cert", f("federation.pem")},
                  {"federation_key", f("federation.key")},
                  {"issuing_ca_cert", f("issuing-ca.pem")},
-                 {"issuing_ca_key", f("issuing-ca.key")}};
+                 {"issuing_ca_key", f("issuing-ca.key")},
+                 {"login_key", f("login.key")}};
   {
     std::ofstream out(f("oagd.json"));
     out << conf.dump(2) << '\n';

@@ -56,6 +56,13 @@ void write_key(const std::string& path, EVP_PKEY* key, bool overwrite) {
   if (!ok || !closed) throw std::runtime_error(path + ": cannot write key");
 }
 
+void write_private_text(const std::string& path, const std::string& text, bool overwrite) {
+  FILE* f = open_private(path, 0600, overwrite);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  const bool closed = std::fclose(f) == 0;
+  if (!ok || !closed) throw std::runtime_error(path + ": cannot write key");
+}
+
 void write_cert(const std::string& path, X509* cert, bool overwrite) {
   FILE* f = open_private(path, 0644, overwrite);
   const bool ok = PEM_write_X509(f, cert) == 1;

@@ -27,6 +27,8 @@ long path_len(X509* ca);
 void write_key(const std::string& path, EVP_PKEY* key, bool overwrite);
 /// Writes a certificate as PEM with mode 0644; refuses an existing file unless `overwrite`.
 void write_cert(const std::string& path, X509* cert, bool overwrite);
+/// Writes `text` (a key in PEM) to `path` with mode 0600; refuses to overwrite unless asked.
+void write_private_text(const std::string& path, const std::string& text, bool overwrite);
 /// Reads a PEM key; throws std::runtime_error naming the file.
 Key load_key(const std::string& path);
 /// Reads a PEM certificate; throws std::runtime_error naming the file.

@@ -1,5 +1,6 @@
-// oagctl pki add-issuing-ca: gives an operator made before SIM enrollment the intermediate CA
-// oagd signs endpoint certificates with, and names it in oagd.json.
+// oagctl pki add-issuing-ca | add-login-key: give an operator made before SIM enrollment (or
+// before the roaming login) the intermediate CA oagd signs endpoint certificates with, or the
+// home agent's login key, and name it in oagd.json.
 #include <sys/stat.h>
 
 #include <ctime>
@@ -8,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proto/login/keys.hpp"
 #include "tools/oagctl/args.hpp"
 #include "tools/oagctl/commands.hpp"
 #include "tools/oagctl/pki.hpp"
@@ -15,6 +17,27 @@
 namespace oag::tools {
 
 namespace {
+
+void add_login_key(Context& ctx, bool force) {
+  namespace fs = std::filesystem;
+  const auto& cfg = ctx.config();
+  if (!cfg.pki.login_key.empty() && !force)
+    throw CommandFailed("pki.login_key: already set to " + cfg.pki.login_key +
+                        " (use --force to make a new one: every user then needs a new home "
+                        "profile)");
+  const fs::path dir = fs::path(ctx.config_file).parent_path();
+  const std::string key_file = (dir / "login.key").string();
+  try {
+    pki::write_private_text(key_file, login::private_key_pem(login::generate_keypair().priv),
+                            force);
+  } catch (const std::exception& e) {
+    throw CommandFailed(e.what());
+  }
+  update_config(ctx, [&](nlohmann::ordered_json& conf) { conf["pki"]["login_key"] = key_file; });
+  ctx.print({{"login_key", key_file}}, "login key " + key_file +
+                                           " (0600); restart oagd to use it, then hand users their "
+                                           "home profiles (oagctl subscriber profile)\n");
+}
 
 void add_issuing_ca(Context& ctx, bool force) {
   namespace fs = std::filesystem;
@@ -45,23 +68,10 @@ void add_issuing_ca(Context& ctx, bool force) {
   } catch (const std::exception& e) {
     throw CommandFailed(e.what());
   }
-  // oagd.json names it; everything else in the file stays as it was.
-  nlohmann::ordered_json conf;
-  {
-    std::ifstream in(ctx.config_file);
-    conf = nlohmann::ordered_json::parse(in);
-  }
-  conf["pki"]["issuing_ca_cert"] = cert_file;
-  conf["pki"]["issuing_ca_key"] = key_file;
-  const std::string tmp = ctx.config_file + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << conf.dump(2) << '\n';
-    if (!out) throw CommandFailed(tmp + ": cannot write");
-  }
-  struct stat st {};
-  if (::stat(ctx.config_file.c_str(), &st) == 0) ::chmod(tmp.c_str(), st.st_mode & 07777);
-  fs::rename(tmp, ctx.config_file);
+  update_config(ctx, [&](nlohmann::ordered_json& conf) {
+    conf["pki"]["issuing_ca_cert"] = cert_file;
+    conf["pki"]["issuing_ca_key"] = key_file;
+  });
   ctx.print({{"issuing_ca_cert", cert_file},
              {"issuing_ca_key", key_file},
              {"serial", pki::serial_hex(ca.get())}},
@@ -79,6 +89,10 @@ void add_pki_commands(CLI::App& app, Context& ctx) {
       "add-issuing-ca", "Create the intermediate CA oagd issues endpoint certificates with");
   add->add_flag("--force", *force, "Replace an existing issuing CA");
   add->callback([&ctx, force] { add_issuing_ca(ctx, *force); });
+  auto* login = pki_cmd->add_subcommand(
+      "add-login-key", "Create the home agent's X25519 login key (roaming login, DESIGN §7)");
+  login->add_flag("--force", *force, "Replace an existing login key");
+  login->callback([&ctx, force] { add_login_key(ctx, *force); });
 }
 
 }  // namespace oag::tools

@@ -17,6 +17,7 @@ namespace {
 struct RawSubscriber {
   std::string nai, imsi, algo = "milenage", k, op, opc, amf = "8000", sqn = "0", ind_len = "5",
                          kinds = "sim,aka";
+  bool no_sim = false;  ///< a password user: no IMSI, no keys
 };
 
 /// A bad field: which one and why.
@@ -38,6 +39,15 @@ storage::SubscriberInput build(const RawSubscriber& r) {
   in.nai = r.nai;
   in.imsi = r.imsi;
   if (!ident::valid_nai(r.nai)) throw FieldError{"nai", "expected user@realm"};
+  if (r.no_sim) {
+    for (const auto& [name, v] : {std::pair{"imsi", &r.imsi}, std::pair{"k", &r.k},
+                                  std::pair{"op", &r.op}, std::pair{"opc", &r.opc}})
+      if (!v->empty()) throw FieldError{name, "not used with --no-sim"};
+    in.kinds = 0;
+    return in;
+  }
+  if (r.imsi.empty()) throw FieldError{"imsi", "required (or --no-sim for a password user)"};
+  if (r.k.empty()) throw FieldError{"k", "required (or --no-sim for a password user)"};
   if (!ident::valid_imsi(r.imsi)) throw FieldError{"imsi", "expected 6 to 15 digits"};
   const auto algo = aka::parse_algorithm(r.algo);
   if (!algo) throw FieldError{"algo", "expected milenage, xor or tuak"};
@@ -223,9 +233,9 @@ void run_import(const ImportArgs& a, Context& ctx) {
 
 void add_raw_options(CLI::App* cmd, RawSubscriber& r) {
   cmd->add_option("--nai", r.nai, "user@realm")->required();
-  cmd->add_option("--imsi", r.imsi, "IMSI, 6-15 digits")->required();
+  cmd->add_option("--imsi", r.imsi, "IMSI, 6-15 digits (required with a SIM)");
   cmd->add_option("--algo", r.algo, "milenage, xor or tuak")->capture_default_str();
-  cmd->add_option("--k", r.k, "K, hex")->required();
+  cmd->add_option("--k", r.k, "K, hex (required with a SIM)");
   cmd->add_option("--op", r.op, "OP (TOP for tuak), hex; the store keeps only OPc");
   cmd->add_option("--opc", r.opc, "OPc (TOPc for tuak), hex");
   cmd->add_option("--amf", r.amf, "AMF, 4 hex digits")->capture_default_str();
@@ -245,6 +255,9 @@ void add_subscriber_commands(CLI::App& app, Context& ctx) {
   auto raw = std::make_shared<RawSubscriber>();
   auto* add = sub->add_subcommand("add", "Add one subscriber");
   add_raw_options(add, *raw);
+  add->add_flag("--no-sim", raw->no_sim,
+                "A password user without a SIM (roaming login): no IMSI, no keys; then "
+                "`subscriber set-password`");
   add->callback([raw, &ctx] {
     storage::SubscriberInput in;
     try {
@@ -313,6 +326,7 @@ void add_subscriber_commands(CLI::App& app, Context& ctx) {
     must(ctx.backend().subscribers().remove(*nai));
     ctx.print({{"nai", *nai}, {"deleted", true}}, "deleted " + *nai + "\n");
   });
+  add_password_commands(*sub, ctx);
 }
 
 }  // namespace oag::tools

@@ -6,11 +6,14 @@
 #include <openssl/sha.h>
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "proto/aka/hex.hpp"
 #include "proto/login/keys.hpp"
+#include "tests/unit/support/process.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 #include "tests/unit/support/vectors.hpp"
 
 using namespace oag;
@@ -276,4 +279,27 @@ TEST_CASE("AEAD helpers refuse a flipped bit and another AAD", "[login]") {
   }
   CHECK_FALSE(login::aead_open(key, blob, bytes("aae")));
   CHECK_FALSE(login::aead_open(key, Buf(blob.begin(), blob.begin() + 10), aad));
+}
+
+TEST_CASE("the login key file is PKCS#8 PEM that openssl reads", "[login]") {
+  const auto kp = login::generate_keypair();
+  const auto pem = login::private_key_pem(kp.priv);
+  CHECK(pem.rfind("-----BEGIN PRIVATE KEY-----", 0) == 0);
+  const auto back = login::private_key_from_pem(pem);
+  REQUIRE(back);
+  CHECK(*back == kp.priv);
+  CHECK_FALSE(login::private_key_from_pem(
+      "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"));
+  // openssl pkey derives the same public key from the file.
+  test::TempDir dir;
+  const auto file = dir.file("login.key");
+  { std::ofstream(file) << pem; }
+  const auto out =
+      test::run_command("openssl pkey -in " + test::shell_quote(file) + " -pubout -outform DER");
+  REQUIRE(out.status == 0);
+  // The DER SubjectPublicKeyInfo of an X25519 key ends with the 32 raw bytes.
+  REQUIRE(out.out.size() >= 32);
+  CHECK(aka::to_hex(aka::ByteView(
+            reinterpret_cast<const std::uint8_t*>(out.out.data()) + out.out.size() - 32, 32)) ==
+        aka::to_hex(kp.pub));
 }
