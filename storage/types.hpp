@@ -267,6 +267,17 @@ enum class LoginVerdict {
   refused,  ///< refused for another reason the HA proves (revoked, bad CSR): nonce only
 };
 
+/// A visitor session at the foreign agent.
+struct VisitorSession {
+  std::string id;               ///< session id (random, 128 bits, hex)
+  std::string nai;              ///< the visitor
+  aka::Secret<32> ks2;          ///< the session key with the visitor
+  std::string agreement;        ///< the agreement with her home operator
+  std::int64_t created_ms = 0;  ///< when
+  std::int64_t expires_ms = 0;  ///< until
+  std::string certificate;      ///< the visitor's certificate from the login, PEM
+};
+
 /// What the home agent commits for one login, in one transaction, before it answers.
 struct LoginRecord {
   std::string nai;                               ///< the user (lower-case realm as sent)
@@ -282,6 +293,8 @@ struct LoginRecord {
   std::string peer;         ///< the FA's identity for idempotent retries ("" at home)
   std::string fingerprint;  ///< SHA-256 of the request, for retries
   std::string answer;       ///< the answer, stored (sealed) for retries
+  /// At home (no foreign agent), the user's session with this gateway: inserted on success.
+  std::optional<VisitorSession> session;
 };
 
 /// The commit's outcome.
@@ -292,16 +305,6 @@ struct LoginCommitted {
   std::string answer;             ///< the stored answer (stored_answer)
   std::uint64_t billing_seq = 0;  ///< the billing record written (success)
   bool now_locked = false;        ///< this failure locked the NAI
-};
-
-/// A visitor session at the foreign agent.
-struct VisitorSession {
-  std::string id;               ///< session id (random, 128 bits, hex)
-  std::string nai;              ///< the visitor
-  aka::Secret<32> ks2;          ///< the session key with the visitor
-  std::string agreement;        ///< the agreement with her home operator
-  std::int64_t created_ms = 0;  ///< when
-  std::int64_t expires_ms = 0;  ///< until
 };
 
 /// The foreign agent's record of a login it relayed: the session and a `bought` record.

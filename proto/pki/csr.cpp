@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <optional>
 #include <stdexcept>
 
 namespace oag::pki {
@@ -39,10 +40,8 @@ bool is_p256(const EVP_PKEY* k) {
   return g == "prime256v1" || g == "P-256";
 }
 
-}  // namespace
-
-std::variant<Csr, PkiError> parse_csr(std::string_view text) {
-  Csr out;
+// Decodes the request and its key (P-256), without checking its signature.
+std::optional<PkiError> decode(std::string_view text, Csr& out) {
   if (text.size() > 64 * 1024) return PkiError{PkiErrc::malformed, "csr: larger than 64 KiB"};
   BIO* b = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
   if (b == nullptr) return PkiError{PkiErrc::malformed, "csr: out of memory"};
@@ -57,6 +56,20 @@ std::variant<Csr, PkiError> parse_csr(std::string_view text) {
   if (!out.public_key) return PkiError{PkiErrc::malformed, "csr: no public key"};
   if (!is_p256(out.public_key.get()))
     return PkiError{PkiErrc::unsupported_key, "csr: the key must be EC P-256"};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> csr_spki_sha256(std::string_view text) {
+  Csr c;
+  if (decode(text, c)) return std::nullopt;
+  return spki_sha256(c.public_key.get());
+}
+
+std::variant<Csr, PkiError> parse_csr(std::string_view text) {
+  Csr out;
+  if (auto e = decode(text, out)) return *e;
   // The request's signature under its own key: the proof that the requester holds the key.
   if (X509_REQ_verify(out.req.get(), out.public_key.get()) != 1) {
     ERR_clear_error();

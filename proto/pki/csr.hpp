@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -48,6 +49,11 @@ struct Csr {
 /// Parses a PEM (or DER, if `pem` does not start with "-----BEGIN") PKCS#10 request, requires an
 /// EC P-256 key and checks the request's signature with it (proof of possession).
 std::variant<Csr, PkiError> parse_csr(std::string_view pem);
+
+/// The hex SHA-256 of a request's SubjectPublicKeyInfo, decoded without checking its signature
+/// (what a login's HV covers: the HA checks HV before the signature); nullopt when the request
+/// does not decode or its key is not EC P-256.
+std::optional<std::string> csr_spki_sha256(std::string_view pem);
 
 /// Makes a CSR for `key` (signed with it, SHA-256) with subject CN `common_name`, as PEM.
 std::string make_csr(EVP_PKEY* key, const std::string& common_name);

@@ -60,6 +60,7 @@ struct SessionRow {
   std::string agreement;              ///< agreement with the home operator
   std::int64_t created_ms = 0;        ///< created
   std::int64_t expires_ms = 0;        ///< expires
+  std::string certificate;            ///< the visitor's certificate, PEM
 };
 
 /// The writer's connection.

@@ -136,13 +136,7 @@ class Logins final : public LoginStore {
           const auto& p = *shared;
           auto& w = c_.w();
           const std::int64_t now = c_.now();
-          SessionRow row{p.session.id,
-                         p.session.nai,
-                         c_.issuer().key().seal(p.session.ks2.expose(), aad_ks2(p.session.id)),
-                         p.session.agreement,
-                         p.session.created_ms ? p.session.created_ms : now,
-                         p.session.expires_ms};
-          if (!w.insert_session(row))
+          if (!w.insert_session(session_row(p.session, now)))
             return Error{Errc::conflict, "session: " + p.session.id + " exists", "session"};
           auto b = login_record(Role::bought, p.session.nai, p.visited_realm, p.session.agreement,
                                 p.price_micros, p.currency, p.request_id, p.n1, now);
@@ -164,11 +158,22 @@ class Logins final : public LoginStore {
       s.agreement = row->agreement;
       s.created_ms = row->created_ms;
       s.expires_ms = row->expires_ms;
+      s.certificate = row->certificate;
       return s;
     });
   }
 
  private:
+  SessionRow session_row(const VisitorSession& v, std::int64_t now) {
+    return {v.id,
+            v.nai,
+            c_.issuer().key().seal(v.ks2.expose(), aad_ks2(v.id)),
+            v.agreement,
+            v.created_ms ? v.created_ms : now,
+            v.expires_ms,
+            v.certificate};
+  }
+
   // Writer thread. A returned value or error before the nonce is written wrote nothing; a
   // failure after it throws, which undoes the nonce as well.
   Result<LoginCommitted> commit(const LoginRecord& rec) {
@@ -223,6 +228,8 @@ class Logins final : public LoginStore {
         if (cert.issued_ms == 0) cert.issued_ms = now;
         if (!w.insert_cert(cert))
           throw StoreError({Errc::conflict, "serial: " + cert.serial + " exists", "serial"});
+        if (rec.session && !w.insert_session(session_row(*rec.session, now)))
+          throw StoreError({Errc::conflict, "session: " + rec.session->id + " exists", "session"});
         out.billing_seq = c_.issuer().append(
             w, login_record(rec.role, rec.nai, rec.visited_realm, rec.agreement, rec.price_micros,
                             rec.currency, rec.request_id, rec.n1, now));

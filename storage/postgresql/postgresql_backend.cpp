@@ -458,7 +458,7 @@ class Writer final : public engine::WriteConnection {
   }
   bool insert_session(const engine::SessionRow& row) override {
     return c_.run(sql::kSessionInsert, {row.id, row.nai, view(row.ks2_enc), row.agreement,
-                                        row.created_ms, row.expires_ms})
+                                        row.created_ms, row.expires_ms, row.certificate})
                .affected() == 1;
   }
 
@@ -764,8 +764,8 @@ class Reader final : public engine::ReadConnection {
   std::optional<engine::SessionRow> session(const std::string& id) override {
     auto r = c_.run(sql::kSessionGet, {id});
     if (r.rows() == 0) return std::nullopt;
-    return engine::SessionRow{r.text(0, 0), r.text(0, 1),  r.bytes(0, 2),
-                              r.text(0, 3), r.int64(0, 4), r.int64(0, 5)};
+    return engine::SessionRow{r.text(0, 0),  r.text(0, 1),  r.bytes(0, 2), r.text(0, 3),
+                              r.int64(0, 4), r.int64(0, 5), r.text(0, 6)};
   }
   int schema_version() override { return schema_version_of(c_); }
   bool ping() override { return c_.run("SELECT 1").int64(0, 0) == 1; }

@@ -106,7 +106,7 @@ EndpointCert read_cert(const Stmt::Use& u) {
 }
 
 engine::SessionRow read_session(const Stmt::Use& u) {
-  return {u.text(0), u.text(1), u.blob(2), u.text(3), u.int64(4), u.int64(5)};
+  return {u.text(0), u.text(1), u.blob(2), u.text(3), u.int64(4), u.int64(5), u.text(6)};
 }
 
 LoginFailures read_failures(const Stmt::Use& u) {
@@ -520,7 +520,7 @@ class Writer final : public engine::WriteConnection {
   bool insert_session(const engine::SessionRow& r) override {
     auto u = session_insert_.use();
     u.bind(1, r.id).bind(2, r.nai).bind(3, aka::ByteView(r.ks2_enc)).bind(4, r.agreement);
-    u.bind(5, r.created_ms).bind(6, r.expires_ms);
+    u.bind(5, r.created_ms).bind(6, r.expires_ms).bind(7, r.certificate);
     u.run();
     return changes() == 1;
   }

@@ -161,10 +161,11 @@ inline constexpr const char* kNonceInsert =
 inline constexpr const char* kNonceSeen = "SELECT 1 FROM login_nonces WHERE nai = ?1 AND n1 = ?2";
 inline constexpr const char* kNoncePurge = "DELETE FROM login_nonces WHERE time_ms < ?1";
 inline constexpr const char* kSessionInsert =
-    "INSERT INTO visitor_sessions (id, nai, ks2_enc, agreement, created_ms, expires_ms) VALUES "
-    "(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
+    "INSERT INTO visitor_sessions (id, nai, ks2_enc, agreement, created_ms, expires_ms, "
+    "certificate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING";
 inline constexpr const char* kSessionGet =
-    "SELECT id, nai, ks2_enc, agreement, created_ms, expires_ms FROM visitor_sessions WHERE id = "
+    "SELECT id, nai, ks2_enc, agreement, created_ms, expires_ms, certificate FROM visitor_sessions "
+    "WHERE id = "
     "?1";
 
 // Exact across writers: the use grows only while it stays within the quota (the caller has

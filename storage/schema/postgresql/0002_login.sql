@@ -36,7 +36,8 @@ CREATE TABLE visitor_sessions (
   ks2_enc    bytea NOT NULL,
   agreement  text NOT NULL,
   created_ms bigint NOT NULL,
-  expires_ms bigint NOT NULL
+  expires_ms bigint NOT NULL,
+  certificate text NOT NULL DEFAULT ''  -- the visitor's, PEM (verifies her charges)
 );
 CREATE INDEX visitor_sessions_expires ON visitor_sessions (expires_ms);
 

@@ -85,7 +85,8 @@ CREATE TABLE visitor_sessions (
   ks2_enc    BLOB NOT NULL,
   agreement  TEXT NOT NULL,
   created_ms INTEGER NOT NULL,
-  expires_ms INTEGER NOT NULL
+  expires_ms INTEGER NOT NULL,
+  certificate TEXT NOT NULL DEFAULT ''  -- the visitor's, PEM (verifies her charges)
 ) STRICT;
 CREATE INDEX visitor_sessions_expires ON visitor_sessions (expires_ms);
 

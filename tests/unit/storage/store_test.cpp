@@ -1144,7 +1144,13 @@ TEST_CASE("logins: the foreign agent's session and bought record commit together
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
   LoginPurchase p;
-  p.session = {"5e55", "carol@op-a.example", secret_of(0x3c), "op-a", f.now, f.now + 86'400'000};
+  p.session = {"5e55",
+               "carol@op-a.example",
+               secret_of(0x3c),
+               "op-a",
+               f.now,
+               f.now + 86'400'000,
+               "-----BEGIN CERTIFICATE-----\n"};
   p.home_realm = "op-a.example";
   p.visited_realm = "op-b.example";
   p.price_micros = 20'000;
@@ -1164,6 +1170,7 @@ TEST_CASE("logins: the foreign agent's session and bought record commit together
   CHECK(s.value().ks2 == p.session.ks2);
   CHECK(s.value().nai == "carol@op-a.example");
   CHECK(s.value().expires_ms == p.session.expires_ms);
+  CHECK(s.value().certificate == p.session.certificate);
   CHECK(f.b->logins().session("nope").error().code == Errc::not_found);
   const auto rec = f.billing_records().back();
   CHECK(rec.role == Role::bought);
