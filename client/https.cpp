@@ -153,9 +153,13 @@ HttpsClient::HttpsClient(HttpsOptions options) : options_(std::move(options)), c
   ctx_->ctx = SSL_CTX_new(TLS_client_method());
   if (!ctx_->ctx) throw std::runtime_error("TLS: " + ssl_error());
   SSL_CTX_set_min_proto_version(ctx_->ctx, TLS1_2_VERSION);
-  if (SSL_CTX_load_verify_locations(ctx_->ctx, options_.ca_file.c_str(), nullptr) != 1)
-    throw std::runtime_error("ca_file " + options_.ca_file + ": " + ssl_error());
-  SSL_CTX_set_verify(ctx_->ctx, SSL_VERIFY_PEER, nullptr);
+  if (options_.verify_server) {
+    if (SSL_CTX_load_verify_locations(ctx_->ctx, options_.ca_file.c_str(), nullptr) != 1)
+      throw std::runtime_error("ca_file " + options_.ca_file + ": " + ssl_error());
+    SSL_CTX_set_verify(ctx_->ctx, SSL_VERIFY_PEER, nullptr);
+  } else {
+    SSL_CTX_set_verify(ctx_->ctx, SSL_VERIFY_NONE, nullptr);
+  }
   if (!options_.cert_file.empty()) {
     if (SSL_CTX_use_certificate_chain_file(ctx_->ctx, options_.cert_file.c_str()) != 1)
       throw std::runtime_error("cert_file " + options_.cert_file + ": " + ssl_error());

@@ -16,10 +16,14 @@ struct HttpsOptions {
   unsigned short port = 8443;      ///< port
   std::string server_name;         ///< name the server's certificate must carry (default: host)
   std::string ca_file;             ///< trust for the server
-  std::string cert_file;           ///< our certificate (chain); empty: none is presented
-  std::string key_file;            ///< its private key
-  unsigned timeout_ms = 5000;      ///< per call: connect, write and read together
-  unsigned max_idle = 4;           ///< pooled idle connections kept
+  /// False: the server's certificate is not checked. Only for the roaming login's M1/M2 at a
+  /// visited network (DESIGN §7: the FA's certificate plays KU_FA, which the user cannot verify
+  /// and need not: the exchange is secure without it).
+  bool verify_server = true;
+  std::string cert_file;       ///< our certificate (chain); empty: none is presented
+  std::string key_file;        ///< its private key
+  unsigned timeout_ms = 5000;  ///< per call: connect, write and read together
+  unsigned max_idle = 4;       ///< pooled idle connections kept
 };
 
 /// One answer (status 0 with `error` when none came).

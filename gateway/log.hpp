@@ -25,6 +25,9 @@ inline constexpr const char* kStoreError = "OAG3001";
 inline constexpr const char* kInternalError = "OAG3002";
 inline constexpr const char* kHandlerTimeout = "OAG3003";
 inline constexpr const char* kPeerFailed = "OAG4001";
+inline constexpr const char* kLoginAccepted = "OAG5001";
+inline constexpr const char* kLoginRefused = "OAG5002";
+inline constexpr const char* kLoginDisabled = "OAG5003";
 }  // namespace event
 
 /// Fields after the message: key=value (text) or JSON members.

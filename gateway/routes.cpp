@@ -62,6 +62,17 @@ std::vector<Route> Routes::table() {
                                       [this](Call c, api::EnrollRequest e, Reply r) {
                                         enroll_.enroll(std::move(c), std::move(e), r);
                                       })},
+      {"roaming-login", L::visitor, "POST", "/v1/roaming/login", kJson, Auth::none, 16384,
+       parse_then<login::LoginRequest>([](const Call& c) { return roaming::parse_login(c, false); },
+                                       [this](Call c, login::LoginRequest m, Reply r) {
+                                         roaming_.visitor_login(std::move(c), std::move(m), r);
+                                       })},
+      {"federation-roaming-login", L::federation, "POST", "/v1/federation/roaming/login", kJson,
+       Auth::federation_peer, 16384,
+       parse_then<login::LoginRequest>([](const Call& c) { return roaming::parse_login(c, true); },
+                                       [this](Call c, login::LoginRequest m, Reply r) {
+                                         roaming_.federation_login(std::move(c), std::move(m), r);
+                                       })},
       {"healthz", L::ops, "GET", "/healthz", {}, Auth::none, 0, plain(api::healthz)},
       {"readyz", L::ops, "GET", "/readyz", {}, Auth::none, 0, plain(api::readyz)},
       {"metrics", L::ops, "GET", "/metrics", {}, Auth::none, 0, plain(api::metrics)},

@@ -8,6 +8,8 @@
 #include "gateway/api/enroll.hpp"
 #include "gateway/federation/broker.hpp"
 #include "gateway/federation/issuer.hpp"
+#include "gateway/roaming/foreign_agent.hpp"
+#include "gateway/roaming/home_agent.hpp"
 #include "gateway/router.hpp"
 #include "gateway/services.hpp"
 
@@ -18,7 +20,13 @@ class Routes {
  public:
   /// Handlers over `svc` (which must outlive this).
   explicit Routes(const Services& svc)
-      : svc_(svc), broker_(svc), issuer_(svc), endpoint_(svc, broker_), enroll_(svc) {}
+      : svc_(svc),
+        broker_(svc),
+        issuer_(svc),
+        endpoint_(svc, broker_),
+        enroll_(svc),
+        home_agent_(svc),
+        roaming_(svc, home_agent_) {}
   /// Every route of oagd.
   std::vector<Route> table();
 
@@ -28,6 +36,8 @@ class Routes {
   federation::Issuer issuer_;
   api::EndpointApi endpoint_;
   api::EnrollApi enroll_;
+  roaming::HomeAgent home_agent_;
+  roaming::RoamingApi roaming_;
 };
 
 }  // namespace oag::gateway

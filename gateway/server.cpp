@@ -23,6 +23,7 @@
 #include "gateway/log.hpp"
 #include "gateway/peer_client.hpp"
 #include "gateway/problems.hpp"
+#include "gateway/roaming/session_auth.hpp"
 #include "gateway/routes.hpp"
 #include "gateway/trust.hpp"
 #include "proto/pki/x509.hpp"
@@ -355,7 +356,8 @@ struct Server::Impl {
                  nullptr,
                  nullptr,
                  wall_ms,
-                 std::move(key)},
+                 std::move(key),
+                 {}},
         signals(ioc, SIGTERM, SIGINT, SIGHUP) {
     const auto cfg = runtime.get();
     tls = make_contexts(*cfg);
@@ -373,7 +375,8 @@ struct Server::Impl {
         std::move(table),
         std::map<Auth, std::shared_ptr<Authenticator>>{
             {Auth::endpoint_subscriber, std::make_shared<EndpointAuthenticator>(services)},
-            {Auth::federation_peer, std::make_shared<PeerAuthenticator>(services)}});
+            {Auth::federation_peer, std::make_shared<PeerAuthenticator>(services)},
+            {Auth::visitor_session, std::make_shared<roaming::SessionAuthenticator>(services)}});
     for (const Listener l : kListeners) acceptors.emplace(l, tcp::acceptor(ioc));
     bind(Listener::endpoint, cfg->endpoint.address, cfg->endpoint.port);
     if (cfg->federation_enabled)

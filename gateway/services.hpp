@@ -29,6 +29,9 @@ struct Services {
   /// Seals state the gateway hands out and reads back at whichever instance it returns to (an
   /// enrollment challenge): the operator's master key, which every instance has.
   std::shared_ptr<const storage::MasterKey> sealer;
+  /// Called at named points of a handler (after a login committed: "login-committed"); empty
+  /// in oagd. Crash tests kill the process there, between a commit and its answer.
+  std::function<void(const char* point)> fault_point;
 
   /// Runs `fn` on a store thread of `lane`; an exception it throws answers 500 on `reply`.
   void offload(Lane lane, const Reply& reply, const std::string& route,

@@ -24,25 +24,11 @@ std::int64_t period_start(const std::string& period, std::int64_t now) {
 }  // namespace
 
 bool Issuer::take_tokens(const storage::Agreement& a, unsigned n, double& retry_after_s) {
-  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
   // Each of `federation.instances` instances gets its share of the agreement's rate (DESIGN §10).
   const double instances = svc_.runtime.get()->federation_instances;
-  const double rate = a.rate_per_s / instances;
-  const double burst = std::max(1.0, std::ceil(a.burst / instances));
-  std::lock_guard lk(mu_);
-  auto [it, fresh] = buckets_.try_emplace(a.id);
-  Bucket& b = it->second;
-  b.tokens = std::min<double>(burst, b.tokens + (now_us - b.last_us) / 1e6 * rate);
-  if (fresh) b.tokens = burst;
-  b.last_us = now_us;
-  if (b.tokens >= n) {
-    b.tokens -= n;
-    return true;
-  }
-  retry_after_s = (n - b.tokens) / rate;
-  return false;
+  return buckets_.take(a.id, a.rate_per_s / instances,
+                       std::max(1.0, std::ceil(a.burst / instances)), n, steady_us(),
+                       retry_after_s);
 }
 
 void Issuer::vectors(Call call, wire::VectorRequest v, Reply reply) {

@@ -7,6 +7,7 @@
 
 #include "gateway/router.hpp"
 #include "gateway/services.hpp"
+#include "gateway/token_buckets.hpp"
 #include "proto/wire/messages.hpp"
 
 namespace oag::gateway::federation {
@@ -24,13 +25,8 @@ class Issuer {
   // Token bucket per agreement: true when `n` vectors may pass; else the seconds until they could.
   bool take_tokens(const storage::Agreement& a, unsigned n, double& retry_after_s);
 
-  struct Bucket {
-    double tokens = 0;
-    std::int64_t last_us = 0;
-  };
   const Services& svc_;
-  std::mutex mu_;
-  std::map<std::string, Bucket> buckets_;
+  TokenBuckets buckets_;
 };
 
 }  // namespace oag::gateway::federation

@@ -2,7 +2,12 @@
 // server, TLS and signals: a handler that throws, one whose store task throws, one that never
 // answers; and a clock the test moves forward (POST /test/clock with the ms to add), so that
 // protocol deadlines are tested without waiting. Everything else is oagd's own start-up.
+#include <signal.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -41,6 +46,13 @@ void add_faults(std::vector<Route>& table, Services& svc) {
                    0,
                    [](Call, Reply) { /* never answers */ }});
   svc.clock = [] { return wall_ms() + g_skew_ms.load(); };
+  // A crash between a commit and its answer, once, when the test armed it (created the file
+  // named by OAG_TEST_KILL_FILE): the process dies as under SIGKILL, nothing flushed.
+  svc.fault_point = [](const char* point) {
+    const char* file = std::getenv("OAG_TEST_KILL_FILE");
+    if (file != nullptr && std::strcmp(point, "login-committed") == 0 && ::unlink(file) == 0)
+      ::raise(SIGKILL);
+  };
   table.push_back({"test-clock",
                    Listener::visitor,
                    "POST",

@@ -5,6 +5,7 @@
 
 #include "proto/ident/ident.hpp"
 #include "tools/oag-phone/enroll.hpp"
+#include "tools/oag-phone/login.hpp"
 #include "tools/oag-phone/phone.hpp"
 
 namespace {
@@ -80,6 +81,25 @@ int main(int argc, char** argv) {
   renew->add_option("--out", ro.out_dir, "directory for <NAI>.key, <NAI>.pem, chain.pem")
       ->required();
   renew->add_flag("--revoke-old", ro.revoke_old, "revoke the current certificate");
+  oag::phone::LoginOptions lo;
+  auto* login = app.add_subcommand(
+      "login",
+      "roaming login with a password: a certificate from the home gateway, via the "
+      "gateway of the network visited");
+  login->add_option("--profile", lo.profile, "home profile JSON (oagctl subscriber profile)")
+      ->required();
+  login->add_option("--via", lo.via, "the visited gateway's visitor listener, https://HOST:PORT")
+      ->required();
+  login->add_option("--password-file", lo.password_file,
+                    "read the password from this file's first line (else from the terminal)");
+  login->add_option("--ca", lo.ca_file,
+                    "check the visited gateway's certificate with this CA (the login does not "
+                    "depend on it)");
+  login->add_option("--device-profile", lo.device_profile, "device profile, a JSON object");
+  login
+      ->add_option("--out", lo.out_dir,
+                   "directory for <NAI>.key, <NAI>.pem, chain.pem, session.json, session.keys")
+      ->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -87,6 +107,14 @@ int main(int argc, char** argv) {
     return e.get_exit_code() == 0 ? 0 : 2;
   }
 
+  if (app.got_subcommand(login)) {
+    try {
+      return oag::phone::run_login(lo);
+    } catch (const std::exception& e) {
+      std::cerr << "oag-phone: " << e.what() << "\n";
+      return 2;
+    }
+  }
   if (app.got_subcommand(enroll)) {
     if (!oag::ident::valid_nai(eo.nai)) {
       std::cerr << "oag-phone: --nai: user@realm expected, got " << eo.nai << "\n";

@@ -231,7 +231,8 @@ TEST_CASE(
   cfg.realm = "op-a.example";
   Runtime runtime(cfg);
   Services svc{*store,  metrics, runtime, [](Lane, std::function<void()> f) { f(); },
-               nullptr, nullptr, wall_ms, nullptr};
+               nullptr, nullptr, wall_ms, nullptr,
+               {}};
   Routes routes(svc);
   const auto table = routes.table();
   std::set<std::string> seen;
