@@ -8,6 +8,7 @@
 #include "proto/ident/ident.hpp"
 #include "proto/login/messages.hpp"
 #include "proto/pki/csr.hpp"
+#include "proto/pki/es256.hpp"
 #include "proto/pki/verify.hpp"
 #include "proto/pki/x509.hpp"
 
@@ -58,6 +59,24 @@ Expected<HomeProfile> parse_profile(const std::string& text) {
     return Error{0, "bad-profile", "profile.user_ca: expected a PEM certificate"};
   str("visitor_url", p.visitor_url);
   return p;
+}
+
+std::string session_authorization(const std::string& session, const aka::Secret<32>& key,
+                                  std::string_view method, std::string_view path,
+                                  std::string_view body, std::int64_t ts_ms) {
+  login::SessionAuth a;
+  a.id = session;
+  a.ts_ms = ts_ms;
+  const auto mac = login::request_mac(key, method, path, ts_ms, body);
+  std::copy(mac.expose().begin(), mac.expose().end(), a.mac.begin());
+  return login::to_header(a);
+}
+
+login::ChargeOrder sign_order(login::ChargeOrder order, const std::string& key_pem) {
+  const auto key = pki::key_from_pem(key_pem);
+  if (!key) throw std::runtime_error("the certificate's key does not load");
+  order.signature = pki::es256_sign(key.get(), login::canonical_order(order));
+  return order;
 }
 
 RoamingLogin::RoamingLogin(HttpTransport& transport, HomeProfile profile, std::string_view password)

@@ -14,6 +14,7 @@
 
 #include "client/enroll.hpp"
 #include "proto/login/keys.hpp"
+#include "proto/login/messages.hpp"
 
 namespace oag::client {
 
@@ -54,6 +55,16 @@ struct LoginOutcome {
   bool proven = false;          ///< the home agent's proof opened (it, not the FA, refused)
   bool password_right = false;  ///< the proof held HV2 and it verified
 };
+
+/// `Authorization: OAG-Session ...` for a request in a visitor session (Ks2 with the FA; Ks3 for
+/// a renewal) at client time `ts_ms`.
+std::string session_authorization(const std::string& session, const aka::Secret<32>& key,
+                                  std::string_view method, std::string_view path,
+                                  std::string_view body, std::int64_t ts_ms);
+
+/// Signs `order` (ES256 over its canonical form) with the private key in `key_pem`; throws
+/// std::runtime_error when the key does not load.
+login::ChargeOrder sign_order(login::ChargeOrder order, const std::string& key_pem);
 
 /// One login through `transport` (the visitor listener of the FA, or of the home gateway).
 class RoamingLogin {

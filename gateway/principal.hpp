@@ -25,8 +25,10 @@ struct PeerPrincipal {
 
 /// A visitor with a session at this gateway (DESIGN §7 M5).
 struct VisitorPrincipal {
-  std::string session;  ///< session id
-  std::string nai;      ///< whose session
+  std::string session;      ///< session id
+  std::string nai;          ///< whose session
+  std::string agreement;    ///< the agreement with her home operator ("" at home)
+  std::string certificate;  ///< her certificate and its chain from the login, PEM
 };
 
 /// The ops listener (loopback monitoring).

@@ -73,6 +73,11 @@ std::vector<Route> Routes::table() {
                                        [this](Call c, login::LoginRequest m, Reply r) {
                                          roaming_.federation_login(std::move(c), std::move(m), r);
                                        })},
+      {"charges", L::visitor, "POST", "/v1/visitor/charges", kJson, Auth::visitor_session, 4096,
+       parse_then<login::ChargeOrder>([](const Call& c) { return login::parse_charge(c.req.body); },
+                                      [this](Call c, login::ChargeOrder o, Reply r) {
+                                        charges_.charge(std::move(c), std::move(o), r);
+                                      })},
       {"healthz", L::ops, "GET", "/healthz", {}, Auth::none, 0, plain(api::healthz)},
       {"readyz", L::ops, "GET", "/readyz", {}, Auth::none, 0, plain(api::readyz)},
       {"metrics", L::ops, "GET", "/metrics", {}, Auth::none, 0, plain(api::metrics)},

@@ -8,6 +8,7 @@
 #include "gateway/api/enroll.hpp"
 #include "gateway/federation/broker.hpp"
 #include "gateway/federation/issuer.hpp"
+#include "gateway/roaming/charges.hpp"
 #include "gateway/roaming/foreign_agent.hpp"
 #include "gateway/roaming/home_agent.hpp"
 #include "gateway/router.hpp"
@@ -26,7 +27,8 @@ class Routes {
         endpoint_(svc, broker_),
         enroll_(svc),
         home_agent_(svc),
-        roaming_(svc, home_agent_) {}
+        roaming_(svc, home_agent_),
+        charges_(svc) {}
   /// Every route of oagd.
   std::vector<Route> table();
 
@@ -38,6 +40,7 @@ class Routes {
   api::EnrollApi enroll_;
   roaming::HomeAgent home_agent_;
   roaming::RoamingApi roaming_;
+  roaming::ChargesApi charges_;
 };
 
 }  // namespace oag::gateway

@@ -130,6 +130,10 @@ class LoginStore {
   virtual void purchase_async(LoginPurchase p, std::function<void(Result<std::uint64_t>)> done) = 0;
   /// A visitor session, Ks2 opened (not_found when unknown; expiry is the caller's to check).
   virtual Result<VisitorSession> session(const std::string& id) = 0;
+  /// Records a signed charge as a billing record of kind charge (its detail: the order, the
+  /// signature and the certificate); the same order again (same session and order id) returns
+  /// the record it made, another order under that id is a conflict. `done` gets the sequence.
+  virtual void charge_async(ChargeRecord c, std::function<void(Result<std::uint64_t>)> done) = 0;
   /// Whether `nai` has a password.
   virtual Result<bool> has_password(const std::string& nai) = 0;
 };

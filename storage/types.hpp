@@ -307,6 +307,20 @@ struct LoginCommitted {
   bool now_locked = false;        ///< this failure locked the NAI
 };
 
+/// A visitor's signed charge, as the foreign agent records it.
+struct ChargeRecord {
+  std::string session;             ///< the visitor session it came in
+  std::string nai;                 ///< the visitor
+  std::string agreement;           ///< the agreement with her home operator
+  std::string home_realm;          ///< her home realm
+  std::string visited_realm;       ///< ours
+  std::string order_id;            ///< the order's id (one charge per order and session)
+  std::int64_t amount_micros = 0;  ///< the amount
+  std::string currency;            ///< its currency
+  std::string order_sha256;        ///< hex SHA-256 of the canonical order
+  std::string detail;              ///< canonical JSON: the order, its signature, the certificate
+};
+
 /// The foreign agent's record of a login it relayed: the session and a `bought` record.
 struct LoginPurchase {
   VisitorSession session;         ///< the session to keep

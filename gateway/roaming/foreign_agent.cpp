@@ -137,6 +137,7 @@ void RoamingApi::settle(const storage::Agreement& agreement, const login::LoginR
   p.session.created_ms = wall_ms();
   p.session.expires_ms = p.session.created_ms + svc_.runtime.get()->roaming.cert_lifetime_s * 1000;
   p.session.certificate = ack->certificate;
+  for (const auto& c : ack->chain) p.session.certificate += c;
   p.home_realm = m.home_realm;
   p.visited_realm = m.visited_realm;
   p.price_micros = agreement.price_micros;

@@ -212,8 +212,8 @@ void HomeAgent::decide(login::LoginRequest m, Relay relay, login::Identity id, a
                                        now,           std::nullopt, issued.pem};
       if (at_home) {
         const std::string sid = session_id(ack.ks2, rec.request_id);
-        rec.session =
-            storage::VisitorSession{sid, id.nai, ack.ks2, "", now, issued.not_after_ms, issued.pem};
+        rec.session = storage::VisitorSession{
+            sid, id.nai, ack.ks2, "", now, issued.not_after_ms, issued.pem + issued.chain_pem};
         rec.answer = visitor_ack(ack, sid);
       } else {
         rec.answer = login::to_json(login::HomeAnswer(ack));

@@ -38,7 +38,7 @@ std::variant<Principal, Response> SessionAuthenticator::check(const Request& req
   }
   std::erase_if(c.seen_ts, [now](std::int64_t t) { return t < now - kWindowMs; });
   if (!c.seen_ts.insert(ts).second) return refused("authorization.ts: used before", route);
-  return VisitorPrincipal{s.id, s.nai};
+  return VisitorPrincipal{s.id, s.nai, s.agreement, s.certificate};
 }
 
 void SessionAuthenticator::authenticate(

@@ -442,6 +442,77 @@ std::string to_header(const SessionAuth& a) {
   return "OAG-Session id=" + a.id + ", ts=" + std::to_string(a.ts_ms) + ", mac=" + hex_of(a.mac);
 }
 
+namespace {
+
+Json order_object(const ChargeOrder& o) {
+  return Json{{"order_id", o.order_id},
+              {"item", o.item},
+              {"amount", o.amount},
+              {"currency", o.currency},
+              {"time", o.time}};
+}
+
+bool decimal(const std::string& s) {
+  const auto dot = s.find('.');
+  const std::string whole = s.substr(0, dot);
+  const std::string frac = dot == std::string::npos ? "" : s.substr(dot + 1);
+  const auto digits = [](const std::string& d) {
+    return d.find_first_not_of("0123456789") == std::string::npos;
+  };
+  return !whole.empty() && whole.size() <= 12 && digits(whole) &&
+         (dot == std::string::npos || (!frac.empty() && frac.size() <= 6 && digits(frac)));
+}
+
+}  // namespace
+
+std::variant<ChargeOrder, Problem> parse_charge(std::string_view body) {
+  Problem why;
+  const auto j = object_of(body, why);
+  if (!j) return why;
+  if (auto p = keys(*j, {"order_id", "item", "amount", "currency", "time", "signature"},
+                    {"order_id", "item", "amount", "currency", "time", "signature"}))
+    return *p;
+  ChargeOrder o;
+  const auto id = str(*j, "order_id");
+  if (!id || id->empty() || id->size() > 64 ||
+      id->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+          std::string::npos)
+    return invalid_field("order_id", "1 to 64 of letters, digits, '.', '_', '-'");
+  o.order_id = *id;
+  const auto item = str(*j, "item");
+  if (!item || item->empty() || item->size() > 200) return invalid_field("item", "1 to 200 bytes");
+  o.item = *item;
+  const auto amount = str(*j, "amount");
+  if (!amount || !decimal(*amount))
+    return invalid_field("amount", "a decimal string, up to 6 places (\"2.50\")");
+  o.amount = *amount;
+  const auto cur = str(*j, "currency");
+  if (!cur || cur->size() != 3 ||
+      cur->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
+    return invalid_field("currency", "three upper-case letters (ISO 4217)");
+  o.currency = *cur;
+  const auto& t = j->at("time");
+  if (!t.is_number_integer() || t.get<std::int64_t>() <= 0)
+    return invalid_field("time", "expected Unix seconds");
+  o.time = t.get<std::int64_t>();
+  const auto sig = str(*j, "signature");
+  const auto raw = sig ? unb64url(*sig) : std::nullopt;
+  if (!raw || raw->size() != 64)
+    return invalid_field("signature", "expected base64url of the 64-byte ES256 signature");
+  std::copy(raw->begin(), raw->end(), o.signature.begin());
+  return o;
+}
+
+std::string canonical_order(const ChargeOrder& o) {
+  return order_object(o).dump();
+}
+
+std::string to_json(const ChargeOrder& o) {
+  Json j = order_object(o);
+  j["signature"] = b64url(o.signature);
+  return j.dump();
+}
+
 std::string b64url(aka::ByteView data) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -149,6 +149,23 @@ std::optional<SessionAuth> parse_session_auth(std::string_view header);
 /// The header value.
 std::string to_header(const SessionAuth& a);
 
+/// A signed payment order (POST /v1/visitor/charges), signed ES256 by the visitor's
+/// certificate key over its canonical form (keys sorted, no whitespace, without "signature").
+struct ChargeOrder {
+  std::string order_id;        ///< the merchant's id: 1..64 of [A-Za-z0-9._-]
+  std::string item;            ///< what is bought, 1..200 bytes of UTF-8
+  std::string amount;          ///< decimal, up to 6 places ("2.50")
+  std::string currency;        ///< ISO 4217
+  std::int64_t time = 0;       ///< Unix seconds by the visitor
+  aka::Bytes<64> signature{};  ///< ES256, raw R ‖ S
+};
+/// Parses a charge request; a problem names the field.
+std::variant<ChargeOrder, wire::Problem> parse_charge(std::string_view body);
+/// The canonical order that the signature covers.
+std::string canonical_order(const ChargeOrder& o);
+/// The request body (the order and its signature).
+std::string to_json(const ChargeOrder& o);
+
 /// base64url without padding.
 std::string b64url(aka::ByteView data);
 /// Decodes base64url without padding; nullopt on any other character or a bad length.

@@ -146,6 +146,50 @@ class Logins final : public LoginStore {
         std::move(done));
   }
 
+  void charge_async(ChargeRecord charge, std::function<void(Result<std::uint64_t>)> done) override {
+    auto shared = std::make_shared<ChargeRecord>(std::move(charge));
+    c_.submit<std::uint64_t>(
+        [this, shared]() -> Result<std::uint64_t> {
+          const auto& ch = *shared;
+          auto& w = c_.w();
+          const std::string peer = "charge/" + ch.session;
+          if (const auto a = w.federation_answer(peer, ch.order_id)) {
+            if (a->fingerprint != ch.order_sha256)
+              return Error{Errc::conflict,
+                           "order_id: " + ch.order_id + " was charged with another order",
+                           "order_id"};
+            return static_cast<std::uint64_t>(
+                std::stoull(issuance::open_text(c_.issuer().key(), a->sealed, peer)));
+          }
+          BillingRecord b;
+          b.time_ms = c_.now();
+          b.role = Role::local;
+          b.event = "charge";
+          b.requester = ch.nai;
+          b.subject = ch.nai;
+          b.requester_realm = ch.visited_realm;
+          b.subject_realm = ch.home_realm;
+          b.agreement = ch.agreement;
+          b.kind = BillingKind::charge;
+          b.count = 1;
+          b.unit_price_micros = ch.amount_micros;
+          b.currency = ch.currency;
+          b.request_id = ch.order_id;
+          b.rand_sha256 = ch.order_sha256;
+          b.outcome = "signed";
+          b.detail = ch.detail;
+          const auto seq = c_.issuer().append(w, std::move(b));
+          if (!w.put_federation_answer(
+                  peer, ch.order_id,
+                  {ch.order_sha256,
+                   issuance::seal_text(c_.issuer().key(), std::to_string(seq), peer)},
+                  c_.now()))
+            throw StoreError({Errc::conflict, "order_id: stored meanwhile", "order_id"});
+          return seq;
+        },
+        std::move(done));
+  }
+
   Result<VisitorSession> session(const std::string& id) override {
     const auto key = c_.read_key();
     return c_.read<VisitorSession>([&](ReadConnection& r) -> Result<VisitorSession> {

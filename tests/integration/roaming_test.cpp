@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -57,7 +58,7 @@ class Recorder final : public client::HttpTransport {
 // Two operators: op-a (carol's home, her password set, alice with a SIM) and op-b (bob), with
 // agreements of kind login both ways.
 struct World {
-  explicit World(std::string home_daemon = OAGD_PATH)
+  explicit World(std::string home_daemon = OAGD_PATH, bool wrong_user_ca = false)
       : a("op-a.example", {"alice"}, 60000, {}, std::move(home_daemon)),
         b("op-b.example", {"bob"}) {
     ctl_ok("--config " + a.cfg + " subscriber add --nai " + kCarol + " --no-sim");
@@ -68,9 +69,9 @@ struct World {
     profile_file = a.dir.file("carol.profile.json");
     ctl_ok("--config " + a.cfg + " subscriber profile --nai " + kCarol + " --out " +
            shell_quote(profile_file));
-    test::agree(
-        b, "b-a", a,
-        "--kinds sim,aka,login --user-ca-file " + shell_quote(a.dir.file("endpoint-ca.pem")));
+    test::agree(b, "b-a", a,
+                "--kinds sim,aka,login --user-ca-file " +
+                    shell_quote((wrong_user_ca ? b : a).dir.file("endpoint-ca.pem")));
     test::agree(
         a, "a-b", b,
         "--kinds sim,aka,login --user-ca-file " + shell_quote(b.dir.file("endpoint-ca.pem")));
@@ -400,4 +401,113 @@ TEST_CASE(
   CHECK(third.status == 200);
   CHECK(third.body == again.body);
   CHECK(count_kind(w.b, "bought") == 1);
+}
+
+namespace {
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "signed charges at the visited gateway: session MAC, signature, chain, and the record "
+    "proves the charge alone",
+    "[roaming]") {
+  World w;
+  const auto r = w.login(w.b);
+  REQUIRE(r.accepted);
+  client::HttpsClient fa(w.via(w.b));
+  const std::string path = "/v1/visitor/charges";
+  const auto post = [&](const std::string& body, std::int64_t ts, const aka::Secret<32>& key) {
+    return fa.request(
+        "POST", path, body, "application/json",
+        {{"Authorization", client::session_authorization(r.session, key, "POST", path, body, ts)}});
+  };
+  login::ChargeOrder o{"order-1", "coffee", "2.50", "EUR", now_s(), {}};
+  o = client::sign_order(o, r.key_pem);
+  const auto body = login::to_json(o);
+  const auto ts = now_ms();
+  auto got = post(body, ts, r.ks2);
+  INFO(got.body << w.b.log());
+  REQUIRE(got.status == 201);
+  const auto seq = json::parse(got.body).at("billing_seq").get<std::uint64_t>();
+  // The session MAC: the same timestamp twice, another key, another body: refused.
+  CHECK(post(body, ts, r.ks2).status == 401);
+  CHECK(post(body, now_ms() + 1, r.ks3).status == 401);
+  CHECK(fa.request("POST", path, body, "application/json",
+                   {{"Authorization", client::session_authorization(r.session, r.ks2, "POST", path,
+                                                                    body + " ", now_ms() + 2)}})
+            .status == 401);
+  CHECK(fa.request("POST", path, body, "application/json").status == 401);
+  // A signature that does not verify: 403, nothing recorded.
+  auto bent = o;
+  bent.signature[10] ^= 1;
+  got = post(login::to_json(bent), now_ms() + 3, r.ks2);
+  CHECK(got.status == 403);
+  CHECK(test::problem_code(got.body) == "bad-signature");
+  auto other = o;
+  other.amount = "25.00";  // signed for 2.50
+  CHECK(post(login::to_json(other), now_ms() + 4, r.ks2).status == 403);
+  // The same order again: the record it made, not a second charge.
+  got = post(body, now_ms() + 5, r.ks2);
+  REQUIRE(got.status == 201);
+  CHECK(json::parse(got.body).at("billing_seq") == seq);
+  // The same order id for another (signed) order: a conflict.
+  auto second = client::sign_order({"order-1", "cake", "3.00", "EUR", now_s(), {}}, r.key_pem);
+  CHECK(post(login::to_json(second), now_ms() + 6, r.ks2).status == 409);
+  // The export holds the order and its signature; the record alone proves the charge to anyone
+  // who trusts op-a's user CA, and to nobody else.
+  const auto rec = w.b.dir.file("charges.jsonl");
+  ctl_ok("--config " + w.b.cfg + " billing export --format jsonl --role local --output " +
+         shell_quote(rec));
+  const auto text = read_all(rec);
+  CHECK(text.find("\"kind\":\"charge\"") != std::string::npos);
+  CHECK(text.find("order-1") != std::string::npos);
+  auto v =
+      test::run_command(std::string(OAGCTL_PATH) + " billing verify-charge " + shell_quote(rec) +
+                        " --ca-file " + shell_quote(w.a.dir.file("endpoint-ca.pem")));
+  INFO(v.out << v.err);
+  CHECK(v.status == 0);
+  CHECK(v.out.find("charge order-1 of 2.50 EUR for \"coffee\" signed by carol@op-a.example") !=
+        std::string::npos);
+  v = test::run_command(std::string(OAGCTL_PATH) + " billing verify-charge " + shell_quote(rec) +
+                        " --ca-file " + shell_quote(w.b.dir.file("endpoint-ca.pem")));
+  CHECK(v.status != 0);
+  // A record whose amount was changed after the fact no longer matches its signed order.
+  std::string tampered = text;
+  const auto at = tampered.find("\"unit_price\":\"2.5\"");
+  REQUIRE(at != std::string::npos);
+  tampered.replace(at, 18, "\"unit_price\":\"0.5\"");
+  std::ofstream(rec) << tampered;
+  v = test::run_command(std::string(OAGCTL_PATH) + " billing verify-charge " + shell_quote(rec) +
+                        " --ca-file " + shell_quote(w.a.dir.file("endpoint-ca.pem")));
+  CHECK(v.status != 0);
+  CHECK(w.b.ctl_json("billing verify").at("ok") == true);
+}
+
+TEST_CASE("a charge whose certificate does not chain to the agreement's user CA is refused",
+          "[roaming]") {
+  World w(OAGD_PATH, true);
+  const auto r = w.login(w.b);
+  REQUIRE(r.accepted);
+  client::HttpsClient fa(w.via(w.b));
+  const std::string path = "/v1/visitor/charges";
+  const auto body =
+      login::to_json(client::sign_order({"order-2", "tea", "1.20", "EUR", now_s(), {}}, r.key_pem));
+  const auto got =
+      fa.request("POST", path, body, "application/json",
+                 {{"Authorization",
+                   client::session_authorization(r.session, r.ks2, "POST", path, body, now_ms())}});
+  CHECK(got.status == 403);
+  CHECK(test::problem_code(got.body) == "bad-signature");
 }

@@ -1,8 +1,11 @@
 // oagctl billing export | verify | reconcile
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 
+#include "proto/aka/hex.hpp"
+#include "proto/login/charge.hpp"
 #include "tools/oagctl/billing_io.hpp"
 #include "tools/oagctl/commands.hpp"
 
@@ -195,6 +198,58 @@ void add_billing_commands(CLI::App& app, Context& ctx) {
     }
     ctx.print(report, text);
     if (differences) throw CommandFailed(std::to_string(differences) + " difference(s)");
+  });
+
+  auto vc = std::make_shared<std::pair<std::string, std::string>>();
+  auto* verify_charge = bill->add_subcommand(
+      "verify-charge",
+      "Prove a charge from its exported record alone: the order, its signature, the certificate");
+  verify_charge->add_option("RECORD", vc->first, "A file with the record (csv or jsonl export)")
+      ->required();
+  verify_charge
+      ->add_option("--ca-file", vc->second,
+                   "The visitor's home user CA (the anchor the charge is checked against)")
+      ->required();
+  verify_charge->callback([vc, &ctx] {
+    const auto records = load("RECORD", vc->first);
+    std::ifstream ca(vc->second);
+    if (!ca) throw UsageError("--ca-file: cannot read " + vc->second);
+    const std::string anchor((std::istreambuf_iterator<char>(ca)),
+                             std::istreambuf_iterator<char>());
+    std::size_t n = 0;
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    std::string text;
+    for (const auto& r : records) {
+      if (r.kind != storage::BillingKind::charge) continue;
+      ++n;
+      const auto d = login::parse_charge_detail(r.detail);
+      std::string why;
+      if (!d) {
+        why = "detail: not a charge's order, signature and certificate";
+      } else if (auto bad = login::verify_charge(d->order, d->certificate, anchor, r.requester)) {
+        why = *bad;
+      } else if (aka::to_hex(login::sha256(login::canonical_order(d->order))) != r.rand_sha256 ||
+                 d->order.order_id != r.request_id ||
+                 login::amount_micros(d->order.amount) != r.unit_price_micros ||
+                 d->order.currency != r.currency) {
+        why = "record: its columns are not the signed order's";
+      }
+      out.push_back({{"chain", r.chain},
+                     {"seq", r.seq},
+                     {"order_id", r.request_id},
+                     {"valid", why.empty()},
+                     {"reason", why}});
+      if (!why.empty()) {
+        ctx.print(out, text + "charge " + r.request_id + " (record " + std::to_string(r.seq) +
+                           "): NOT proven: " + why + "\n");
+        throw CommandFailed("charge " + r.request_id + ": " + why);
+      }
+      text += "charge " + r.request_id + " of " + d->order.amount + " " + d->order.currency +
+              " for \"" + d->order.item + "\" signed by " + r.requester + " (record " +
+              std::to_string(r.seq) + "): valid\n";
+    }
+    if (n == 0) throw CommandFailed("RECORD: no charge record in " + vc->first);
+    ctx.print(out, text);
   });
 }
 

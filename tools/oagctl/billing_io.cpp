@@ -13,9 +13,10 @@ namespace {
 const char* const kColumns[] = {
     "seq",           "time",      "role",      "event", "requester",  "subject",  "requester_realm",
     "subject_realm", "agreement", "kind",      "count", "unit_price", "currency", "request_id",
-    "rand_sha256",   "outcome",   "prev_hash", "hash",  "chain"};
-// Exports of schema 4 had no chain column: their records are the chain "main".
-constexpr std::size_t kLegacyColumns = std::size(kColumns) - 1;
+    "rand_sha256",   "outcome",   "prev_hash", "hash",  "chain",      "detail"};
+// Exports of schema 4 had no chain column (their records are the chain "main"), those of
+// schema 5 no detail (empty).
+constexpr std::size_t kLegacyColumns = std::size(kColumns) - 2;
 
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
@@ -43,7 +44,8 @@ std::vector<std::string> values(const storage::BillingRecord& r) {
           r.outcome,
           r.prev_hash,
           r.hash,
-          r.chain};
+          r.chain,
+          r.detail};
 }
 
 storage::Role parse_role(const std::string& s) {
@@ -52,7 +54,7 @@ storage::Role parse_role(const std::string& s) {
 }
 
 storage::BillingRecord from_values(const std::vector<std::string>& v) {
-  if (v.size() != std::size(kColumns) && v.size() != kLegacyColumns)
+  if (v.size() < kLegacyColumns || v.size() > std::size(kColumns))
     throw std::runtime_error("expected " + std::to_string(std::size(kColumns)) + " fields");
   storage::BillingRecord r;
   r.seq = std::stoull(v[0]);
@@ -77,6 +79,7 @@ storage::BillingRecord from_values(const std::vector<std::string>& v) {
   r.hash = v[17];
   r.chain = v.size() > kLegacyColumns ? v[18] : "main";
   if (r.chain.empty()) throw std::runtime_error("chain: empty");
+  r.detail = v.size() > kLegacyColumns + 1 ? v[19] : "";
   return r;
 }
 
@@ -183,7 +186,8 @@ std::vector<storage::BillingRecord> read(std::istream& in, const std::string& na
         if (j.contains("summary")) continue;
         std::vector<std::string> v;
         for (const char* c : kColumns) {
-          if (std::string_view(c) == "chain" && !j.contains(c)) break;  // a schema-4 export
+          if ((std::string_view(c) == "chain" || std::string_view(c) == "detail") && !j.contains(c))
+            break;  // an export of schema 4 (or 5)
           const auto& f = j.at(c);
           v.push_back(f.is_string() ? f.get<std::string>() : f.dump());
         }

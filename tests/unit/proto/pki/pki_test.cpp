@@ -7,7 +7,13 @@
 #include <fstream>
 #include <sstream>
 
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
+
+#include <iterator>
+
 #include "proto/pki/csr.hpp"
+#include "proto/pki/es256.hpp"
 #include "proto/pki/verify.hpp"
 #include "proto/pki/x509.hpp"
 #include "tests/unit/support/process.hpp"
@@ -247,4 +253,68 @@ TEST_CASE("PEM and DER round trips; a DER with trailing bytes is not a certifica
   CHECK_FALSE(pki::cert_from_der(der + "x"));
   CHECK(pki::key_from_pem(pki::private_key_pem(root.key.get())));
   CHECK_FALSE(pki::cert_from_pem("not pem"));
+}
+
+namespace {
+
+std::string raw_to_der(const oag::aka::Bytes<64>& raw) {
+  ECDSA_SIG* s = ECDSA_SIG_new();
+  ECDSA_SIG_set0(s, BN_bin2bn(raw.data(), 32, nullptr), BN_bin2bn(raw.data() + 32, 32, nullptr));
+  unsigned char* der = nullptr;
+  const int n = i2d_ECDSA_SIG(s, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  ECDSA_SIG_free(s);
+  return out;
+}
+
+oag::aka::Bytes<64> der_to_raw(const std::string& der) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  ECDSA_SIG* s = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+  REQUIRE(s != nullptr);
+  oag::aka::Bytes<64> raw{};
+  BN_bn2binpad(ECDSA_SIG_get0_r(s), raw.data(), 32);
+  BN_bn2binpad(ECDSA_SIG_get0_s(s), raw.data() + 32, 32);
+  ECDSA_SIG_free(s);
+  return raw;
+}
+
+}  // namespace
+
+TEST_CASE("ES256 with raw R and S: ours verifies with openssl dgst and openssl's with ours",
+          "[pki][openssl]") {
+  oag::test::TempDir dir;
+  const auto key = oag::pki::generate_key();
+  const std::string key_file = dir.file("k.pem"), pub_file = dir.file("pub.pem"),
+                    data_file = dir.file("data"), sig_file = dir.file("sig.der");
+  std::ofstream(key_file) << oag::pki::private_key_pem(key.get());
+  const std::string data = R"({"amount":"2.50","currency":"EUR","item":"coffee"})";
+  std::ofstream(data_file, std::ios::binary) << data;
+  REQUIRE(
+      oag::test::run_command("openssl pkey -in " + key_file + " -pubout -out " + pub_file).status ==
+      0);
+  const auto ours = oag::pki::es256_sign(key.get(), data);
+  std::ofstream(sig_file, std::ios::binary) << raw_to_der(ours);
+  const auto v = oag::test::run_command("openssl dgst -sha256 -verify " + pub_file +
+                                        " -signature " + sig_file + " " + data_file);
+  INFO(v.out << v.err);
+  CHECK(v.status == 0);
+  CHECK(oag::pki::es256_verify(key.get(), data, ours));
+  // openssl's signature, made raw, verifies with ours.
+  REQUIRE(oag::test::run_command("openssl dgst -sha256 -sign " + key_file + " -out " + sig_file +
+                                 " " + data_file)
+              .status == 0);
+  std::ifstream in(sig_file, std::ios::binary);
+  const std::string der((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto theirs = der_to_raw(der);
+  CHECK(oag::pki::es256_verify(key.get(), data, theirs));
+  // Any flipped bit of the signature, another message or another key: refused.
+  for (std::size_t i = 0; i < 64 * 8; ++i) {
+    auto bent = ours;
+    bent[i / 8] ^= static_cast<std::uint8_t>(1u << (i % 8));
+    if (oag::pki::es256_verify(key.get(), data, bent)) FAIL("bit " << i << " flipped verified");
+  }
+  CHECK_FALSE(oag::pki::es256_verify(key.get(), data + " ", ours));
+  CHECK_FALSE(oag::pki::es256_verify(oag::pki::generate_key().get(), data, ours));
+  CHECK_FALSE(oag::pki::es256_verify(key.get(), data, oag::aka::ByteView(ours.data(), 63)));
 }
