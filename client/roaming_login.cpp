@@ -201,7 +201,52 @@ Expected<LoginOutcome> RoamingLogin::run() {
   out.serial = pki::serial_hex(cert.get());
   out.expires = ticket->expires;
   out.session = ticket->session;
+  out.ha_session = ticket->ha_session;
   out.steps.push_back({"M5 ticket", ms_since(t0), "certificate " + out.serial});
+  return out;
+}
+
+Expected<LoginOutcome> renew(HttpTransport& transport, const HomeProfile& profile,
+                             const std::string& ha_session, const aka::Secret<32>& ks3) {
+  const auto key = pki::generate_key();
+  const nlohmann::json j{{"home_realm", profile.home_realm},
+                         {"csr", pki::make_csr(key.get(), profile.nai)}};
+  const std::string body = j.dump();
+  const auto ts = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  const auto r = transport.request(
+      "POST", "/v1/roaming/renew", body, "application/json",
+      {{"Authorization",
+        session_authorization(ha_session, ks3, "POST", "/v1/roaming/renew", body, ts)}});
+  if (r.status != 200) return error_of(r);
+  LoginOutcome out;
+  std::vector<pki::Cert> chain;
+  try {
+    const auto a = nlohmann::json::parse(r.body);
+    out.cert_pem = a.at("certificate").get<std::string>();
+    for (const auto& c : a.at("chain"))
+      if (auto x = pki::cert_from_pem(c.get<std::string>())) chain.push_back(std::move(x));
+    out.expires = a.at("expires").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return malformed("renewal: expected {certificate, chain, expires}");
+  }
+  const auto cert = pki::cert_from_pem(out.cert_pem);
+  const auto root = pki::cert_from_pem(profile.user_ca);
+  if (!cert || pki::spki_sha256(cert.get()) != pki::spki_sha256(key.get()) ||
+      pki::subject_nai(cert.get()) != profile.nai)
+    return malformed("renewal: not a certificate for our key and NAI");
+  std::vector<const X509*> mids;
+  for (const auto& c : chain) mids.push_back(c.get());
+  if (const auto bad = pki::verify_chain(cert.get(), mids, {root.get()}, pki::Purpose::tls_client,
+                                         std::time(nullptr)))
+    return malformed("renewal: does not chain to the home user CA: " + bad->detail);
+  out.accepted = true;
+  out.key_pem = pki::private_key_pem(key.get());
+  for (const auto& c : chain) out.chain_pem += pki::to_pem(c.get());
+  out.chain_pem += pki::to_pem(root.get());
+  out.serial = pki::serial_hex(cert.get());
+  out.ha_session = ha_session;
   return out;
 }
 

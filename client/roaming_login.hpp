@@ -48,6 +48,7 @@ struct LoginOutcome {
   std::string serial;         ///< the certificate's serial
   std::string expires;        ///< its notAfter (RFC 3339)
   std::string session;        ///< the FA's session id
+  std::string ha_session;     ///< the home agent's session id (renewals, under Ks3)
   aka::Secret<32> ks2;        ///< session key with the FA
   aka::Secret<32> ks3;        ///< session key with the HA
   // refused:
@@ -65,6 +66,13 @@ std::string session_authorization(const std::string& session, const aka::Secret<
 /// Signs `order` (ES256 over its canonical form) with the private key in `key_pem`; throws
 /// std::runtime_error when the key does not load.
 login::ChargeOrder sign_order(login::ChargeOrder order, const std::string& key_pem);
+
+/// A renewal through `transport` (any FA's visitor listener, or the home one): a new key and
+/// certificate, authenticated end to end to the home agent with Ks3 of `ha_session`. On
+/// success `out` gets key_pem, cert_pem, chain_pem (issuing CA and home user CA), serial,
+/// expires; the certificate is checked to hold the new key and chain to the home user CA.
+Expected<LoginOutcome> renew(HttpTransport& transport, const HomeProfile& profile,
+                             const std::string& ha_session, const aka::Secret<32>& ks3);
 
 /// One login through `transport` (the visitor listener of the FA, or of the home gateway).
 class RoamingLogin {

@@ -73,6 +73,11 @@ std::vector<Route> Routes::table() {
                                        [this](Call c, login::LoginRequest m, Reply r) {
                                          roaming_.federation_login(std::move(c), std::move(m), r);
                                        })},
+      {"roaming-renew", L::visitor, "POST", "/v1/roaming/renew", kJson, Auth::none, 8192,
+       [this](Call c, Reply r) { roaming_.visitor_renew(std::move(c), r); }},
+      {"federation-roaming-renew", L::federation, "POST", "/v1/federation/roaming/renew", kJson,
+       Auth::federation_peer, 16384,
+       [this](Call c, Reply r) { roaming_.federation_renew(std::move(c), r); }},
       {"charges", L::visitor, "POST", "/v1/visitor/charges", kJson, Auth::visitor_session, 4096,
        parse_then<login::ChargeOrder>([](const Call& c) { return login::parse_charge(c.req.body); },
                                       [this](Call c, login::ChargeOrder o, Reply r) {

@@ -293,8 +293,9 @@ struct LoginRecord {
   std::string peer;         ///< the FA's identity for idempotent retries ("" at home)
   std::string fingerprint;  ///< SHA-256 of the request, for retries
   std::string answer;       ///< the answer, stored (sealed) for retries
-  /// At home (no foreign agent), the user's session with this gateway: inserted on success.
-  std::optional<VisitorSession> session;
+  /// Sessions inserted on success: the home agent's own with the user (Ks3, for renewals) and,
+  /// at home, the one a foreign agent would keep (Ks2).
+  std::vector<VisitorSession> sessions;
 };
 
 /// The commit's outcome.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #include "gateway/log.hpp"
 #include "proto/pki/csr.hpp"
 
@@ -181,6 +183,82 @@ void RoamingApi::federation_login(Call call, login::LoginRequest m, Reply reply)
                            retry_after))
     return reply(rate_limited(retry_after, "agreement " + a->id + ": login rate", route));
   ha_.login(std::move(m), Relay{a->id, a->price_micros, a->currency}, route, reply);
+}
+
+void RoamingApi::visitor_renew(Call call, Reply reply) {
+  const auto rt = svc_.runtime.get();
+  const auto& route = call.route;
+  if (!rt->roaming.enabled) return reply(disabled(route));
+  std::string home_realm;
+  try {
+    const auto j = nlohmann::json::parse(call.req.body);
+    if (!j.is_object() || j.size() != 2 || !j.contains("csr") || !j.at("csr").is_string())
+      return reply(
+          problem(wire::invalid_field("body", "expected {\"home_realm\",\"csr\"}"), route));
+    home_realm = j.at("home_realm").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return reply(problem(wire::invalid_field("home_realm", "required, a realm"), route));
+  }
+  if (!ident::valid_realm(home_realm))
+    return reply(problem(wire::invalid_field("home_realm", "expected a realm"), route));
+  if (call.req.authorization.empty())
+    return reply(problem({401, "unauthorized", "The renewal is not authenticated",
+                          "authorization: OAG-Session under Ks3 required"},
+                         route));
+  if (home_realm == rt->realm)
+    return ha_.renew(call.req.body, call.req.authorization, route, reply);
+  svc_.offload(
+      Lane::lookup, reply, route,
+      [this, home_realm, body = call.req.body, authz = call.req.authorization, route, reply] {
+        const auto found = svc_.store.agreements().for_realm(home_realm);
+        if (!found.ok()) return reply(store_problem(found.error(), route));
+        const storage::Agreement* a = nullptr;
+        for (const auto& g : found.value())
+          if (storage::in_force(g, wall_ms()) && (g.kinds & storage::kLogin)) {
+            a = &g;
+            break;
+          }
+        if (a == nullptr || svc_.peers == nullptr)
+          return reply(problem({403, "no-agreement", "No agreement covers that realm",
+                                "home_realm: no agreement of kind login for " + home_realm},
+                               route));
+        const nlohmann::json relay{{"request", body}, {"authorization", authz}};
+        const auto agreement = *a;
+        svc_.peers->post(
+            agreement, "/v1/federation/roaming/renew", relay.dump(),
+            guarded(reply, route, [agreement, route, reply](PeerReply pr) {
+              if (pr.failure != PeerReply::Failure::none)
+                return reply(problem({503, "peer-unavailable", "The home gateway is unavailable",
+                                      "peer: " + pr.error},
+                                     route));
+              // The home agent's answer goes back as it came (its 401 included).
+              Response r = plain_response(
+                  pr.status, pr.status == 200 ? "application/json" : "application/problem+json",
+                  pr.body, route);
+              reply(std::move(r));
+            }));
+      });
+}
+
+void RoamingApi::federation_renew(Call call, Reply reply) {
+  const auto& route = call.route;
+  const auto& peer = std::get<PeerPrincipal>(call.who);
+  bool allowed = false;
+  for (const auto& g : peer.agreements) allowed |= (g.kinds & storage::kLogin) != 0;
+  if (!allowed)
+    return reply(problem({403, "no-agreement", "No agreement covers logins from this peer",
+                          "agreement: none of kind login with this peer"},
+                         route));
+  std::string body, authz;
+  try {
+    const auto j = nlohmann::json::parse(call.req.body);
+    body = j.at("request").get<std::string>();
+    authz = j.at("authorization").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return reply(
+        problem(wire::invalid_field("request", "expected {\"request\",\"authorization\"}"), route));
+  }
+  ha_.renew(std::move(body), std::move(authz), route, reply);
 }
 
 }  // namespace oag::gateway::roaming

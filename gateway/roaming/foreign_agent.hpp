@@ -25,6 +25,12 @@ class RoamingApi {
   void visitor_login(Call call, login::LoginRequest m, Reply reply);
   /// POST /v1/federation/roaming/login (federation listener).
   void federation_login(Call call, login::LoginRequest m, Reply reply);
+  /// POST /v1/roaming/renew (visitor listener): relayed to the user's home agent, which alone
+  /// can check its MAC (Ks3); at home, answered here.
+  void visitor_renew(Call call, Reply reply);
+  /// POST /v1/federation/roaming/renew: {"request": the user's body, "authorization": her
+  /// OAG-Session header}, from any FA with an agreement of kind login.
+  void federation_renew(Call call, Reply reply);
 
  private:
   // The home agent's M4, turned into M5 once the session and the bought record committed.

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "gateway/log.hpp"
@@ -46,7 +47,8 @@ std::optional<std::string> read_file(const std::string& path) {
 }  // namespace
 
 std::string visitor_ack(const login::HomeAck& ack, const std::string& session) {
-  login::Ticket t{ack.nai, ack.confirm, ack.n3, ack.certificate, ack.chain, session, ack.expires};
+  login::Ticket t{ack.nai,   ack.confirm, ack.n3,      ack.certificate,
+                  ack.chain, session,     ack.expires, ack.ha_session};
   std::string plain = login::to_json(t);
   login::VisitorAck v{ack.n2, login::aead_seal(ack.ks2, plain, {})};
   OPENSSL_cleanse(plain.data(), plain.size());
@@ -210,10 +212,15 @@ void HomeAgent::decide(login::LoginRequest m, Relay relay, login::Identity id, a
       rec.verdict = storage::LoginVerdict::success;
       rec.cert = storage::EndpointCert{issued.serial, id.nai,       issued.not_after_ms,
                                        now,           std::nullopt, issued.pem};
+      // The home agent's own session with the user, under Ks3: renewals through any FA.
+      ack.ha_session = session_id(ks3, rec.request_id);
+      const std::string chain_pem = issued.pem + issued.chain_pem;
+      rec.sessions.push_back(
+          {ack.ha_session, id.nai, ks3, relay.agreement, now, issued.not_after_ms, chain_pem});
       if (at_home) {
+        // At home we are the foreign agent too: the visitor session under Ks2.
         const std::string sid = session_id(ack.ks2, rec.request_id);
-        rec.session = storage::VisitorSession{
-            sid, id.nai, ack.ks2, "", now, issued.not_after_ms, issued.pem + issued.chain_pem};
+        rec.sessions.push_back({sid, id.nai, ack.ks2, "", now, issued.not_after_ms, chain_pem});
         rec.answer = visitor_ack(ack, sid);
       } else {
         rec.answer = login::to_json(login::HomeAnswer(ack));
@@ -251,6 +258,81 @@ void HomeAgent::decide(login::LoginRequest m, Relay relay, login::Identity id, a
                 if (svc_.fault_point) svc_.fault_point("login-committed");
                 reply(answer(*stored, route));
               }));
+}
+
+void HomeAgent::renew(std::string body, std::string authorization, const std::string& route,
+                      Reply reply) {
+  const auto unauthorized = [&](std::string why) {
+    auto r =
+        problem({401, "unauthorized", "The renewal is not authenticated", std::move(why)}, route);
+    r.headers.emplace_back("WWW-Authenticate", "OAG-Session");
+    return r;
+  };
+  if (!enabled())
+    return reply(problem({404, "not-found", "No such resource",
+                          "path: roaming logins are not enabled on this gateway"},
+                         route));
+  const auto auth = login::parse_session_auth(authorization);
+  if (!auth)
+    return reply(unauthorized("authorization: expected OAG-Session id=..., ts=..., mac=..."));
+  svc_.offload(Lane::lookup, reply, route, [this, body, a = *auth, route, reply, unauthorized] {
+    const auto s = svc_.store.logins().session(a.id);
+    if (!s.ok() && s.error().code == storage::Errc::not_found)
+      return reply(unauthorized("authorization.id: no such session"));
+    if (!s.ok()) return reply(store_problem(s.error(), route));
+    const auto& session = s.value();
+    const std::int64_t now = svc_.clock();
+    const std::int64_t window = login::kMaxSkewS * 1000;
+    if (now >= session.expires_ms)
+      return reply(unauthorized("authorization: the session has expired"));
+    if (a.ts_ms > now + window || a.ts_ms < now - window)
+      return reply(unauthorized("authorization.ts: more than 300 s from the home agent's clock"));
+    // Ks3, end to end: the FA relays the bytes it was sent and cannot make this MAC.
+    if (!login::equal(login::request_mac(session.ks2, "POST", "/v1/roaming/renew", a.ts_ms, body),
+                      a.mac))
+      return reply(unauthorized("authorization.mac: does not verify"));
+    {
+      std::lock_guard lk(mu_);
+      if (renew_ts_.size() > 100'000) renew_ts_.clear();
+      auto& seen = renew_ts_[a.id];
+      std::erase_if(seen, [&](std::int64_t t) { return t < now - window; });
+      if (!seen.insert(a.ts_ms).second) return reply(unauthorized("authorization.ts: used before"));
+    }
+    std::string csr_pem;
+    try {
+      const auto j = nlohmann::json::parse(body);
+      csr_pem = j.at("csr").get<std::string>();
+    } catch (const nlohmann::json::exception&) {
+      return reply(problem(wire::invalid_field("csr", "expected {\"home_realm\",\"csr\"}"), route));
+    }
+    auto csr = pki::parse_csr(csr_pem);
+    if (auto* e = std::get_if<pki::PkiError>(&csr))
+      return reply(problem(
+          {400, "bad-csr", "The certificate request is not acceptable", "csr: " + e->detail},
+          route));
+    const auto sub = svc_.store.subscribers().get(session.nai);
+    if (!sub.ok()) return reply(store_problem(sub.error(), route));
+    if (sub.value().state != storage::State::active)
+      return reply(
+          problem({403, "revoked-user", "The user may not log in", "nai: not active"}, route));
+    const auto rt = svc_.runtime.get();
+    auto issued = std::make_shared<IssuedCert>(
+        svc_.cert_issuer->issue(session.nai, std::get<pki::Csr>(csr).public_key.get(),
+                                rt->roaming.cert_lifetime_s, now / 1000));
+    storage::EndpointCert rec{issued->serial, session.nai, issued->not_after_ms, now,
+                              std::nullopt,   issued->pem};
+    log::info(log::event::kLoginAccepted, "certificate renewed",
+              {{"nai", session.nai}, {"serial", issued->serial}});
+    svc_.store.endpoints().record_async(
+        std::move(rec),
+        guarded(reply, route, [issued, route, reply](storage::Result<storage::Done> r) {
+          if (!r.ok()) return reply(store_problem(r.error(), route));
+          const nlohmann::json j{{"certificate", issued->pem},
+                                 {"chain", {issued->chain_pem}},
+                                 {"expires", wire::rfc3339(issued->not_after_ms)}};
+          reply(json_response(200, j.dump(), route));
+        }));
+  });
 }
 
 }  // namespace oag::gateway::roaming

@@ -6,7 +6,10 @@
 // answers. An unknown NAI is checked against a dummy key, so that neither the answer nor its
 // time tells it from a wrong password.
 
+#include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "gateway/router.hpp"
@@ -43,6 +46,11 @@ class HomeAgent {
   /// Decides `m` (relayed under `relay`, or at home when relay.agreement is empty) and answers:
   /// 200 with M4 (relayed) or M5 (at home), or a problem. Call on any thread.
   void login(login::LoginRequest m, Relay relay, const std::string& route, Reply reply);
+  /// A renewal (POST /v1/roaming/renew as the user sent it, here or through any FA): `body` is
+  /// {"home_realm","csr"}, `authorization` its OAG-Session header under Ks3 of our session with
+  /// the user. Answers 200 {"certificate","chain","expires"} or a problem (401 when the MAC,
+  /// the session or its time do not hold).
+  void renew(std::string body, std::string authorization, const std::string& route, Reply reply);
 
  private:
   // Everything after the seal opened, on a store thread.
@@ -50,6 +58,8 @@ class HomeAgent {
               const std::string& route, Reply reply);
 
   const Services& svc_;
+  std::mutex mu_;
+  std::map<std::string, std::set<std::int64_t>> renew_ts_;  // timestamps used, per session
   std::optional<login::PrivateKey> login_key_;
   aka::Secret<32> dummy_;  // the pwd_key an unknown NAI is checked against
 };

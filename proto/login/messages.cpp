@@ -253,7 +253,8 @@ std::string to_json(const HomeAnswer& a) {
          {"n3", hex_of(k.n3)},
          {"certificate", k.certificate},
          {"chain", k.chain},
-         {"expires", k.expires}};
+         {"expires", k.expires},
+         {"ha_session", k.ha_session}};
   return j.dump();
 }
 
@@ -269,8 +270,10 @@ std::variant<HomeAnswer, Problem> parse_home_answer(std::string_view body) {
   }
   if (result != "ack") return invalid_field("result", "expected ack or nack");
   if (auto p = keys(
-          *j, {"result", "id", "confirm", "ks2", "n2", "n3", "certificate", "chain", "expires"},
-          {"id", "confirm", "ks2", "n2", "n3", "certificate", "chain", "expires"}))
+          *j,
+          {"result", "id", "confirm", "ks2", "n2", "n3", "certificate", "chain", "expires",
+           "ha_session"},
+          {"id", "confirm", "ks2", "n2", "n3", "certificate", "chain", "expires", "ha_session"}))
     return *p;
   HomeAck k;
   const auto nai = str(*j, "id");
@@ -298,22 +301,25 @@ std::variant<HomeAnswer, Problem> parse_home_answer(std::string_view body) {
   const auto expires = str(*j, "expires");
   if (!expires || expires->size() > 40) return invalid_field("expires", "expected RFC 3339");
   k.expires = *expires;
+  const auto ha = str(*j, "ha_session");
+  if (!ha || ha->empty() || ha->size() > 64) return invalid_field("ha_session", "expected an id");
+  k.ha_session = *ha;
   return HomeAnswer(std::move(k));
 }
 
 std::string to_json(const Ticket& t) {
-  Json j{{"id", t.nai},         {"confirm", hex_of(t.confirm.expose())},
-         {"n3", hex_of(t.n3)},  {"certificate", t.certificate},
-         {"chain", t.chain},    {"session", t.session},
-         {"expires", t.expires}};
+  Json j{{"id", t.nai},          {"confirm", hex_of(t.confirm.expose())},
+         {"n3", hex_of(t.n3)},   {"certificate", t.certificate},
+         {"chain", t.chain},     {"session", t.session},
+         {"expires", t.expires}, {"ha_session", t.ha_session}};
   return j.dump();
 }
 
 std::optional<Ticket> parse_ticket(std::string_view plaintext) {
   const auto j = parse(plaintext);
   if (!j || !j->is_object() ||
-      keys(*j, {"id", "confirm", "n3", "certificate", "chain", "session", "expires"},
-           {"id", "confirm", "n3", "certificate", "chain", "session", "expires"}))
+      keys(*j, {"id", "confirm", "n3", "certificate", "chain", "session", "expires", "ha_session"},
+           {"id", "confirm", "n3", "certificate", "chain", "session", "expires", "ha_session"}))
     return std::nullopt;
   Ticket t;
   const auto nai = str(*j, "id");
@@ -333,6 +339,9 @@ std::optional<Ticket> parse_ticket(std::string_view plaintext) {
   t.chain = std::move(*chain);
   t.session = *session;
   t.expires = *expires;
+  const auto ha = str(*j, "ha_session");
+  if (!ha || ha->empty() || ha->size() > 64) return std::nullopt;
+  t.ha_session = *ha;
   return t;
 }
 

@@ -84,6 +84,7 @@ struct HomeAck {
   std::string certificate;         ///< the user's new certificate, PEM
   std::vector<std::string> chain;  ///< PEM, issuing CA first
   std::string expires;             ///< the certificate's notAfter, RFC 3339 UTC
+  std::string ha_session;          ///< the home agent's session with the user (Ks3: renewals)
 };
 
 /// A refusal (M4 or M5). `proof` is AES-256-GCM under k_nack of {"hv2"?,"reason"}: present when
@@ -110,6 +111,7 @@ struct Ticket {
   std::vector<std::string> chain;  ///< PEM, issuing CA first
   std::string session;             ///< the FA's visitor session id
   std::string expires;             ///< RFC 3339 UTC
+  std::string ha_session;          ///< the home agent's session (Ks3: renewals through any FA)
 };
 /// The ticket as JSON (to be sealed).
 std::string to_json(const Ticket& t);

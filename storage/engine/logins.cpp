@@ -272,8 +272,9 @@ class Logins final : public LoginStore {
         if (cert.issued_ms == 0) cert.issued_ms = now;
         if (!w.insert_cert(cert))
           throw StoreError({Errc::conflict, "serial: " + cert.serial + " exists", "serial"});
-        if (rec.session && !w.insert_session(session_row(*rec.session, now)))
-          throw StoreError({Errc::conflict, "session: " + rec.session->id + " exists", "session"});
+        for (const auto& s : rec.sessions)
+          if (!w.insert_session(session_row(s, now)))
+            throw StoreError({Errc::conflict, "session: " + s.id + " exists", "session"});
         out.billing_seq = c_.issuer().append(
             w, login_record(rec.role, rec.nai, rec.visited_realm, rec.agreement, rec.price_micros,
                             rec.currency, rec.request_id, rec.n1, now));

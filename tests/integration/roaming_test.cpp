@@ -511,3 +511,29 @@ TEST_CASE("a charge whose certificate does not chain to the agreement's user CA 
   CHECK(got.status == 403);
   CHECK(test::problem_code(got.body) == "bad-signature");
 }
+
+TEST_CASE("renewal through any FA: authenticated end to end by Ks3, a new certificate recorded",
+          "[roaming]") {
+  World w;
+  const auto r = w.login(w.b);
+  REQUIRE(r.accepted);
+  REQUIRE_FALSE(r.ha_session.empty());
+  client::HttpsClient via_b(w.via(w.b));
+  client::HttpsTransport tb(via_b);
+  auto renewed = client::renew(tb, w.profile, r.ha_session, r.ks3);
+  if (auto* e = std::get_if<client::Error>(&renewed)) FAIL(e->to_string() << w.a.log());
+  const auto& n = std::get<client::LoginOutcome>(renewed);
+  CHECK(n.accepted);
+  CHECK(n.serial != r.serial);
+  // Through the home gateway as well.
+  client::HttpsClient via_a(w.via(w.a));
+  client::HttpsTransport ta(via_a);
+  CHECK(std::holds_alternative<client::LoginOutcome>(
+      client::renew(ta, w.profile, r.ha_session, r.ks3)));
+  CHECK(w.a.ctl_json("endpoint list --nai " + kCarol).size() == 3);
+  // Ks2 (what the FA holds) is not enough: the FA cannot renew her certificate.
+  const auto by_fa = client::renew(tb, w.profile, r.ha_session, r.ks2);
+  REQUIRE(std::holds_alternative<client::Error>(by_fa));
+  CHECK(std::get<client::Error>(by_fa).status == 401);
+  CHECK(w.a.ctl_json("endpoint list --nai " + kCarol).size() == 3);
+}

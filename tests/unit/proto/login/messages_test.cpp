@@ -111,6 +111,7 @@ TEST_CASE(
   ack.certificate = kCert;
   ack.chain = {kCert};
   ack.expires = "2026-12-03T00:00:00.000Z";
+  ack.ha_session = "h-1";
   const auto back = login::parse_home_answer(login::to_json(login::HomeAnswer(ack)));
   REQUIRE(std::holds_alternative<login::HomeAnswer>(back));
   const auto& a = std::get<login::HomeAck>(std::get<login::HomeAnswer>(back));
@@ -142,7 +143,8 @@ TEST_CASE(
   REQUIRE(without);
   CHECK_FALSE(without->hv2);
 
-  login::Ticket t{"carol@op-a.example", ack.confirm, ack.n3, kCert, {kCert}, "s-1", ack.expires};
+  login::Ticket t{"carol@op-a.example", ack.confirm, ack.n3, kCert, {kCert}, "s-1",
+                  ack.expires,          "h-1"};
   const auto tb = login::parse_ticket(login::to_json(t));
   REQUIRE(tb);
   CHECK(tb->session == "s-1");
