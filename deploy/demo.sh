@@ -2,7 +2,9 @@
 # The main job: two operators (op-a.example with alice, op-b.example with bob), each with its own
 # oagd, agreements both ways, a Kamailio proxy on loopback, and two oag-phone endpoints that
 # authenticate each other end to end with their SIMs during INVITE / 200 OK / ACK: a sim call,
-# an aka call, then a call where bob's SIM holds a wrong K (it fails and is closed). Then both
+# an aka call, then a call where bob's SIM holds a wrong K (it fails and is closed). Then carol,
+# a password user of op-a, logs in as a visitor through op-b's gateway and gets her certificate
+# from her home gateway (and a wrong password is refused with the home agent's proof). Then both
 # operators export their billing and reconcile it. Every process it starts, it stops.
 #   deploy/demo.sh            installs what is missing (Debian 12), builds, runs
 #   OAG_DEMO_KEEP=1 deploy/demo.sh   keeps the work directory for a look afterwards
@@ -23,12 +25,12 @@ trap cleanup EXIT
 say() { printf '\n== %s\n' "$*"; }
 
 say "two operators"
-start_pair --price 0.015 --currency EUR
+start_pair --price 0.015 --currency EUR --kinds sim,aka,login
 echo "oagd op-a.example with alice, oagd op-b.example with bob (random K/OP, imported)"
 echo "each endpoint enrolled with its SIM (HTTP Digest AKA on its gateway's visitor listener):"
 echo "  no administrator issued a certificate"
 sed 's/^/  /' "$work/op-a.example/enroll.out" "$work/op-b.example/enroll.out"
-echo "agreements: op-a → op-b (a-b) and op-b → op-a (b-a), 0.015 EUR a vector each way"
+echo "agreements: op-a → op-b (a-b) and op-b → op-a (b-a), 0.015 EUR a vector (or a login) each way"
 
 say "Kamailio on loopback"
 start_kamailio
@@ -61,6 +63,30 @@ call "call 1: sim over UDP" sim bob.sim.json udp 0
 call "call 2: aka over TCP" aka bob.sim.json tcp 0
 call "call 3: bob's SIM holds a wrong K (sim, UDP)" sim bob-wrong-k.sim.json udp 1
 
+say "roaming login: carol@op-a.example, a password user without a SIM, visits op-b.example"
+a="$work/op-a.example"
+(umask 077; echo "carol-$(openssl rand -hex 8)" > "$work/carol.password"
+ echo "not carol's password" > "$work/wrong.password")
+$ctl --config "$a/oagd.json" subscriber add --nai carol@op-a.example --no-sim >/dev/null
+$ctl --config "$a/oagd.json" subscriber set-password --nai carol@op-a.example \
+  --password-file "$work/carol.password"
+$ctl --config "$a/oagd.json" subscriber profile --nai carol@op-a.example --out "$work/carol.profile.json"
+via="https://127.0.0.1:$(port_of op-b.example visitor)"
+echo "-- carol logs in through op-b's gateway (foreign agent); op-a's (home agent) decides"
+login_rc=0
+$phone login --profile "$work/carol.profile.json" --via "$via" --password-file "$work/carol.password" \
+  --out "$work/carol" > "$work/carol-login.out" 2>&1 || login_rc=$?
+cat "$work/carol-login.out"
+echo "-- the same, with a wrong password"
+wrong_rc=0
+$phone login --profile "$work/carol.profile.json" --via "$via" --password-file "$work/wrong.password" \
+  --out "$work/carol-wrong" > "$work/carol-wrong.out" 2>&1 || wrong_rc=$?
+cat "$work/carol-wrong.out"
+openssl verify -CAfile "$work/carol/chain.pem" "$work/carol/carol@op-a.example.pem" | sed 's/^/openssl: /'
+results+=("roaming login of carol through op-b.example"$'\n'"   right password: $(grep -E '^(logged in|login refused)' "$work/carol-login.out") (exit $login_rc)"$'\n'"   wrong password: $(grep -E '^(logged in|login refused)' "$work/carol-wrong.out") (exit $wrong_rc)")
+[ "$login_rc" = 0 ] || unexpected=1
+[ "$wrong_rc" = 1 ] && grep -q 'proven by the home agent' "$work/carol-wrong.out" || unexpected=1
+
 say "billing: export both operators, reconcile"
 for r in op-a.example op-b.example; do
   $ctl --config "$work/$r/oagd.json" billing export --output "$work/$r.csv" >/dev/null
@@ -72,7 +98,7 @@ $ctl --config "$work/op-a.example/oagd.json" billing reconcile "$work/op-a.examp
 
 say "summary"
 for r in "${results[@]}"; do echo "$r"; done
-echo "billing: both chains intact; the two exports reconcile one to one (exit $recon_rc)"
+echo "billing: both chains intact; the two exports (vectors and carol's login) reconcile one to one (exit $recon_rc)"
 if [ "$unexpected" = 1 ] || [ "$recon_rc" != 0 ]; then
   echo "demo: an outcome was not the expected one" >&2
   exit 1

@@ -62,13 +62,15 @@ stop_all() {
 # port_of REALM LISTENER: the port an operator's oagd listens on.
 port_of() { awk -v l="$2" '$1 == "listening" && $2 == l {print $4}' "$work/$1/oagd.out"; }
 
-# agree AT PEER ID [oagctl agreement options...]: AT buys PEER's vectors under agreement ID.
+# agree AT PEER ID [oagctl agreement options...]: AT buys PEER's vectors under agreement ID (and
+# names PEER's endpoint CA as the anchor of its users' certificates).
 agree() {
   local at=$1 peer=$2 id=$3
   shift 3
   "$ctl" --config "$work/$at/oagd.json" agreement add --id "$id" --realm "$peer" \
     --url "https://127.0.0.1:$(port_of "$peer" federation)" \
-    --ca-file "$work/$peer/federation-ca.pem" "$@" >/dev/null
+    --ca-file "$work/$peer/federation-ca.pem" --user-ca-file "$work/$peer/endpoint-ca.pem" \
+    "$@" >/dev/null
 }
 
 # start_kamailio [-A WITH_TOPOH]: Kamailio on a free loopback port (UDP and TCP) in $sip_port.
