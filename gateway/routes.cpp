@@ -63,16 +63,16 @@ std::vector<Route> Routes::table() {
                                         enroll_.enroll(std::move(c), std::move(e), r);
                                       })},
       {"roaming-login", L::visitor, "POST", "/v1/roaming/login", kJson, Auth::none, 16384,
-       parse_then<login::LoginRequest>([](const Call& c) { return roaming::parse_login(c, false); },
-                                       [this](Call c, login::LoginRequest m, Reply r) {
-                                         roaming_.visitor_login(std::move(c), std::move(m), r);
-                                       })},
+       parse_then<roaming::LoginCall>([](const Call& c) { return roaming::parse_login(c, false); },
+                                      [this](Call c, roaming::LoginCall m, Reply r) {
+                                        roaming_.visitor_login(std::move(c), std::move(m), r);
+                                      })},
       {"federation-roaming-login", L::federation, "POST", "/v1/federation/roaming/login", kJson,
        Auth::federation_peer, 16384,
-       parse_then<login::LoginRequest>([](const Call& c) { return roaming::parse_login(c, true); },
-                                       [this](Call c, login::LoginRequest m, Reply r) {
-                                         roaming_.federation_login(std::move(c), std::move(m), r);
-                                       })},
+       parse_then<roaming::LoginCall>([](const Call& c) { return roaming::parse_login(c, true); },
+                                      [this](Call c, roaming::LoginCall m, Reply r) {
+                                        roaming_.federation_login(std::move(c), std::move(m), r);
+                                      })},
       {"roaming-renew", L::visitor, "POST", "/v1/roaming/renew", kJson, Auth::none, 8192,
        [this](Call c, Reply r) { roaming_.visitor_renew(std::move(c), r); }},
       {"federation-roaming-renew", L::federation, "POST", "/v1/federation/roaming/renew", kJson,

@@ -42,6 +42,7 @@ tests/bench/bench_gateway.sh 1 16 >/dev/null     # oagd and nginx under oag-benc
 tests/bench/bench_federation.sh 1 4 >/dev/null   # a brokered vector through two gateways
 tests/bench/bench_sip.sh 20 >/dev/null           # oag-phone calls through Kamailio, auth on and off
 tests/bench/bench_enroll.sh 1 4 >/dev/null       # SIM enrollments against one oagd
+tests/bench/bench_login.sh 1 4 >/dev/null        # roaming logins: at the home agent, through an FA
 # The TLS of the endpoint, federation and visitor listeners, audited by testssl.sh (installed
 # here if missing): any finding rated MEDIUM or worse fails the run.
 tests/tls/testssl_check.sh

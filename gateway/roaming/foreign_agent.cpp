@@ -30,15 +30,18 @@ bool names(const storage::Agreement& a, const std::string& realm) {
 
 }  // namespace
 
-std::variant<login::LoginRequest, wire::Problem> parse_login(const Call& call, bool federation) {
+std::variant<LoginCall, wire::Problem> parse_login(const Call& call, bool federation) {
   auto m = login::parse_login_request(call.req.body, federation);
-  if (auto* r = std::get_if<login::LoginRequest>(&m))
-    if (!pki::csr_spki_sha256(r->csr))
-      return wire::invalid_field("csr", "not a PKCS#10 request for an EC P-256 key");
-  return m;
+  if (auto* p = std::get_if<wire::Problem>(&m)) return *p;
+  auto csr = pki::decode_csr(std::get<login::LoginRequest>(m).csr);
+  if (!std::holds_alternative<pki::Csr>(csr))
+    return wire::invalid_field("csr", "not a PKCS#10 request for an EC P-256 key");
+  return LoginCall{std::get<login::LoginRequest>(std::move(m)),
+                   std::make_shared<pki::Csr>(std::get<pki::Csr>(std::move(csr)))};
 }
 
-void RoamingApi::visitor_login(Call call, login::LoginRequest m, Reply reply) {
+void RoamingApi::visitor_login(Call call, LoginCall lc, Reply reply) {
+  auto& m = lc.m;
   const auto rt = svc_.runtime.get();
   const auto& route = call.route;
   if (!rt->roaming.enabled) return reply(disabled(route));
@@ -55,7 +58,7 @@ void RoamingApi::visitor_login(Call call, login::LoginRequest m, Reply reply) {
                                                                     ", where the user is at home"),
                            route));
     if (!ha_.enabled()) return reply(disabled(route));
-    return ha_.login(std::move(m), Relay{}, route, reply);
+    return ha_.login(std::move(lc), Relay{}, route, reply);
   }
   if (m.visited_realm != rt->realm)
     return reply(problem(wire::invalid_field("visited_realm", "this gateway is " + rt->realm +
@@ -156,7 +159,8 @@ void RoamingApi::settle(const storage::Agreement& agreement, const login::LoginR
       }));
 }
 
-void RoamingApi::federation_login(Call call, login::LoginRequest m, Reply reply) {
+void RoamingApi::federation_login(Call call, LoginCall lc, Reply reply) {
+  const auto& m = lc.m;
   const auto& route = call.route;
   if (!ha_.enabled()) return reply(disabled(route));
   const auto rt = svc_.runtime.get();
@@ -182,7 +186,7 @@ void RoamingApi::federation_login(Call call, login::LoginRequest m, Reply reply)
                            std::max(1.0, std::ceil(a->burst / instances)), 1, steady_us(),
                            retry_after))
     return reply(rate_limited(retry_after, "agreement " + a->id + ": login rate", route));
-  ha_.login(std::move(m), Relay{a->id, a->price_micros, a->currency}, route, reply);
+  ha_.login(std::move(lc), Relay{a->id, a->price_micros, a->currency}, route, reply);
 }
 
 void RoamingApi::visitor_renew(Call call, Reply reply) {

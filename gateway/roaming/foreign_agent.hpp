@@ -14,7 +14,7 @@
 namespace oag::gateway::roaming {
 
 /// Parses M2 (federation false) or M3; the CSR must decode (its signature is the HA's to check).
-std::variant<login::LoginRequest, wire::Problem> parse_login(const Call& call, bool federation);
+std::variant<LoginCall, wire::Problem> parse_login(const Call& call, bool federation);
 
 /// The roaming-login routes.
 class RoamingApi {
@@ -22,9 +22,9 @@ class RoamingApi {
   /// Uses `svc` and its home agent `ha`.
   RoamingApi(const Services& svc, HomeAgent& ha) : svc_(svc), ha_(ha) {}
   /// POST /v1/roaming/login (visitor listener).
-  void visitor_login(Call call, login::LoginRequest m, Reply reply);
+  void visitor_login(Call call, LoginCall m, Reply reply);
   /// POST /v1/federation/roaming/login (federation listener).
-  void federation_login(Call call, login::LoginRequest m, Reply reply);
+  void federation_login(Call call, LoginCall m, Reply reply);
   /// POST /v1/roaming/renew (visitor listener): relayed to the user's home agent, which alone
   /// can check its MAC (Ks3); at home, answered here.
   void visitor_renew(Call call, Reply reply);

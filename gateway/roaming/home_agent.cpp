@@ -80,6 +80,7 @@ HomeAgent::HomeAgent(const Services& svc) : svc_(svc) {
   if (cfg->pki.login_key.empty()) return;
   const auto pem = read_file(cfg->pki.login_key);
   if (pem) login_key_ = login::private_key_from_pem(*pem);
+  if (login_key_) login_pub_ = login::public_of(*login_key_);
   if (!login_key_)
     log::warn(log::event::kLoginDisabled, "roaming logins disabled: the login key does not load",
               {{"file", cfg->pki.login_key}});
@@ -89,10 +90,11 @@ bool HomeAgent::enabled() const {
   return login_key_ && svc_.cert_issuer && svc_.runtime.get()->roaming.enabled;
 }
 
-void HomeAgent::login(login::LoginRequest m, Relay relay, const std::string& route, Reply reply) {
+void HomeAgent::login(LoginCall call, Relay relay, const std::string& route, Reply reply) {
+  const auto& m = call.m;
   // The seal first: what it hides (the NAI, HV) is the home agent's alone, and a seal that does
   // not open is answered without a proof (there is no Z to make one with).
-  auto opened = login::open(*login_key_, m.n1, m.sealed, login::login_aad(m));
+  auto opened = login::open(*login_key_, login_pub_, m.n1, m.sealed, login::login_aad(m));
   std::optional<login::Identity> id;
   if (opened) id = login::parse_identity(opened->plaintext);
   if (opened) OPENSSL_cleanse(opened->plaintext.data(), opened->plaintext.size());
@@ -120,14 +122,15 @@ void HomeAgent::login(login::LoginRequest m, Relay relay, const std::string& rou
   auto z = opened->z;
   auto identity = std::move(*id);
   svc_.offload(Lane::lookup, reply, route,
-               [this, m = std::move(m), relay = std::move(relay), identity = std::move(identity), z,
-                route, reply]() mutable {
-                 decide(std::move(m), std::move(relay), std::move(identity), z, route, reply);
+               [this, call = std::move(call), relay = std::move(relay),
+                identity = std::move(identity), z, route, reply]() mutable {
+                 decide(std::move(call), std::move(relay), std::move(identity), z, route, reply);
                });
 }
 
-void HomeAgent::decide(login::LoginRequest m, Relay relay, login::Identity id, aka::Secret<32> z,
+void HomeAgent::decide(LoginCall call, Relay relay, login::Identity id, aka::Secret<32> z,
                        const std::string& route, Reply reply) {
+  const auto& m = call.m;
   const auto rt = svc_.runtime.get();
   const bool at_home = relay.agreement.empty();
   const std::string fp = fingerprint(m);
@@ -152,7 +155,7 @@ void HomeAgent::decide(login::LoginRequest m, Relay relay, login::Identity id, a
 
   // HV, under the stored pwd_key or, for a stranger or a user without a password, a dummy one:
   // the same work and the same answer either way.
-  const auto spki_hex = pki::csr_spki_sha256(m.csr);
+  const auto spki_hex = std::optional<std::string>(call.csr->spki_sha256);
   login::HvInput in;
   in.nai = id.nai;
   in.n1 = m.n1;
@@ -188,9 +191,8 @@ void HomeAgent::decide(login::LoginRequest m, Relay relay, login::Identity id, a
     rec.answer = nack(login::Reason::revoked_user, z, n2, login::hv2(key, n2, id.hv));
     reason_for_log = "revoked-user";
   } else {
-    auto csr = pki::parse_csr(m.csr);
-    auto* parsed = std::get_if<pki::Csr>(&csr);
-    if (parsed == nullptr || !spki_hex || parsed->spki_sha256 != *spki_hex) {
+    const pki::Csr* parsed = call.csr.get();
+    if (!pki::csr_signature_valid(*parsed)) {
       rec.verdict = storage::LoginVerdict::refused;
       rec.answer = nack(login::Reason::bad_csr, z, n2, login::hv2(key, n2, id.hv));
       reason_for_log = "bad-csr";

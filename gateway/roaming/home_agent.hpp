@@ -15,8 +15,16 @@
 #include "gateway/router.hpp"
 #include "gateway/services.hpp"
 #include "proto/login/messages.hpp"
+#include "proto/pki/csr.hpp"
 
 namespace oag::gateway::roaming {
+
+/// A parsed login request and its CSR, decoded once (an OpenSSL 3 key decode is the dearest
+/// step of a login: the FA's check and the HA's share it).
+struct LoginCall {
+  login::LoginRequest m;          ///< M2 or M3
+  std::shared_ptr<pki::Csr> csr;  ///< its CSR, decoded, the signature not yet checked
+};
 
 /// Through whom a login came.
 struct Relay {
@@ -45,7 +53,7 @@ class HomeAgent {
   bool enabled() const;
   /// Decides `m` (relayed under `relay`, or at home when relay.agreement is empty) and answers:
   /// 200 with M4 (relayed) or M5 (at home), or a problem. Call on any thread.
-  void login(login::LoginRequest m, Relay relay, const std::string& route, Reply reply);
+  void login(LoginCall call, Relay relay, const std::string& route, Reply reply);
   /// A renewal (POST /v1/roaming/renew as the user sent it, here or through any FA): `body` is
   /// {"home_realm","csr"}, `authorization` its OAG-Session header under Ks3 of our session with
   /// the user. Answers 200 {"certificate","chain","expires"} or a problem (401 when the MAC,
@@ -54,13 +62,14 @@ class HomeAgent {
 
  private:
   // Everything after the seal opened, on a store thread.
-  void decide(login::LoginRequest m, Relay relay, login::Identity id, aka::Secret<32> z,
+  void decide(LoginCall call, Relay relay, login::Identity id, aka::Secret<32> z,
               const std::string& route, Reply reply);
 
   const Services& svc_;
   std::mutex mu_;
   std::map<std::string, std::set<std::int64_t>> renew_ts_;  // timestamps used, per session
   std::optional<login::PrivateKey> login_key_;
+  login::PublicKey login_pub_{};
   aka::Secret<32> dummy_;  // the pwd_key an unknown NAI is checked against
 };
 

@@ -259,12 +259,17 @@ Sealed seal(const PrivateKey& e, const PublicKey& login_pub, const Nonce& n1,
 
 std::optional<Opened> open(const PrivateKey& login_priv, const Nonce& n1, aka::ByteView blob,
                            aka::ByteView aad) {
+  return open(login_priv, public_of(login_priv), n1, blob, aad);
+}
+
+std::optional<Opened> open(const PrivateKey& login_priv, const PublicKey& login_pub,
+                           const Nonce& n1, aka::ByteView blob, aka::ByteView aad) {
   if (blob.size() < 32 + kTag) return std::nullopt;
   PublicKey e_pub{};
   std::copy_n(blob.begin(), 32, e_pub.begin());
   auto z = x25519(login_priv, e_pub);
   if (!z) return std::nullopt;
-  const auto k = seal_key(*z, e_pub, public_of(login_priv), n1);
+  const auto k = seal_key(*z, e_pub, login_pub, n1);
   auto plain = aead_open(k, blob.subspan(32), aad);
   if (!plain) return std::nullopt;
   Opened o;

@@ -98,6 +98,10 @@ struct Opened {
 /// differs from what was sealed.
 std::optional<Opened> open(const PrivateKey& login_priv, const Nonce& n1, aka::ByteView blob,
                            aka::ByteView aad);
+/// The same with the login key's public half given (the home agent keeps it: one X25519
+/// multiplication less per login).
+std::optional<Opened> open(const PrivateKey& login_priv, const PublicKey& login_pub,
+                           const Nonce& n1, aka::ByteView blob, aka::ByteView aad);
 
 /// K, and the two session keys derived from it.
 aka::Secret<32> k_master(const aka::Secret<32>& z, const aka::Secret<32>& pwd_key, const Nonce& n1);

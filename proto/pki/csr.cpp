@@ -30,6 +30,19 @@ std::string_view to_string(PkiErrc e) noexcept {
 
 namespace {
 
+std::string sha256_hex(const unsigned char* data, std::size_t n) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_Digest(data, n, md, &len, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
 bool is_p256(const EVP_PKEY* k) {
   if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC) return false;
   char group[64] = {};
@@ -61,25 +74,34 @@ std::optional<PkiError> decode(std::string_view text, Csr& out) {
 
 }  // namespace
 
-std::optional<std::string> csr_spki_sha256(std::string_view text) {
-  Csr c;
-  if (decode(text, c)) return std::nullopt;
-  return spki_sha256(c.public_key.get());
-}
-
-std::variant<Csr, PkiError> parse_csr(std::string_view text) {
+std::variant<Csr, PkiError> decode_csr(std::string_view text) {
   Csr out;
   if (auto e = decode(text, out)) return *e;
-  // The request's signature under its own key: the proof that the requester holds the key.
-  if (X509_REQ_verify(out.req.get(), out.public_key.get()) != 1) {
-    ERR_clear_error();
-    return PkiError{PkiErrc::bad_signature, "csr: its signature does not verify"};
-  }
   char cn[256] = {};
   if (X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(out.req.get()), NID_commonName, cn,
                                 sizeof cn) > 0)
     out.common_name = cn;
-  out.spki_sha256 = spki_sha256(out.public_key.get());
+  // The SubjectPublicKeyInfo as the request holds it: hashed without re-encoding the key (an
+  // OpenSSL 3 encoder run costs more than the rest of a login at the home agent).
+  unsigned char* der = nullptr;
+  const int n = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(out.req.get()), &der);
+  if (n <= 0) return PkiError{PkiErrc::malformed, "csr: no public key"};
+  out.spki_sha256 = sha256_hex(der, static_cast<std::size_t>(n));
+  OPENSSL_free(der);
+  return out;
+}
+
+bool csr_signature_valid(const Csr& csr) {
+  const bool ok = X509_REQ_verify(csr.req.get(), csr.public_key.get()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+std::variant<Csr, PkiError> parse_csr(std::string_view text) {
+  auto out = decode_csr(text);
+  // The request's signature under its own key: the proof that the requester holds the key.
+  if (auto* c = std::get_if<Csr>(&out); c != nullptr && !csr_signature_valid(*c))
+    return PkiError{PkiErrc::bad_signature, "csr: its signature does not verify"};
   return out;
 }
 

@@ -50,10 +50,11 @@ struct Csr {
 /// EC P-256 key and checks the request's signature with it (proof of possession).
 std::variant<Csr, PkiError> parse_csr(std::string_view pem);
 
-/// The hex SHA-256 of a request's SubjectPublicKeyInfo, decoded without checking its signature
-/// (what a login's HV covers: the HA checks HV before the signature); nullopt when the request
-/// does not decode or its key is not EC P-256.
-std::optional<std::string> csr_spki_sha256(std::string_view pem);
+/// Decodes a request and its EC P-256 key without checking its signature (a login's HV covers
+/// the key, and the home agent checks HV before the signature).
+std::variant<Csr, PkiError> decode_csr(std::string_view pem);
+/// True when the request's signature verifies under its own key (proof of possession).
+bool csr_signature_valid(const Csr& csr);
 
 /// Makes a CSR for `key` (signed with it, SHA-256) with subject CN `common_name`, as PEM.
 std::string make_csr(EVP_PKEY* key, const std::string& common_name);

@@ -225,8 +225,18 @@ std::string spki_sha256(const EVP_PKEY* key) {
 }
 
 std::string spki_sha256(const X509* cert) {
-  const EVP_PKEY* k = X509_get0_pubkey(cert);
-  return k ? spki_sha256(k) : std::string();
+  // The SubjectPublicKeyInfo as the certificate holds it (no OpenSSL 3 encoder run; same bytes).
+  unsigned char* spki = nullptr;
+  const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
+  std::string out;
+  if (n > 0) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (EVP_Digest(spki, static_cast<std::size_t>(n), md, &len, EVP_sha256(), nullptr) == 1)
+      out = hex_of(md, len);
+  }
+  OPENSSL_free(spki);
+  return out;
 }
 
 std::string to_pem(const X509* cert) {
