@@ -23,7 +23,7 @@ std::vector<std::string> outcomes(const Gateway& g) {
 
 }  // namespace
 
-TEST_CASE("sim and aka calls authenticate both ways over UDP and TCP; carriers arrive unchanged",
+TEST_CASE("sim and aka calls authenticate both ways over UDP and TCP and carriers arrive unchanged",
           "[e2e]") {
   World w;
   for (const std::string transport : {"udp", "tcp"})
@@ -178,7 +178,7 @@ TEST_CASE("a replayed INVITE (the same RAND again) is refused by the callee", "[
   }
 }
 
-TEST_CASE("a plain SIP caller gets a clear rejection; a proxy's own 404 is not a carrier",
+TEST_CASE("a plain SIP caller gets a clear rejection and a proxy's own 404 is not a carrier",
           "[e2e]") {
   World w(false, {"bob", "carol"});
   auto bob = w.answer({"--calls", "1"});

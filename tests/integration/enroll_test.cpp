@@ -307,7 +307,7 @@ TEST_CASE("enrollment: a SIM ahead of the gateway resynchronises with AUTS and s
   CHECK(g.billing_records() == 3);  // two challenges, two vectors, one answered (its result)
 }
 
-TEST_CASE("enrollment: the client checks rspauth; a gateway that does not know XRES is refused",
+TEST_CASE("enrollment: the client checks rspauth and a gateway that does not know XRES is refused",
           "[oagd][enroll]") {
   Gateway g("op-a.example", {"alice"});
   auto sim = sim_for(g, "alice");
@@ -390,7 +390,7 @@ TEST_CASE("enrollment under SIGKILL: every certificate a client received is reco
 }
 
 TEST_CASE(
-    "oagctl pki add-issuing-ca gives an older operator its issuing CA; a path-length-0 "
+    "oagctl pki add-issuing-ca gives an older operator its issuing CA and a path-length-0 "
     "endpoint CA is refused with the reason",
     "[oagctl][enroll]") {
   Gateway g("op-a.example", {"alice"});

@@ -50,7 +50,7 @@ std::string code_of(const test::HttpReply& r) {
 
 }  // namespace
 
-TEST_CASE("alice gets bob's vector through both gateways and bob gets alice's; billing reconciles",
+TEST_CASE("alice gets bob's vector through both gateways and bob gets alice's and billing reconciles",
           "[federation]") {
   Gateway a("op-a.example", {"alice"});
   Gateway b("op-b.example", {"bob"});
@@ -285,7 +285,7 @@ TEST_CASE(
   CHECK(std::holds_alternative<aka::AkaSuccess>(out));
 }
 
-TEST_CASE("a failing peer opens the circuit breaker; a successful probe closes it",
+TEST_CASE("a failing peer opens the circuit breaker and a successful probe closes it",
           "[federation]") {
   Gateway a("op-a.example", {"alice"}, 400);  // breaker: 3 failures, open for 400 ms
   Gateway b("op-b.example", {"bob"});

@@ -36,7 +36,7 @@ std::unique_ptr<test::TlsClient> visitor(const Gateway& g) {
 
 }  // namespace
 
-TEST_CASE("visitor listener: M1 without a client certificate; no endpoint or federation route",
+TEST_CASE("visitor listener: M1 without a client certificate and no endpoint or federation route",
           "[oagd][visitor]") {
   Gateway g;
   REQUIRE(g.visitor_port != 0);
@@ -77,7 +77,7 @@ TEST_CASE("visitor listener: M1 without a client certificate; no endpoint or fed
   CHECK(g.stop() == 0);
 }
 
-TEST_CASE("a handler that throws is one 500; the daemon serves the next request and drains",
+TEST_CASE("a handler that throws is one 500 and the daemon serves the next request and drains",
           "[oagd][boundary]") {
   Gateway g("op-a.example", {"alice"}, 60000, {}, OAGD_FAULTS_PATH);
   auto v = visitor(g);
@@ -131,7 +131,7 @@ TEST_CASE("a handler that never answers gets 503 at its deadline and the connect
 }
 
 TEST_CASE(
-    "SIGHUP: authorization_cache_ms takes effect on an open connection; a bad file keeps "
+    "SIGHUP: authorization_cache_ms takes effect on an open connection and a bad file keeps "
     "the running configuration",
     "[oagd][reload]") {
   Gateway g("op-a.example", {"alice", "dave"}, 60000,
@@ -165,7 +165,7 @@ TEST_CASE(
   CHECK(g.stop() == 0);
 }
 
-TEST_CASE("SIGHUP: the outbound federation certificate is replaced; the peer sees the new one",
+TEST_CASE("SIGHUP: the outbound federation certificate is replaced and the peer sees the new one",
           "[oagd][reload][federation]") {
   Gateway a("op-a.example", {"alice"});
   Gateway b("op-b.example", {"bob"});

@@ -179,7 +179,7 @@ TEST_CASE("bad input: right status and problem code, database unchanged", "[oagd
   CHECK(g.ctl_json("subscriber list").size() == 2);
 }
 
-TEST_CASE("resync: a good AUTS moves SQN, a bad one is 400 bad-auts; results are recorded once",
+TEST_CASE("resync: a good AUTS moves SQN, a bad one is 400 bad-auts and results are recorded once",
           "[oagd]") {
   Gateway g;
   auto c = g.client("alice@op-a.example");
@@ -288,7 +288,7 @@ TEST_CASE("SIGTERM during load: every answered request is in the billing log", "
   CHECK(g.billing_records() >= ids.size());
 }
 
-TEST_CASE("slow clients are cut off; oversized headers get 431", "[oagd][limits]") {
+TEST_CASE("slow clients are cut off and oversized headers get 431", "[oagd][limits]") {
   Gateway g;
   auto c = g.client("alice@op-a.example");
   REQUIRE(c->send_raw("POST /v1/vectors HTTP/1.1\r\nHost: local"));  // and then nothing
@@ -330,7 +330,7 @@ TEST_CASE("SIGHUP reloads a good configuration and keeps the running one on a ba
   CHECK(g.stop() == 0);
 }
 
-TEST_CASE("config: unknown keys and wrong types are named by JSON path; --check-config",
+TEST_CASE("config: unknown keys and wrong types are named by JSON path and --check-config",
           "[oagd][config]") {
   Gateway g;
   g.stop();

@@ -10,6 +10,7 @@
 
 #include "gateway/auth.hpp"
 #include "gateway/log.hpp"
+#include "gateway/roaming/session_auth.hpp"
 #include "gateway/router.hpp"
 #include "gateway/routes.hpp"
 #include "proto/wire/messages.hpp"
@@ -216,8 +217,8 @@ TEST_CASE("the table checks itself: authentication per listener, an authenticato
 }
 
 TEST_CASE(
-    "oagd's route table: every route declares its authentication; the endpoint and "
-    "federation routes require certificates; the visitor listener serves none of them",
+    "oagd's route table: every route declares its authentication and the endpoint and "
+    "federation routes require certificates and the visitor listener serves none of them",
     "[gateway][router][table]") {
   test::TempDir dir;
   storage::BackendConfig bc;
@@ -259,10 +260,13 @@ TEST_CASE(
     CHECK(r.body_limit <= 16384);
   }
   CHECK(seen == std::set<std::string>{"vectors", "result", "resync", "renew", "federation", "agent",
-                                      "enroll", "healthz", "readyz", "metrics"});
+                                      "enroll", "roaming-login", "federation-roaming-login",
+                                      "roaming-renew", "federation-roaming-renew", "charges",
+                                      "healthz", "readyz", "metrics"});
   Router router(routes.table(),
                 {{Auth::endpoint_subscriber, std::make_shared<EndpointAuthenticator>(svc)},
-                 {Auth::federation_peer, std::make_shared<PeerAuthenticator>(svc)}});
+                 {Auth::federation_peer, std::make_shared<PeerAuthenticator>(svc)},
+                 {Auth::visitor_session, std::make_shared<roaming::SessionAuthenticator>(svc)}});
   // The visitor listener refuses every endpoint and federation route.
   for (const auto& r : table)
     if (r.listener == Listener::endpoint || r.listener == Listener::federation) {

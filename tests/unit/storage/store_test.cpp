@@ -235,7 +235,7 @@ TEST_CASE("import is all or nothing and names the bad entry", "[storage]") {
   CHECK(f.b->subscribers().list(0, 100).value().size() == 50);
 }
 
-TEST_CASE("keys at rest: the database file holds no K or OPc; a moved row does not decrypt",
+TEST_CASE("keys at rest: the database file holds no K or OPc and a moved row does not decrypt",
           "[storage][keys]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
@@ -300,7 +300,7 @@ TEST_CASE("keys at rest: the database file holds no K or OPc; a moved row does n
   CHECK(f.billing_count() == before);
 }
 
-TEST_CASE("issue aka: vectors verify against K; SQN = SEQ+1 with this instance's IND",
+TEST_CASE("issue aka: vectors verify against K and SQN = SEQ+1 with this instance's IND",
           "[storage][issue]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);
@@ -594,7 +594,7 @@ TEST_CASE("billing verify: intact chain, then a tampered record and a gap are na
   CHECK_THAT(rep.reason, Catch::Contains("gap"));
 }
 
-TEST_CASE("master key rotation re-encrypts every row; the old key no longer opens",
+TEST_CASE("master key rotation re-encrypts every row and the old key no longer opens",
           "[storage][keys]") {
   FOR_EACH_BACKEND();
   Fixture f(backend_name);

@@ -1,5 +1,6 @@
 // oagctl's administrative verbs as a real process against a real database: init, subscribers,
 // agreements, endpoint certificates, billing export/verify/reconcile, schema upgrade.
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
@@ -229,7 +230,7 @@ TEST_CASE("agreement verbs: add, list, show, suspend, resume, revoke (final), ba
   CHECK(json::parse(a.ctl("--json agreement list").out).size() == 1);
 }
 
-TEST_CASE("endpoint issue-cert: SAN URI sip:NAI chained to the endpoint CA; revoke marks it",
+TEST_CASE("endpoint issue-cert: SAN URI sip:NAI chained to the endpoint CA and revoke marks it",
           "[oagctl][endpoint]") {
   Operator a("op-a.example");
   REQUIRE(a.ctl("subscriber add --nai alice@op-a.example --imsi 001010000000001 --k " + kK +
@@ -388,7 +389,7 @@ TEST_CASE(
   expect_usage(b.ctl("billing export --role buyer"), "--role");
 }
 
-TEST_CASE("db version and upgrade; global options are checked", "[oagctl][db]") {
+TEST_CASE("db version and upgrade and global options are checked", "[oagctl][db]") {
   test::TempDir dir;
   const auto db = dir.file("old.db");
   std::ifstream in(std::string(OAG_SOURCE_DIR) + "/storage/schema/sqlite/0001_initial.sql");
@@ -428,4 +429,73 @@ TEST_CASE("db version and upgrade; global options are checked", "[oagctl][db]") 
   r = test::run_command(g + " subscriber list");
   CHECK(r.status == 1);
   CHECK(r.err.find("0600") != std::string::npos);
+}
+
+TEST_CASE(
+    "passwords: from a file or the terminal and never argv with length and deny list and only the "
+    "sealed pwd_key stored and the home profile",
+    "[oagctl][login]") {
+  Operator a("op-a.example");
+  REQUIRE(a.ctl("subscriber add --nai carol@op-a.example --no-sim").status == 0);
+  expect_usage(a.ctl("subscriber add --nai dave@op-a.example --no-sim --imsi 001010000000009"),
+               "--imsi");
+  const auto pw = [&](const std::string& name, const std::string& text) {
+    const auto f = a.dir.file(name);
+    std::ofstream(f) << text << "\n";
+    return shell_quote(f);
+  };
+  const std::string set = "subscriber set-password --nai carol@op-a.example --password-file ";
+  expect_usage(a.ctl(set + pw("short", "too short")), "password: at least 10 characters");
+  const auto deny = pw("deny", "Password1234\ncorrect horse battery");
+  expect_usage(a.ctl(set + pw("denied", "CORRECT horse battery") + " --deny-list " + deny),
+               "deny list");
+  // No file and no terminal: the error names the argument that is missing.
+  expect_usage(test::run_command("setsid " + std::string(OAGCTL_PATH) + " --config " + a.config() +
+                                 " subscriber set-password --nai carol@op-a.example "
+                                 "</dev/null"),
+               "--password-file");
+  // There is no way to give it as an argument.
+  CHECK(
+      a.ctl("subscriber set-password --nai carol@op-a.example --password 'correct horse'").status ==
+      2);
+  const std::string secret = "a long enough passphrase";
+  const auto ok = a.ctl(set + pw("good", secret) + " --deny-list " + deny);
+  INFO(ok.err);
+  REQUIRE(ok.status == 0);
+  CHECK(a.ctl(set + pw("nobody", secret)).status == 0);  // (the same user again: replaced)
+  CHECK(
+      a.ctl("subscriber set-password --nai nobody@op-a.example --password-file " + pw("x", secret))
+          .status != 0);
+  // Stored: neither the password nor pwd_key (scrypt of it) in the database file.
+  const std::string db = read_file(a.dir.file("oag.db")) + read_file(a.dir.file("oag.db-wal"));
+  CHECK(db.find(secret) == std::string::npos);
+  unsigned char pk[32];
+  const std::string salt = "oag1 pwd carol@op-a.example";
+  REQUIRE(EVP_PBE_scrypt(secret.data(), secret.size(),
+                         reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), 1u << 15,
+                         8, 1, 64u << 20, pk, 32) == 1);
+  CHECK(db.find(std::string(reinterpret_cast<char*>(pk), 32)) == std::string::npos);
+  CHECK(db.find(aka::to_hex(aka::ByteView(pk, 32))) == std::string::npos);
+  // The home profile: the login public key is the login key's (as openssl derives it).
+  const auto out = a.dir.file("carol.json");
+  REQUIRE(a.ctl("subscriber profile --nai carol@op-a.example --out " + shell_quote(out)).status ==
+          0);
+  const auto p = json::parse(read_file(out));
+  CHECK(p.at("nai") == "carol@op-a.example");
+  CHECK(p.at("home_realm") == "op-a.example");
+  CHECK(p.at("user_ca") == read_file(a.dir.file("endpoint-ca.pem")));
+  CHECK(mode_of(a.dir.file("login.key")) == 0600);
+  const auto der = test::run_command("openssl pkey -in " + shell_quote(a.dir.file("login.key")) +
+                                     " -pubout -outform DER");
+  REQUIRE(der.status == 0);
+  CHECK(aka::to_hex(aka::ByteView(
+            reinterpret_cast<const std::uint8_t*>(der.out.data()) + der.out.size() - 32, 32)) ==
+        p.at("login_public_key"));
+  expect_usage(a.ctl("subscriber profile --nai carol@op-b.example --out " + shell_quote(out)),
+               "--nai");
+  CHECK(a.ctl("subscriber clear-password --nai carol@op-a.example").status == 0);
+  CHECK(a.ctl("subscriber clear-password --nai carol@op-a.example").status != 0);
+  // pki add-login-key refuses to replace the key unless asked.
+  CHECK(a.ctl("pki add-login-key").status != 0);
+  CHECK(a.ctl("pki add-login-key --force").status == 0);
 }

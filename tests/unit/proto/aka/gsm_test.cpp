@@ -37,14 +37,16 @@ TEST_CASE("GSM-Milenage reproduces TS 55.205 test sets 1-19", "[gsm]") {
   }
 }
 
-TEST_CASE("c2 folds RES of any length into 32 bits; c3 folds CK and IK", "[gsm]") {
+TEST_CASE("c2 folds RES of any length into 32 bits and c3 folds CK and IK", "[gsm]") {
   const auto res16 = test::unhex("0102030405060708090a0b0c0d0e0f10");
   CHECK(to_hex(aka::c2(res16).expose()) ==
         aka::to_hex(aka::Bytes<4>{0x01 ^ 0x05 ^ 0x09 ^ 0x0d, 0x02 ^ 0x06 ^ 0x0a ^ 0x0e,
                                   0x03 ^ 0x07 ^ 0x0b ^ 0x0f, 0x04 ^ 0x08 ^ 0x0c ^ 0x10}));
   CHECK(to_hex(aka::c2(test::unhex("aabbccdd")).expose()) == "aabbccdd");
-  // RES of 6 bytes is zero-padded: the last two words' missing bytes count as zero.
-  CHECK(to_hex(aka::c2(test::unhex("112233445566")).expose()) == "44664433");
+  // RES of 6 bytes is zero-padded to 128 bits (TS 33.102 §6.8.1.2): 11223344 ⊕ 55660000.
+  // (This check never ran before: a ';' in the test's name made CTest run a filter that
+  // matched no test, and it expected 44664433.)
+  CHECK(to_hex(aka::c2(test::unhex("112233445566")).expose()) == "44443344");
   CHECK_THROWS_AS(aka::c2(test::unhex("aabbcc")), std::invalid_argument);
   CHECK_THROWS_AS(aka::c2(std::vector<std::uint8_t>(17, 1)), std::invalid_argument);
 

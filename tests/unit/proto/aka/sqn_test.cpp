@@ -42,7 +42,7 @@ std::vector<aka::SubscriberKeys> all_algorithms() {
 }
 }  // namespace
 
-TEST_CASE("AUTS round trip: build, verify, recover SQN_MS; any flipped bit fails", "[sqn][auts]") {
+TEST_CASE("AUTS round trip: build, verify, recover SQN_MS and any flipped bit fails", "[sqn][auts]") {
   const auto rand = test::unhex_fixed<16>("23553cbe9637a89d218ae64dae47bf35");
   for (const auto& keys : all_algorithms()) {
     INFO(aka::to_string(keys.algorithm) << " K of " << keys.k.size() << " bytes");

@@ -242,7 +242,7 @@ TEST_CASE("a CSR with an altered signature, another key type or garbage is refus
   CHECK(std::get<pki::PkiError>(junk).code == pki::PkiErrc::malformed);
 }
 
-TEST_CASE("PEM and DER round trips; a DER with trailing bytes is not a certificate", "[pki]") {
+TEST_CASE("PEM and DER round trips and a DER with trailing bytes is not a certificate", "[pki]") {
   const std::int64_t now = std::time(nullptr);
   Ca root(now);
   const std::string pem = pki::to_pem(root.cert.get()) + pki::to_pem(root.cert.get());
