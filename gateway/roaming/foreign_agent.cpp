@@ -231,10 +231,15 @@ void RoamingApi::visitor_renew(Call call, Reply reply) {
         svc_.peers->post(
             agreement, "/v1/federation/roaming/renew", relay.dump(),
             guarded(reply, route, [agreement, route, reply](PeerReply pr) {
-              if (pr.failure != PeerReply::Failure::none)
+              if (pr.failure != PeerReply::Failure::none) {
+                log::warn(log::event::kPeerFailed, "peer call failed",
+                          {{"agreement", agreement.id},
+                           {"peer", agreement.peer_url},
+                           {"error", pr.error}});
                 return reply(problem({503, "peer-unavailable", "The home gateway is unavailable",
-                                      "peer: " + pr.error},
+                                      "peer: the home agent did not answer"},
                                      route));
+              }
               // The home agent's answer goes back as it came (its 401 included).
               Response r = plain_response(
                   pr.status, pr.status == 200 ? "application/json" : "application/problem+json",

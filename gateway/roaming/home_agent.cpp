@@ -264,7 +264,8 @@ void HomeAgent::decide(LoginCall call, Relay relay, login::Identity id, aka::Sec
 
 void HomeAgent::renew(std::string body, std::string authorization, const std::string& route,
                       Reply reply) {
-  const auto unauthorized = [&](std::string why) {
+  // (By value: it runs again on a store thread, after this function returned.)
+  const auto unauthorized = [route](std::string why) {
     auto r =
         problem({401, "unauthorized", "The renewal is not authenticated", std::move(why)}, route);
     r.headers.emplace_back("WWW-Authenticate", "OAG-Session");

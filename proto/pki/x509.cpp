@@ -210,33 +210,34 @@ std::string subject_nai(const X509* cert) {
   return nai;
 }
 
-std::string spki_sha256(const EVP_PKEY* key) {
-  unsigned char* spki = nullptr;
-  const int n = i2d_PUBKEY(key, &spki);
+namespace {
+
+// Hex SHA-256 of DER that i2d wrote (and the caller frees here); "" when it wrote none.
+std::string sha256_of_der(unsigned char* der, int n) {
   std::string out;
   if (n > 0) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
-    if (EVP_Digest(spki, static_cast<std::size_t>(n), md, &len, EVP_sha256(), nullptr) == 1)
+    if (EVP_Digest(der, static_cast<std::size_t>(n), md, &len, EVP_sha256(), nullptr) == 1)
       out = hex_of(md, len);
   }
-  OPENSSL_free(spki);
+  OPENSSL_free(der);
   return out;
+}
+
+}  // namespace
+
+std::string spki_sha256(const EVP_PKEY* key) {
+  unsigned char* spki = nullptr;
+  const int n = i2d_PUBKEY(key, &spki);
+  return sha256_of_der(spki, n);
 }
 
 std::string spki_sha256(const X509* cert) {
   // The SubjectPublicKeyInfo as the certificate holds it (no OpenSSL 3 encoder run; same bytes).
   unsigned char* spki = nullptr;
   const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
-  std::string out;
-  if (n > 0) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    if (EVP_Digest(spki, static_cast<std::size_t>(n), md, &len, EVP_sha256(), nullptr) == 1)
-      out = hex_of(md, len);
-  }
-  OPENSSL_free(spki);
-  return out;
+  return sha256_of_der(spki, n);
 }
 
 std::string to_pem(const X509* cert) {

@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -533,7 +534,48 @@ TEST_CASE("renewal through any FA: authenticated end to end by Ks3, a new certif
   CHECK(w.a.ctl_json("endpoint list --nai " + kCarol).size() == 3);
   // Ks2 (what the FA holds) is not enough: the FA cannot renew her certificate.
   const auto by_fa = client::renew(tb, w.profile, r.ha_session, r.ks2);
+  INFO(w.b.log() << w.a.log());
   REQUIRE(std::holds_alternative<client::Error>(by_fa));
   CHECK(std::get<client::Error>(by_fa).status == 401);
   CHECK(w.a.ctl_json("endpoint list --nai " + kCarol).size() == 3);
+}
+
+TEST_CASE("login rate limit per client address at the FA", "[roaming]") {
+  World w;
+  // The FA lets one address send roaming.logins_per_minute_per_address M2s (a burst of a sixth
+  // of it, at least 3): then 429 with Retry-After, which the client reports as not provable.
+  {
+    auto c = w.b.config();
+    c["roaming"] = {{"logins_per_minute_per_address", 6}};
+    w.b.write_config(c);
+    w.b.stop();
+    w.b.start();
+    // (its federation port moved: the HA's agreement follows it)
+    ctl_ok("--config " + w.a.cfg + " agreement revoke --id a-b");
+    test::agree(w.a, "a-b-2", w.b,
+                "--kinds login --user-ca-file " + shell_quote(w.b.dir.file("endpoint-ca.pem")));
+    std::vector<std::string> reasons;
+    for (int i = 0; i < 5; ++i) {
+      const auto r = w.login(w.b);
+      reasons.push_back(r.accepted ? "accepted" : r.reason);
+    }
+    CHECK(reasons[0] == "accepted");
+    CHECK(std::count(reasons.begin(), reasons.end(), "rate-limited") >= 1);
+  }
+}
+
+TEST_CASE("login rate limit per agreement at the HA", "[roaming]") {
+  World w;
+  // The HA holds a relaying FA to its agreement's rate (here 0.01/s, burst 1).
+  ctl_ok("--config " + w.a.cfg + " agreement revoke --id a-b");
+  test::agree(w.a, "a-b-3", w.b,
+              "--kinds login --rate 0.01 --burst 1 --user-ca-file " +
+                  shell_quote(w.b.dir.file("endpoint-ca.pem")));
+  const auto first = w.login(w.b);
+  const auto second = w.login(w.b);
+  CHECK(first.accepted);
+  CHECK_FALSE(second.accepted);
+  CHECK(second.reason == "peer-busy");
+  CHECK_FALSE(second.proven);
+  CHECK(count_kind(w.a, "sold") == 1);
 }
