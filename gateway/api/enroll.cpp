@@ -78,28 +78,15 @@ std::variant<std::shared_ptr<pki::Csr>, wire::Problem> parse_renew(const Call& c
   return std::make_shared<pki::Csr>(std::get<pki::Csr>(std::move(csr)));
 }
 
-bool EnrollApi::take(std::map<std::string, Bucket>& buckets, const std::string& key,
-                     double per_minute, double& retry_after_s) {
-  const std::int64_t now = steady_ms();
-  // Ten seconds' worth at once, and at least three: a resynchronisation needs a second challenge.
-  const double burst = std::max(3.0, per_minute / 6);
-  // One bucket per NAI or address seen: strangers' NAIs must not grow the map without bound, so
-  // when it is large the buckets that have refilled (idle for a minute) are dropped.
-  if (buckets.size() >= kMaxBuckets)
-    std::erase_if(buckets, [now](const auto& e) { return now - e.second.last_ms > 60'000; });
-  if (buckets.size() >= kMaxBuckets) return retry_after_s = 60, false;
-  auto [it, fresh] = buckets.try_emplace(key);
-  Bucket& b = it->second;
-  if (fresh) b.tokens = burst;
-  b.tokens = std::min(burst, b.tokens + (now - b.last_ms) / 60000.0 * per_minute);
-  b.last_ms = now;
-  if (b.tokens >= 1) {
-    b.tokens -= 1;
-    return true;
-  }
-  retry_after_s = (1 - b.tokens) * 60 / per_minute;
-  return false;
+namespace {
+
+// A challenge bucket: `per_minute`, ten seconds' worth at once and at least three (a
+// resynchronisation needs a second challenge).
+bool take(TokenBuckets& b, const std::string& key, double per_minute, double& retry_after_s) {
+  return b.take(key, per_minute / 60, std::max(3.0, per_minute / 6), 1, steady_us(), retry_after_s);
 }
+
+}  // namespace
 
 void EnrollApi::enroll(Call call, EnrollRequest req, Reply reply) {
   const auto rt = svc_.runtime.get();
@@ -189,13 +176,9 @@ void EnrollApi::challenge(const std::string& nai, const EnrollRequest& req,
                           const std::string& address, const std::string& route, Reply reply) {
   const auto rt = svc_.runtime.get();
   double retry_after = 0;
-  bool allowed;
-  {
-    std::lock_guard lk(mu_);
-    allowed =
-        take(per_address_, address, rt->enroll.challenges_per_minute_per_address, retry_after) &&
-        take(per_nai_, ident::lower(nai), rt->enroll.challenges_per_minute_per_nai, retry_after);
-  }
+  const bool allowed =
+      take(per_address_, address, rt->enroll.challenges_per_minute_per_address, retry_after) &&
+      take(per_nai_, ident::lower(nai), rt->enroll.challenges_per_minute_per_nai, retry_after);
   if (!allowed) {
     auto r = problem({429, "rate-limited", "Too many enrollment challenges",
                       "authorization.username: try again later"},

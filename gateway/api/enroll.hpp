@@ -18,6 +18,7 @@
 
 #include "gateway/router.hpp"
 #include "gateway/services.hpp"
+#include "gateway/token_buckets.hpp"
 #include "proto/digest/digest.hpp"
 #include "proto/pki/csr.hpp"
 
@@ -77,10 +78,6 @@ class EnrollApi {
   };
   std::string seal(const Challenge& c) const;
   std::optional<Challenge> open(const std::string& nai, const std::string& opaque) const;
-  struct Bucket {
-    double tokens = 0;
-    std::int64_t last_ms = 0;
-  };
 
   // A fresh challenge for `nai` (a decoy for a stranger), rate-limited; answers 401 or 429.
   void challenge(const std::string& nai, const EnrollRequest& req, const std::string& address,
@@ -91,13 +88,11 @@ class EnrollApi {
   // The issued certificate, recorded before it is answered.
   void issue(const std::string& nai, pki::Csr& csr, const std::string& route,
              std::function<void(Response)> answer, const Reply& reply);
-  bool take(std::map<std::string, Bucket>& buckets, const std::string& key, double per_minute,
-            double& retry_after_s);
 
   const Services& svc_;
   std::mutex mu_;
   std::unordered_map<std::string, CsrSeen> csrs_;  // by opaque
-  std::map<std::string, Bucket> per_nai_, per_address_;
+  TokenBuckets per_nai_{kMaxBuckets}, per_address_{kMaxBuckets};
 };
 
 }  // namespace oag::gateway::api

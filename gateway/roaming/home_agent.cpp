@@ -155,15 +155,13 @@ void HomeAgent::decide(LoginCall call, Relay relay, login::Identity id, aka::Sec
 
   // HV, under the stored pwd_key or, for a stranger or a user without a password, a dummy one:
   // the same work and the same answer either way.
-  const auto spki_hex = std::optional<std::string>(call.csr->spki_sha256);
   login::HvInput in;
   in.nai = id.nai;
   in.n1 = m.n1;
   in.time = m.time;
   in.visited_realm = m.visited_realm;
   in.dp_sha256 = login::device_profile_hash(m);
-  if (spki_hex)
-    if (const auto b = aka::from_hex_fixed<32>(*spki_hex)) in.spki_sha256 = *b;
+  if (const auto b = aka::from_hex_fixed<32>(call.csr->spki_sha256)) in.spki_sha256 = *b;
   const bool known = v.pwd_key.has_value();
   const auto& key = known ? *v.pwd_key : dummy_;
   const auto expected = login::hv(key, in);

@@ -18,8 +18,6 @@
 
 namespace oag::phone {
 
-namespace {
-
 void write_file(const std::string& path, const std::string& text, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0 || ::fchmod(fd, mode) != 0)
@@ -29,8 +27,6 @@ void write_file(const std::string& path, const std::string& text, mode_t mode) {
   ::close(fd);
   if (!ok || !synced) throw std::runtime_error(path + ": cannot write");
 }
-
-}  // namespace
 
 int run_enroll(const EnrollOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();

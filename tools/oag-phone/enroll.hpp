@@ -1,6 +1,8 @@
 #pragma once
 // oag-phone enroll: a certificate for our key, obtained with our SIM (DESIGN §9).
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "client/https.hpp"
@@ -14,6 +16,10 @@ struct EnrollOptions {
   client::HttpsOptions https;  ///< the gateway's visitor listener and the CA for its certificate
   std::string out_dir;         ///< where <NAI>.key (0600), <NAI>.pem and chain.pem go
 };
+
+/// Writes `text` to `path` with `mode` (applied even to an existing file) and fsyncs it; throws
+/// std::runtime_error naming the file. What the phone's commands leave: keys, certificates.
+void write_file(const std::string& path, const std::string& text, mode_t mode);
 
 /// Enrolls; prints each step; 0 on success, 1 when refused, 2 on a local error.
 int run_enroll(const EnrollOptions& o);

@@ -1,10 +1,5 @@
 #include "tools/oag-phone/login.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -15,7 +10,9 @@
 #include <stdexcept>
 
 #include "client/roaming_login.hpp"
+#include "client/terminal.hpp"
 #include "proto/aka/hex.hpp"
+#include "tools/oag-phone/enroll.hpp"
 
 namespace oag::phone {
 
@@ -29,39 +26,11 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-void write_file(const std::string& path, const std::string& text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0 || ::fchmod(fd, mode) != 0)
-    throw std::runtime_error(path + ": " + std::strerror(errno));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (!ok) throw std::runtime_error(path + ": cannot write");
-}
-
 std::string read_password(const LoginOptions& o) {
-  if (!o.password_file.empty()) {
-    auto text = slurp(o.password_file);
-    const auto nl = text.find_first_of("\r\n");
-    if (nl != std::string::npos) text.resize(nl);
-    return text;
-  }
-  const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("--password-file: required when there is no terminal");
-  termios old{};
-  const bool tty = ::tcgetattr(fd, &old) == 0;
-  if (tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
-  }
-  (void)!::write(fd, "password: ", 10);
-  std::string line;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
-  (void)!::write(fd, "\n", 1);
-  if (tty) ::tcsetattr(fd, TCSAFLUSH, &old);
-  ::close(fd);
-  return line;
+  if (!o.password_file.empty()) return client::first_line(slurp(o.password_file));
+  auto line = client::read_hidden_line("password: ");
+  if (!line) throw std::runtime_error("--password-file: required when there is no terminal");
+  return *line;
 }
 
 bool split_url(const std::string& url, std::string& host, unsigned short& port) {

@@ -1,16 +1,13 @@
 // oagctl subscriber set-password | clear-password | profile: the roaming login's credentials
 // (DESIGN §7). The password is read from the terminal (echo off) or a file, never from argv;
 // only pwd_key = scrypt(password, NAI) is stored, sealed like K.
-#include <fcntl.h>
-#include <termios.h>
-#include <unistd.h>
-
 #include <cstring>
 #include <fstream>
 #include <optional>
 #include <sstream>
 
 #include <openssl/crypto.h>
+#include "client/terminal.hpp"
 #include "proto/aka/hex.hpp"
 #include "proto/ident/ident.hpp"
 #include "proto/login/keys.hpp"
@@ -31,34 +28,6 @@ std::string slurp(const std::string& path, const std::string& arg) {
   return s.str();
 }
 
-// The first line of a password file (a trailing newline is not part of the password).
-std::string first_line(std::string text) {
-  const auto nl = text.find_first_of("\r\n");
-  if (nl != std::string::npos) text.resize(nl);
-  return text;
-}
-
-// One line from the terminal with echo off; nullopt when there is no terminal.
-std::optional<std::string> read_tty(const char* prompt) {
-  const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  termios old{};
-  const bool tty = ::tcgetattr(fd, &old) == 0;
-  if (tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
-  }
-  (void)!::write(fd, prompt, std::strlen(prompt));
-  std::string line;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
-  (void)!::write(fd, "\n", 1);
-  if (tty) ::tcsetattr(fd, TCSAFLUSH, &old);
-  ::close(fd);
-  return line;
-}
-
 std::size_t utf8_chars(const std::string& s) {
   std::size_t n = 0;
   for (const unsigned char c : s) n += (c & 0xc0) != 0x80;
@@ -70,11 +39,12 @@ struct PasswordArgs {
 };
 
 std::string read_password(const PasswordArgs& a) {
-  if (!a.password_file.empty()) return first_line(slurp(a.password_file, "--password-file"));
-  const auto one = read_tty(("password for " + a.nai + ": ").c_str());
+  if (!a.password_file.empty())
+    return client::first_line(slurp(a.password_file, "--password-file"));
+  const auto one = client::read_hidden_line("password for " + a.nai + ": ");
   if (!one)
     throw UsageError("--password-file: required when there is no terminal (never an argument)");
-  const auto two = read_tty("again: ");
+  const auto two = client::read_hidden_line("again: ");
   if (!two || *two != *one) throw UsageError("password: the two entries differ");
   return *one;
 }
