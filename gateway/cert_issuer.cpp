@@ -1,30 +1,17 @@
 #include "gateway/cert_issuer.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
+#include "gateway/services.hpp"
 #include "proto/ident/ident.hpp"
 
 namespace oag::gateway {
 
-namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot read");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
-
 CertIssuer::CertIssuer(const std::string& cert_file, const std::string& key_file) {
-  ca_pem_ = read_file(cert_file);
+  ca_pem_ = read_text_file(cert_file);
   ca_ = pki::cert_from_pem(ca_pem_);
   if (!ca_) throw std::runtime_error(cert_file + ": not a PEM certificate");
-  key_ = pki::key_from_pem(read_file(key_file));
+  key_ = pki::key_from_pem(read_text_file(key_file));
   if (!key_) throw std::runtime_error(key_file + ": not a PEM private key");
   if (X509_check_private_key(ca_.get(), key_.get()) != 1)
     throw std::runtime_error(key_file + ": does not match " + cert_file);

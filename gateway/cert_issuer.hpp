@@ -28,6 +28,8 @@ class CertIssuer {
                    std::int64_t now_s) const;
   /// The issuing CA certificate.
   const X509* ca() const { return ca_.get(); }
+  /// The issuing CA certificate as PEM (the chain between our leaves and the endpoint CA).
+  const std::string& ca_pem() const { return ca_pem_; }
 
  private:
   pki::Cert ca_;

@@ -27,6 +27,9 @@ class PeerClient {
   /// retries once on a fresh connection with the same body. `done` may run on any thread.
   virtual void post(const storage::Agreement& agreement, const std::string& path, std::string body,
                     std::function<void(PeerReply)> done) = 0;
+  /// GETs `agreement.peer_url` + `path` (path and query), with the same retry as post.
+  virtual void get(const storage::Agreement& agreement, const std::string& path,
+                   std::function<void(PeerReply)> done) = 0;
 };
 
 }  // namespace oag::gateway

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "gateway/problems.hpp"
+#include "proto/wire/certificates.hpp"
 
 namespace oag::gateway {
 
@@ -19,6 +20,26 @@ const char* to_string(Listener l) noexcept {
       return "ops";
   }
   return "?";
+}
+
+std::optional<std::string> query_param(const Request& req, std::string_view name) {
+  const auto q = req.target.find('?');
+  if (q == std::string::npos) return std::nullopt;
+  std::string_view rest = std::string_view(req.target).substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const auto pair = rest.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      std::string out;
+      if (eq == std::string_view::npos || !wire::percent_decode(pair.substr(eq + 1), out))
+        return std::nullopt;
+      return out;
+    }
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  return std::nullopt;
 }
 
 const char* to_string(Auth a) noexcept {

@@ -61,6 +61,10 @@ template <typename T>
 Handler parse_then(std::function<std::variant<T, wire::Problem>(const Call&)> parse,
                    std::function<void(Call, T, Reply)> handle);
 
+/// A query parameter of the request's target (`?a=1&b=2`), %XX decoded; nullopt when absent
+/// or malformed.
+std::optional<std::string> query_param(const Request& req, std::string_view name);
+
 /// Decides who a request comes from; answers with a principal or a refusal.
 class Authenticator {
  public:

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "gateway/api/certificates.hpp"
 #include "gateway/api/endpoint.hpp"
 #include "gateway/api/enroll.hpp"
 #include "gateway/federation/broker.hpp"
@@ -22,8 +23,10 @@ class Routes {
   /// Handlers over `svc` (which must outlive this).
   explicit Routes(const Services& svc)
       : svc_(svc),
-        broker_(svc),
+        breakers_(svc.runtime),
+        broker_(svc, breakers_),
         issuer_(svc),
+        certificates_(svc, breakers_),
         endpoint_(svc, broker_),
         enroll_(svc),
         home_agent_(svc),
@@ -34,8 +37,10 @@ class Routes {
 
  private:
   const Services& svc_;
+  federation::Breakers breakers_;
   federation::Broker broker_;
   federation::Issuer issuer_;
+  api::CertificatesApi certificates_;
   api::EndpointApi endpoint_;
   api::EnrollApi enroll_;
   roaming::HomeAgent home_agent_;

@@ -198,7 +198,17 @@ class HttpsPeerClient final : public PeerClient {
 
   void post(const storage::Agreement& agreement, const std::string& path, std::string body,
             std::function<void(PeerReply)> done) override {
-    asio::co_spawn(strand_, call(agreement, path, std::move(body)),
+    start(agreement, http::verb::post, path, std::move(body), std::move(done));
+  }
+  void get(const storage::Agreement& agreement, const std::string& path,
+           std::function<void(PeerReply)> done) override {
+    start(agreement, http::verb::get, path, {}, std::move(done));
+  }
+
+ private:
+  void start(const storage::Agreement& agreement, http::verb verb, const std::string& path,
+             std::string body, std::function<void(PeerReply)> done) {
+    asio::co_spawn(strand_, call(agreement, verb, path, std::move(body)),
                    [done = std::move(done)](std::exception_ptr e, PeerReply r) {
                      if (e) {
                        r = {};
@@ -209,7 +219,6 @@ class HttpsPeerClient final : public PeerClient {
                    });
   }
 
- private:
   using Stream = beast::ssl_stream<beast::tcp_stream>;
 
   // On the strand: the snapshot to use, after forgetting what an older one made.
@@ -238,7 +247,8 @@ class HttpsPeerClient final : public PeerClient {
     return c;
   }
 
-  awaitable<PeerReply> call(storage::Agreement a, std::string path, std::string body) {
+  awaitable<PeerReply> call(storage::Agreement a, http::verb verb, std::string path,
+                            std::string body) {
     PeerReply out;
     std::string host, port;
     if (!parse_url(a.peer_url, host, port)) {
@@ -294,10 +304,12 @@ class HttpsPeerClient final : public PeerClient {
       }
       auto& low = beast::get_lowest_layer(*s);
       low.expires_at(deadline);
-      http::request<http::string_body> req{http::verb::post, path, 11};
+      http::request<http::string_body> req{verb, path, 11};
       req.set(http::field::host, host);
-      req.set(http::field::content_type, "application/json");
-      req.body() = body;
+      if (verb != http::verb::get) {
+        req.set(http::field::content_type, "application/json");
+        req.body() = body;
+      }
       req.prepare_payload();
       boost::system::error_code ec;
       co_await http::async_write(*s, req, asio::redirect_error(use_awaitable, ec));

@@ -3,6 +3,9 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
 #include <vector>
 
 #include "proto/aka/hex.hpp"
@@ -35,6 +38,14 @@ std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 }  // namespace oag::gateway

@@ -48,5 +48,7 @@ std::string new_uuid();
 std::int64_t wall_ms();
 /// Monotonic ms.
 std::int64_t steady_ms();
+/// A whole file (certificates, anchors); throws std::runtime_error naming the path.
+std::string read_text_file(const std::string& path);
 
 }  // namespace oag::gateway

@@ -104,6 +104,11 @@ class EndpointStore {
   virtual Result<std::vector<EndpointCert>> list(const std::string& nai) = 0;
   /// One certificate by serial (not_found when unknown).
   virtual Result<EndpointCert> get(const std::string& serial) = 0;
+  /// Bills a certificate lookup (kind `certificates`, one record for the lookup); a `sold`
+  /// lookup repeated with the same (agreement, request_id) is billed once (conflict when the
+  /// subject differs). `done` runs after the commit with the record's sequence number.
+  virtual void bill_lookup_async(CertLookupRecord r,
+                                 std::function<void(Result<std::uint64_t>)> done) = 0;
 };
 
 /// The roaming login's state (DESIGN §7): passwords (pwd_key, sealed), failures and lockout,

@@ -40,13 +40,15 @@ const char* to_string(BillingKind k) noexcept {
       return "login";
     case BillingKind::charge:
       return "charge";
+    case BillingKind::certificates:
+      return "certificates";
   }
   return "?";
 }
 
 std::optional<BillingKind> parse_billing_kind(std::string_view s) noexcept {
   for (const auto k : {BillingKind::sim, BillingKind::aka, BillingKind::enroll, BillingKind::login,
-                       BillingKind::charge})
+                       BillingKind::charge, BillingKind::certificates})
     if (s == to_string(k)) return k;
   return std::nullopt;
 }

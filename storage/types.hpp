@@ -39,8 +39,8 @@ constexpr unsigned mask_of(Kind k) noexcept {
 
 /// What a billing record bills: a vector of a kind, or a service paid with one (DESIGN §4:
 /// `enroll` is a SIM enrollment's challenge; `login` and `charge` come with the roaming login).
-enum class BillingKind { sim, aka, enroll, login, charge };
-/// "sim", "aka", "enroll", "login" or "charge".
+enum class BillingKind { sim, aka, enroll, login, charge, certificates };
+/// "sim", "aka", "enroll", "login", "charge" or "certificates".
 const char* to_string(BillingKind k) noexcept;
 /// Parses a billing kind name.
 std::optional<BillingKind> parse_billing_kind(std::string_view s) noexcept;
@@ -233,6 +233,20 @@ struct EndpointCert {
   std::int64_t issued_ms = 0;              ///< issue time (UTC ms)
   std::optional<std::int64_t> revoked_ms;  ///< revocation time, if revoked
   std::string pem;  ///< the certificate, when the daemon issued it ("" for older records)
+};
+
+/// A certificate lookup of another operator's subscriber (DESIGN §8): billed `sold` by the
+/// subject's home, `bought` by the requester's gateway, at the agreement's price (may be 0).
+struct CertLookupRecord {
+  Role role = Role::sold;              ///< sold (we are the subject's home) or bought
+  std::string requester;               ///< the NAI who asked
+  std::string subject;                 ///< the NAI whose certificates were returned
+  std::string agreement;               ///< the agreement it was served under
+  unsigned count = 0;                  ///< certificates returned
+  std::int64_t unit_price_micros = 0;  ///< price per lookup
+  std::string currency;                ///< its currency
+  std::string request_id;              ///< the broker's id (both records carry it)
+  std::string serials_sha256;          ///< hex SHA-256 of the serials returned, in order
 };
 
 // --- the roaming login (DESIGN §7) ---

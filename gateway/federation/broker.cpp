@@ -8,29 +8,6 @@
 
 namespace oag::gateway::federation {
 
-bool Broker::breaker_allows(const std::string& agreement) {
-  const auto rt = svc_.runtime.get();
-  std::lock_guard lk(mu_);
-  Breaker& b = breakers_[agreement];
-  if (b.failures < rt->peers.breaker_failures) return true;
-  if (wall_ms() < b.open_until_ms || b.probing) return false;
-  b.probing = true;  // half open: one request probes the peer
-  return true;
-}
-
-void Broker::breaker_record(const std::string& agreement, bool failure) {
-  const auto rt = svc_.runtime.get();
-  std::lock_guard lk(mu_);
-  Breaker& b = breakers_[agreement];
-  b.probing = false;
-  if (!failure) {
-    b.failures = 0;
-    return;
-  }
-  if (++b.failures >= rt->peers.breaker_failures)
-    b.open_until_ms = wall_ms() + rt->peers.breaker_open_ms;
-}
-
 void Broker::buy(const std::string& requester, const wire::VectorRequest& v,
                  const std::string& route, Reply reply) {
   const std::string realm(ident::realm_of(v.nai));
@@ -48,7 +25,7 @@ void Broker::buy(const std::string& requester, const wire::VectorRequest& v,
         {403, "no-agreement", "No agreement covers that realm",
          "nai: no current agreement for realm " + realm + " and kind " + ident::to_string(v.kind)},
         route));
-  if (!breaker_allows(a->id))
+  if (!breakers_.allows(a->id))
     return reply(problem({503, "peer-unavailable", "The peer gateway is unavailable",
                           "peer: " + realm + " failed repeatedly; retrying later"},
                          route));
@@ -70,7 +47,7 @@ void Broker::settle(const storage::Agreement& agreement, const std::string& requ
                     const wire::VectorRequest& v, const std::string& request_id, PeerReply pr,
                     const std::string& route, Reply reply) {
   const bool transport = pr.failure != PeerReply::Failure::none;
-  breaker_record(agreement.id, transport || pr.status >= 500);
+  breakers_.record(agreement.id, transport || pr.status >= 500);
   if (transport)
     log::warn(log::event::kPeerFailed, "peer call failed",
               {{"agreement", agreement.id}, {"peer", agreement.peer_url}, {"error", pr.error}});

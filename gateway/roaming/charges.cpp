@@ -1,8 +1,5 @@
 #include "gateway/roaming/charges.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 
 #include "gateway/log.hpp"
@@ -10,17 +7,6 @@
 #include "proto/login/charge.hpp"
 
 namespace oag::gateway::roaming {
-
-namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
 
 void ChargesApi::charge(Call call, login::ChargeOrder o, Reply reply) {
   const auto who = std::get<VisitorPrincipal>(call.who);
@@ -45,7 +31,7 @@ void ChargesApi::charge(Call call, login::ChargeOrder o, Reply reply) {
       home_realm = std::string(ident::realm_of(who.nai));
     }
     if (const auto bad =
-            login::verify_charge(o, who.certificate, read_file(anchor_file), who.nai)) {
+            login::verify_charge(o, who.certificate, read_text_file(anchor_file), who.nai)) {
       log::info(log::event::kLoginRefused, "charge refused",
                 {{"nai", who.nai}, {"order_id", o.order_id}, {"why", *bad}});
       return reply(

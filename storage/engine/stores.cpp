@@ -299,6 +299,54 @@ class Endpoints final : public EndpointStore {
       return not_found("no certificate with serial " + serial, "serial");
     });
   }
+  void bill_lookup_async(CertLookupRecord rec,
+                         std::function<void(Result<std::uint64_t>)> done) override {
+    auto shared = std::make_shared<CertLookupRecord>(std::move(rec));
+    c_.submit<std::uint64_t>(
+        [this, shared]() -> Result<std::uint64_t> {
+          const auto& l = *shared;
+          if (l.request_id.empty() || !ident::valid_request_id(l.request_id))
+            return Error{Errc::invalid, "request_id: 1..64 hex digits and '-'", "request_id"};
+          auto& w = c_.w();
+          // A peer's retry of the same lookup (same request_id) is billed once.
+          const std::string peer = "certificates/" + l.agreement;
+          if (l.role == Role::sold) {
+            if (const auto a = w.federation_answer(peer, l.request_id)) {
+              if (a->fingerprint != l.subject)
+                return Error{Errc::conflict,
+                             "request_id: " + l.request_id + " was used for another subject",
+                             "request_id"};
+              return static_cast<std::uint64_t>(
+                  std::stoull(issuance::open_text(c_.issuer().key(), a->sealed, peer)));
+            }
+          }
+          BillingRecord b;
+          b.time_ms = c_.now();
+          b.role = l.role;
+          b.event = "lookup";
+          b.requester = l.requester;
+          b.subject = l.subject;
+          b.requester_realm = std::string(ident::realm_of(l.requester));
+          b.subject_realm = std::string(ident::realm_of(l.subject));
+          b.agreement = l.agreement;
+          b.kind = BillingKind::certificates;
+          b.count = l.count;
+          b.unit_price_micros = l.unit_price_micros;
+          b.currency = l.currency;
+          b.request_id = l.request_id;
+          b.rand_sha256 = l.serials_sha256;
+          b.outcome = "issued";
+          const auto seq = c_.issuer().append(w, std::move(b));
+          if (l.role == Role::sold &&
+              !w.put_federation_answer(
+                  peer, l.request_id,
+                  {l.subject, issuance::seal_text(c_.issuer().key(), std::to_string(seq), peer)},
+                  c_.now()))
+            throw StoreError({Errc::conflict, "request_id: stored meanwhile", "request_id"});
+          return seq;
+        },
+        std::move(done));
+  }
 
  private:
   // One certificate row, in the writer's transaction (group-committed with what else is queued).
