@@ -136,31 +136,6 @@ std::string challenge(std::string_view realm, std::string_view nonce, std::strin
          ", opaque=" + quote(opaque);
 }
 
-std::string base64(aka::ByteView data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(),
-                                static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::optional<std::vector<std::uint8_t>> unbase64(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  for (const char c : text)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=')
-      return std::nullopt;
-  std::vector<std::uint8_t> out(text.size() / 4 * 3);
-  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t pad = 0;
-  if (!text.empty() && text.back() == '=') ++pad;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
-  for (std::size_t k = 0; k + pad < text.size(); ++k)  // '=' only at the end
-    if (text[k] == '=') return std::nullopt;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
 
 std::string aka_nonce(const aka::Bytes<16>& rand, const aka::Bytes<16>& autn) {
   std::uint8_t b[32];

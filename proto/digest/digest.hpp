@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/aka/base64.hpp"
 #include "proto/aka/bytes.hpp"
 
 namespace oag::digest {
@@ -39,10 +40,10 @@ std::string aka_nonce(const aka::Bytes<16>& rand, const aka::Bytes<16>& autn);
 /// RAND and AUTN out of an AKA nonce (exactly 32 octets), or nullopt.
 std::optional<std::pair<aka::Bytes<16>, aka::Bytes<16>>> parse_aka_nonce(std::string_view nonce);
 
-/// Standard base64 with padding.
-std::string base64(aka::ByteView data);
+/// Standard base64 with padding (the one definition is proto/aka's).
+using aka::base64;
 /// Decodes standard base64 (padding required, no whitespace), or nullopt.
-std::optional<std::vector<std::uint8_t>> unbase64(std::string_view text);
+using aka::unbase64;
 
 /// What the request-digest covers.
 struct Exchange {

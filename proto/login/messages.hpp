@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "proto/aka/base64.hpp"
 #include "proto/aka/bytes.hpp"
 #include "proto/login/keys.hpp"
 #include "proto/wire/problem.hpp"
@@ -168,9 +169,9 @@ std::string canonical_order(const ChargeOrder& o);
 /// The request body (the order and its signature).
 std::string to_json(const ChargeOrder& o);
 
-/// base64url without padding.
-std::string b64url(aka::ByteView data);
-/// Decodes base64url without padding; nullopt on any other character or a bad length.
-std::optional<std::vector<std::uint8_t>> unb64url(std::string_view text);
+/// base64url without padding (the one definition is proto/aka's).
+using aka::b64url;
+/// Decodes base64url without padding.
+using aka::unb64url;
 
 }  // namespace oag::login
