@@ -262,7 +262,8 @@ TEST_CASE(
   CHECK(seen == std::set<std::string>{"vectors", "result", "resync", "renew", "federation", "agent",
                                       "enroll", "roaming-login", "federation-roaming-login",
                                       "roaming-renew", "federation-roaming-renew", "charges",
-                                      "healthz", "readyz", "metrics"});
+                                      "certificates", "federation-certificates",
+                                      "public-certificate", "healthz", "readyz", "metrics"});
   Router router(routes.table(),
                 {{Auth::endpoint_subscriber, std::make_shared<EndpointAuthenticator>(svc)},
                  {Auth::federation_peer, std::make_shared<PeerAuthenticator>(svc)},
@@ -272,6 +273,8 @@ TEST_CASE(
     if (r.listener == Listener::endpoint || r.listener == Listener::federation) {
       std::string path = r.pattern;
       if (const auto at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, "x");
+      if (const auto at = path.find("{nai}"); at != std::string::npos)
+        path.replace(at, 5, "bob@op-a.example");
       CHECK(run(router, Listener::visitor, r.method, path, "{}").status == 404);
     }
   // M1 needs nobody.
