@@ -83,4 +83,13 @@ Expected<std::string> Gateway::renew(const std::string& csr_pem, bool revoke_old
   return r.body;
 }
 
+Expected<wire::CertificatesAnswer> Gateway::certificates(const std::string& nai) {
+  const auto r = https_.request("GET", "/v1/certificates/" + nai, "", "");
+  if (r.status != 200) return error_of(r);
+  auto parsed = wire::parse_certificates_response(r.body, true);
+  if (auto* p = std::get_if<wire::Problem>(&parsed))
+    return Error{r.status, "malformed-answer", p->detail};
+  return std::get<wire::CertificatesAnswer>(std::move(parsed));
+}
+
 }  // namespace oag::client

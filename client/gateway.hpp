@@ -13,6 +13,7 @@
 #include "client/https.hpp"
 #include "proto/aka/bytes.hpp"
 #include "proto/aka/vector.hpp"
+#include "proto/wire/certificates.hpp"
 #include "proto/wire/messages.hpp"
 
 namespace oag::client {
@@ -49,11 +50,20 @@ class AuthGateway {
   virtual std::optional<Error> resync(const aka::Bytes<16>& rand, const aka::Auts& auts) = 0;
 };
 
+/// What the certificate-signed call needs from an AG (DESIGN §8): a subject's certificates
+/// with the anchor the AG vouches for (Gateway implements it over HTTPS).
+class CertDirectory {
+ public:
+  virtual ~CertDirectory() = default;
+  /// GET /v1/certificates/{nai}.
+  virtual Expected<wire::CertificatesAnswer> certificates(const std::string& nai) = 0;
+};
+
 /// The problem an AG answered (status 0: transport), out of an HTTPS reply.
 Error error_of(const HttpsReply& r);
 
 /// The HTTPS client.
-class Gateway final : public AuthGateway {
+class Gateway final : public AuthGateway, public CertDirectory {
  public:
   /// Loads the CA, certificate and key; throws std::runtime_error naming the file that failed.
   explicit Gateway(GatewayOptions options);
@@ -65,6 +75,7 @@ class Gateway final : public AuthGateway {
                                     unsigned count = 1) override;
   std::optional<Error> report_result(const std::string& vector_id, bool success) override;
   std::optional<Error> resync(const aka::Bytes<16>& rand, const aka::Auts& auts) override;
+  Expected<wire::CertificatesAnswer> certificates(const std::string& nai) override;
 
   /// POST /v1/certificates/renew: a certificate for the key of `csr_pem` (PEM), as the leaf and
   /// its chain in PEM; `revoke_old` revokes the certificate this client presents.
