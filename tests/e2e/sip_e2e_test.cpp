@@ -245,7 +245,12 @@ TEST_CASE("oag-phone: a bad argument is exit 2 with a message naming it", "[e2e]
   fails({"call", "bob@op-b.example", "--nai", "alice@op-a.example", "--proxy", "nowhere"},
         "--proxy: HOST:PORT expected");
   fails({"answer", "--nai", "bob", "--no-auth"}, "--nai: user@realm expected");
-  fails({"answer", "--nai", "bob@op-b.example"}, "--sim: required unless --no-auth");
+  fails({"answer", "--nai", "bob@op-b.example"}, "--sim: required unless --auth none");
+  fails({"call", "bob@op-b.example", "--nai", "alice@op-a.example", "--auth", "cert"},
+        "--home-url: https://HOST:PORT required with --auth cert");
+  fails({"answer", "--nai", "bob@op-b.example", "--auth", "cert", "--transport", "tls"},
+        "--proxy-ca: required with --transport tls");
+  fails({"answer", "--nai", "bob@op-b.example", "--auth", "x509"}, "--auth");
   fails({"call", "bob@op-b.example", "--nai", "alice@op-a.example", "--kind", "umts"}, "--kind");
   std::ofstream(d.file("sim.json")) << R"({"imsi":"1","k":"xyz","op":"00"})";
   fails({"answer", "--nai", "bob@op-b.example", "--sim", d.file("sim.json"), "--ag", "127.0.0.1:1",

@@ -23,14 +23,27 @@ bool split_host_port(const std::string& s, std::string& host, unsigned short& po
 
 int main(int argc, char** argv) {
   oag::phone::Options o;
-  std::string proxy = "127.0.0.1:5060", ag, transport = "udp", carrier = "via";
+  std::string proxy = "127.0.0.1:5060", ag, transport = "udp", carrier = "via", auth = "sim";
   CLI::App app{"oag-phone: a SIP endpoint with oag1 mutual authentication"};
   app.require_subcommand(1);
   bool no_auth = false;
   const auto common = [&](CLI::App* c) {
     c->add_option("--nai", o.nai, "our NAI, user@realm")->required();
     c->add_option("--proxy", proxy, "SIP proxy HOST:PORT (IPv4)");
-    c->add_option("--transport", transport, "udp or tcp")->check(CLI::IsMember({"udp", "tcp"}));
+    c->add_option("--transport", transport, "udp, tcp or tls (tls: --cert is the client certificate)")
+        ->check(CLI::IsMember({"udp", "tcp", "tls"}));
+    c->add_option("--proxy-ca", o.tls.ca_file, "tls: the CA of the proxy's certificate");
+    c->add_option("--auth", auth,
+                  "sim (the oag1 carriers, with --sim), cert (a certificate-signed call: "
+                  "Identity and S/MIME) or none")
+        ->check(CLI::IsMember({"sim", "cert", "none"}));
+    c->add_option("--chain", o.chain_file, "cert: our certificate's chain, if not in --cert");
+    c->add_option("--home-url", o.home_url,
+                  "cert: our home gateway's visitor listener, https://HOST:PORT, which serves our "
+                  "certificate (the PASSporT's x5u)");
+    c->add_option("--signing-cert", o.signing_cert,
+                  "cert: sign calls with this certificate (default: --cert)");
+    c->add_option("--signing-key", o.signing_key, "cert: its key (default: --key)");
     c->add_option("--sim", o.sim, "SIM profile JSON (imsi, k, opc|op)");
     c->add_option("--ag", ag, "our gateway's endpoint listener HOST:PORT");
     c->add_option("--ca", o.gateway.ca_file, "the operator's endpoint CA");
@@ -57,6 +70,10 @@ int main(int argc, char** argv) {
                  "never send the ACK (tests a callee's 200 OK retransmission)");
   call->add_flag("--json", o.json, "print a JSON summary line");
   call->add_flag("--quiet", o.quiet, "no per-step lines");
+  call->add_option("--iat-offset-s", o.iat_offset_s,
+                   "cert, test hook: shift the PASSporT's iat by this many seconds");
+  call->add_flag("--tamper-identity", o.tamper_identity,
+                 "cert, test hook: alter the Identity header after signing it");
   oag::phone::EnrollOptions eo;
   std::string enroll_ag;
   auto* enroll = app.add_subcommand("enroll", "get a certificate with the SIM (Digest AKA)");
@@ -147,8 +164,22 @@ int main(int argc, char** argv) {
     }
   }
   auto* sub = app.got_subcommand(answer) ? answer : call;
-  o.auth = !no_auth;
-  o.tcp = transport == "tcp";
+  o.auth = !no_auth && auth != "none";
+  o.cert = auth == "cert";
+  o.transport = transport == "tls"   ? oag::phone::TransportKind::tls
+                : transport == "tcp" ? oag::phone::TransportKind::tcp
+                                     : oag::phone::TransportKind::udp;
+  if (o.transport == oag::phone::TransportKind::tls) {
+    o.tls.cert_file = o.gateway.cert_file;
+    o.tls.key_file = o.gateway.key_file;
+    for (auto [name, value] : {std::pair{"--proxy-ca", &o.tls.ca_file},
+                               {"--cert", &o.tls.cert_file},
+                               {"--key", &o.tls.key_file}})
+      if (value->empty()) {
+        std::cerr << "oag-phone: " << name << ": required with --transport tls\n";
+        return 2;
+      }
+  }
   o.header_carrier = carrier == "header";
   if (!split_host_port(proxy, o.proxy_host, o.proxy_port)) {
     std::cerr << "oag-phone: --proxy: HOST:PORT expected, got " << proxy << "\n";
@@ -159,13 +190,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (o.auth) {
-    for (auto [name, value] : {std::pair{"--sim", &o.sim},
+    if (o.cert && sub == call && o.home_url.rfind("https://", 0) != 0) {
+      std::cerr << "oag-phone: --home-url: https://HOST:PORT required with --auth cert\n";
+      return 2;
+    }
+    std::string not_needed = "-";
+    for (auto [name, value] : {std::pair{"--sim", o.cert ? &not_needed : &o.sim},
                                {"--ag", &ag},
                                {"--ca", &o.gateway.ca_file},
                                {"--cert", &o.gateway.cert_file},
                                {"--key", &o.gateway.key_file}})
       if (value->empty()) {
-        std::cerr << "oag-phone: " << name << ": required unless --no-auth\n";
+        std::cerr << "oag-phone: " << name << ": required unless --auth none\n";
         return 2;
       }
     if (!split_host_port(ag, o.gateway.host, o.gateway.port)) {

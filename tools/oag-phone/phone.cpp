@@ -6,12 +6,14 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "client/cert_auth.hpp"
 #include "client/mutual_auth.hpp"
 #include "client/soft_sim.hpp"
 #include "proto/aka/hex.hpp"
@@ -79,9 +81,16 @@ Message response_to(const Message& req, int status, const std::string& reason) {
 
 // One endpoint: transport, SIM, gateway, and the output of steps.
 struct Phone {
-  explicit Phone(const Options& o) : opts(o), transport(o.tcp, o.proxy_host, o.proxy_port) {
+  explicit Phone(const Options& o)
+      : opts(o), transport(o.transport, o.proxy_host, o.proxy_port, o.tls) {
     if (opts.auth) {
-      sim.emplace(client::SoftSim::load(opts.sim));
+      if (opts.cert)
+        identity.emplace(client::CertIdentity::load(
+            opts.signing_cert.empty() ? opts.gateway.cert_file : opts.signing_cert,
+            opts.signing_key.empty() ? opts.gateway.key_file : opts.signing_key, opts.chain_file,
+            opts.home_url));
+      else
+        sim.emplace(client::SoftSim::load(opts.sim));
       gateway.emplace(opts.gateway);
     }
     user = opts.nai.substr(0, opts.nai.find('@'));
@@ -99,7 +108,7 @@ struct Phone {
   }
   std::string contact() const {
     return "<sip:" + user + "@" + transport.host() + ":" + std::to_string(transport.port()) +
-           (opts.tcp ? ";transport=tcp" : "") + ">";
+           transport.uri_param() + ">";
   }
   Message request(const std::string& method, const std::string& uri, const std::string& branch,
                   const std::string& from, const std::string& to, const std::string& call_id,
@@ -151,9 +160,9 @@ struct Phone {
     auto next = Clock::now() + interval;
     bool provisional = false;
     while (Clock::now() < deadline) {
-      auto in = transport.receive(std::min(deadline, opts.tcp || provisional ? deadline : next));
+      auto in = transport.receive(std::min(deadline, transport.reliable() || provisional ? deadline : next));
       if (!in) {
-        if (!opts.tcp && !provisional && Clock::now() >= next) {
+        if (!transport.reliable() && !provisional && Clock::now() >= next) {
           transport.send_to_proxy(wire);
           interval *= 2;
           next = Clock::now() + interval;
@@ -205,7 +214,14 @@ struct Phone {
   const Options& opts;
   Transport transport;
   std::optional<client::SoftSim> sim;
+  std::optional<client::CertIdentity> identity;  // --auth cert
   std::optional<client::Gateway> gateway;
+  /// Unix s for PASSporTs (shifted by the --iat-offset-s test hook).
+  std::int64_t now_s() const {
+    return static_cast<std::int64_t>(std::time(nullptr)) + opts.iat_offset_s;
+  }
+  /// The port our SDP names for media (no media flows: the call proves who is at each end).
+  unsigned short media_port() const { return static_cast<unsigned short>(transport.port() + 2); }
   std::string user;
   std::string reg_call_id;
   unsigned long reg_cseq = 0;
@@ -229,7 +245,22 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   const auto t0 = Clock::now();
   const auto kind = *ident::parse_kind(o.kind);  // main checked it
   std::optional<client::CallerAuth> auth;
+  std::optional<client::CertCallerAuth> cauth;
+  std::optional<client::CertCallerAuth::Offer> offer;
   std::string from_tag = forced_tag;
+  if (o.auth && o.cert) {
+    cauth.emplace(*p.gateway, *p.identity, o.target, [&p] { return p.now_s(); });
+    offer = cauth->start("sip:" + o.nai, "sip:" + o.target, p.transport.host(), p.media_port());
+    if (!offer) return res.reason = cauth->reason(), res;
+    p.step(t0, "got " + o.target + "'s certificate from our gateway; INVITE signed (PASSporT) "
+                   "and its SDP encrypted to it (S/MIME)");
+    if (o.tamper_identity) {
+      // Test hook: a claim changed on the way, as a proxy that rewrites the header would.
+      const auto dot = offer->identity.find('.');
+      offer->identity[dot + 3] = static_cast<char>(offer->identity[dot + 3] ^ 0x01);
+    }
+    if (from_tag.empty()) from_tag = random_hex(6);
+  }
   if (from_tag.empty()) {
     if (o.auth) {
       auth.emplace(*p.gateway, *p.sim, o.nai, o.target, kind);
@@ -247,7 +278,13 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   auto invite = p.request("INVITE", "sip:" + o.target, new_branch(), from, "<sip:" + o.target + ">",
                           call_id, 1);
   invite.add("Contact", p.contact());
-  invite.add("Supported", "oag1");
+  if (offer) {
+    invite.add("Identity", offer->identity);
+    invite.add("Content-Type", offer->body.content_type);
+    invite.body = offer->body.body;
+  } else {
+    invite.add("Supported", "oag1");
+  }
   p.step(t0, "INVITE " + o.target + " over " + p.transport.name() + ", sent From-tag " + from_tag);
   const auto r = p.transact(invite, t0);
   if (!r) return res.reason = "no final answer to the INVITE (timeout)", res;
@@ -262,6 +299,7 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
     res.reason = "the call was refused: " + std::to_string(r->status) + " " + r->reason +
                  (w.empty() ? "" : " (" + w + ")");
     if (auth) res.retry = auth->on_rejected(r->status, w);
+    if (cauth) cauth->on_rejected(r->status, w);
     return res;
   }
   // 2xx: the dialog. Route set = Record-Route reversed; remote target = Contact.
@@ -273,13 +311,22 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   const auto target = sip::uri_of(r->get("Contact").value_or("<sip:" + o.target + ">"));
   std::optional<std::string> carrier;
   if (auth) carrier = auth->on_answer(to_tag, call_id);
-  const bool authed = !auth || carrier.has_value();
+  std::optional<client::SignedBody> ack_body;
+  if (cauth)
+    ack_body = cauth->on_answer(
+        r->get("Content-Type").value_or(""), r->body,
+        client::ack_sipfrag(call_id, "sip:" + o.nai, from_tag, "sip:" + o.target, to_tag));
+  const bool authed = cauth ? ack_body.has_value() : (!auth || carrier.has_value());
   const std::string branch =
       carrier && !o.header_carrier ? std::string(sip::kMagicCookie) + *carrier : new_branch();
   auto ack = p.request("ACK", target, branch, from, to, call_id, 1);
   for (const auto& rt : routes) ack.add("Route", rt);
   if (carrier && o.header_carrier) ack.add("OAG-Auth", *carrier);
   if (!authed) ack.add("OAG-Auth", std::string(sip::kRefused));  // our BYE follows
+  if (ack_body) {
+    ack.add("Content-Type", ack_body->content_type);
+    ack.body = ack_body->body;
+  }
   if (o.no_ack) {
     // Testing a callee: no ACK at all; it retransmits its 200 OK, then gives up with a BYE.
     p.step(t0, "ACK withheld (--no-ack)");
@@ -297,7 +344,10 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
   p.acks[call_id] = ack.serialize();
   p.transport.send_to_proxy(p.acks[call_id]);
   res.setup_ms = ms_since(t0);
-  if (carrier)
+  if (ack_body)
+    p.step(t0, "200 OK checked (signed by " + o.target +
+                   "'s certificate, SDP decrypted); ACK sent with a signed sipfrag");
+  else if (carrier)
     p.step(t0, "ACK sent, " +
                    std::string(o.header_carrier ? "OAG-Auth " + *carrier : "branch " + branch));
   else
@@ -312,8 +362,9 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
     if (br) p.step(t0, "got " + std::to_string(br->status) + " " + br->reason + " to BYE");
   };
   if (!authed) {
-    bye("oag1 " + auth->reason());
-    res.reason = auth->reason();
+    const auto why = cauth ? cauth->reason() : auth->reason();
+    bye("oag1 " + why);
+    res.reason = why;
   } else {
     // The callee checks our response when the ACK arrives; a BYE from it means it failed.
     const auto until = Clock::now() + std::chrono::milliseconds(o.hold_ms);
@@ -326,6 +377,7 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
       bye("");
       res.ok = true;
       if (auth) res.fingerprint = auth->keys().fingerprint();
+      if (cauth) res.fingerprint = cauth->fingerprint();
     }
   }
   if (auth && auth->has_result()) {
@@ -353,6 +405,7 @@ struct Dialog {
   std::string to;  // with our tag
   std::string last_response;
   std::unique_ptr<client::CalleeAuth> auth;
+  std::unique_ptr<client::CertCalleeAuth> cauth;
   Clock::time_point t0;
   bool answered = false, acked = false, done = false, closed = false;
   unsigned long local_cseq = 0;  // of the requests we send in this dialog
@@ -397,6 +450,9 @@ int run_call(const Options& o) {
       if (!o.auth)
         std::printf(r.ok ? "call established (no authentication)\n" : "call failed: %s\n",
                     r.reason.c_str());
+      else if (r.ok && o.cert)
+        std::printf("mutually authenticated (certificates): media keys %s\n",
+                    r.fingerprint.c_str());
       else if (r.ok)
         std::printf("mutually authenticated: session key %s\n", r.fingerprint.c_str());
       else
@@ -506,7 +562,30 @@ int run_answer(const Options& o) {
       p.step(d.t0, "INVITE from " + caller + " over " + p.transport.name() + ", got From-tag " +
                        from_tag);
       std::string to_tag = random_hex(6);
-      if (o.auth) {
+      std::optional<client::SignedBody> answer_body;
+      if (o.auth && o.cert) {
+        d.cauth = std::make_unique<client::CertCalleeAuth>(*p.gateway, *p.identity,
+                                                           [&p] { return p.now_s(); });
+        auto r = d.cauth->on_invite(m.get("Identity"), sip::uri_of(from),
+                                    sip::uri_of(m.get("To").value_or("")),
+                                    m.get("Content-Type").value_or(""), m.body,
+                                    p.transport.host(), p.media_port());
+        if (auto* rej = std::get_if<client::CertCalleeAuth::Reject>(&r)) {
+          auto resp = response_to(m, rej->status, rej->phrase);
+          resp.set("To", sip::with_param(m.get("To").value_or(""), "tag", random_hex(6)));
+          resp.add("Warning", "399 " + p.transport.host() + " \"" + rej->warning + "\"");
+          d.last_response = resp.serialize();
+          p.transport.reply(in->origin, d.last_response);
+          p.step(d.t0, "refused " + std::to_string(rej->status) + ": " + rej->warning);
+          finish(d, false, "authentication failed: refused the INVITE: " +
+                               std::to_string(rej->status) + " " + rej->warning);
+          continue;
+        }
+        answer_body = std::get<client::SignedBody>(std::move(r));
+        p.step(d.t0, "Identity and S/MIME body of " + caller +
+                         " verified against the certificates our gateway gave; answer "
+                         "encrypted to the caller");
+      } else if (o.auth) {
         d.auth = std::make_unique<client::CalleeAuth>(*p.gateway, *p.sim, o.nai);
         auto r = d.auth->on_invite(from_tag, caller);
         if (auto* rej = std::get_if<client::CalleeAuth::Reject>(&r)) {
@@ -533,6 +612,10 @@ int run_answer(const Options& o) {
       auto ok = response_to(m, 200, "OK");
       ok.set("To", d.to);
       ok.add("Contact", p.contact());
+      if (answer_body) {
+        ok.add("Content-Type", answer_body->content_type);
+        ok.body = answer_body->body;
+      }
       d.last_response = ok.serialize();
       p.transport.reply(in->origin, d.last_response);
       d.answered = true;
@@ -551,9 +634,32 @@ int run_answer(const Options& o) {
       // The caller's Via is the last one: proxies put theirs on top (branch= found by name).
       const auto branch = vias.empty() ? "" : sip::param(vias.back(), "branch").value_or("");
       const auto header = m.get("OAG-Auth").value_or("");
-      p.step(d.t0, o.header_carrier ? "got ACK, OAG-Auth " + header : "got ACK, branch " + branch);
+      p.step(d.t0, o.cert             ? std::string("got ACK")
+                   : o.header_carrier ? "got ACK, OAG-Auth " + header
+                                      : "got ACK, branch " + branch);
       if (!o.auth) {
         finish(d, true, "call established (no authentication)");
+        continue;
+      }
+      if (d.cauth) {
+        if (header == sip::kRefused) {  // the caller found our answer bad; its BYE follows
+          d.cauth->on_ack("", "", "");
+          finish(d, false, "authentication failed: the caller refused our answer");
+          continue;
+        }
+        const auto from = d.invite.get("From").value_or("");
+        const auto frag = client::ack_sipfrag(id, sip::uri_of(from),
+                                              sip::param(from, "tag").value_or(""),
+                                              sip::uri_of(d.to),
+                                              sip::param(d.to, "tag").value_or(""));
+        if (d.cauth->on_ack(m.get("Content-Type").value_or(""), m.body, frag)) {
+          finish(d, true,
+                 "mutually authenticated (certificates): media keys " + d.cauth->fingerprint());
+        } else {
+          send_bye(p, d, id, 403, "oag1 " + d.cauth->reason());
+          p.step(d.t0, "BYE sent (" + d.cauth->reason() + ")");
+          finish(d, false, "authentication failed: " + d.cauth->reason());
+        }
         continue;
       }
       if (d.auth->on_ack(o.header_carrier || header == sip::kRefused ? header : branch, id)) {

@@ -1,10 +1,14 @@
 #pragma once
-// SIP over UDP or TCP for one endpoint (RFC 3261 §18): every request we start goes to the
+// SIP over UDP, TCP or TLS for one endpoint (RFC 3261 §18): every request we start goes to the
 // proxy; a response goes back where its request came from (the UDP source, or the same TCP
 // connection). TCP: an outbound connection to the proxy plus a listener for the connections the
-// proxy opens to our Contact; messages are framed by Content-Length.
+// proxy opens to our Contact; messages are framed by Content-Length. TLS: one connection to the
+// proxy with our certificate as the client certificate, and our Via and Contact name its local
+// port, so that the proxy sends us everything on it (the connection reuse of RFC 5923: an
+// endpoint needs no server certificate).
 
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 
 #include <chrono>
 #include <map>
@@ -27,17 +31,39 @@ struct Incoming {
   Origin origin;     ///< where to answer
 };
 
+/// Which transport.
+enum class TransportKind { udp, tcp, tls };
+
+/// TLS: the proxy's CA and our certificate.
+struct TlsOptions {
+  std::string ca_file;    ///< trust for the proxy's certificate
+  std::string cert_file;  ///< our certificate (and chain)
+  std::string key_file;   ///< its key
+};
+
 /// One endpoint's transport.
 class Transport {
  public:
-  /// Binds 127.0.0.1 (port 0) and, for TCP, connects to the proxy; throws std::runtime_error.
-  Transport(bool tcp, const std::string& proxy_host, unsigned short proxy_port);
+  /// Binds 127.0.0.1 (port 0) and, for TCP, connects to the proxy; for TLS, connects and
+  /// handshakes with `tls`; throws std::runtime_error naming what failed.
+  Transport(TransportKind kind, const std::string& proxy_host, unsigned short proxy_port,
+            const TlsOptions& tls = {});
   ~Transport();
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
-  /// "UDP" or "TCP".
-  const char* name() const { return tcp_ ? "TCP" : "UDP"; }
+  /// "UDP", "TCP" or "TLS".
+  const char* name() const {
+    return kind_ == TransportKind::tls ? "TLS" : kind_ == TransportKind::tcp ? "TCP" : "UDP";
+  }
+  /// The Contact URI parameter (";transport=tcp" or ";transport=tls"; "" for UDP).
+  std::string uri_param() const {
+    return kind_ == TransportKind::tls ? ";transport=tls"
+           : kind_ == TransportKind::tcp ? ";transport=tcp"
+                                         : "";
+  }
+  /// A stream transport (no retransmissions).
+  bool reliable() const { return kind_ != TransportKind::udp; }
   /// Our address for Via and Contact.
   const std::string& host() const { return host_; }
   /// Our port for Via and Contact.
@@ -51,7 +77,13 @@ class Transport {
 
  private:
   bool send_all(int fd, const std::string& data);
-  bool tcp_;
+  void read_tls();
+  void connect_tls(const std::string& proxy_host, unsigned short proxy_port, const TlsOptions& tls);
+  TransportKind kind_;
+  bool tcp_;  // a stream (TCP or TLS)
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;  // TLS: on outbound_
+  bool tls_closed_ = false;
   std::string host_ = "127.0.0.1";
   unsigned short port_ = 0;
   int sock_ = -1;      // UDP socket or TCP listener
