@@ -323,7 +323,7 @@ class Endpoints final : public EndpointStore {
           BillingRecord b;
           b.time_ms = c_.now();
           b.role = l.role;
-          b.event = "lookup";
+          b.event = "issue";  // reconciled like every issue between operators
           b.requester = l.requester;
           b.subject = l.subject;
           b.requester_realm = std::string(ident::realm_of(l.requester));
