@@ -91,7 +91,16 @@ CertIdentity CertIdentity::load(const std::string& cert_file, const std::string&
   return id;
 }
 
+void CertIdentity::sign_with(const std::string& cert_file, const std::string& key_file,
+                             const std::string& home_url) {
+  auto other = load(cert_file, key_file, "", home_url);
+  signing_cert = std::move(other.cert);
+  signing_key = std::move(other.key);
+  x5u = other.x5u;
+}
+
 pki::Signer CertIdentity::signer() const {
+  if (signing_cert) return {signing_cert.get(), signing_key.get(), {}};
   pki::Signer s{cert.get(), key.get(), {}};
   for (const auto& c : chain) s.chain.push_back(c.get());
   return s;
@@ -141,7 +150,7 @@ std::optional<CertCallerAuth::Offer> CertCallerAuth::start(const std::string& fr
   c.iat = clock_();
   c.orig_uri = from_uri;
   c.dest_uris = {to_uri};
-  o.identity = sip::identity_value(pki::passport_sign(c, me_.key.get()), me_.x5u);
+  o.identity = sip::identity_value(pki::passport_sign(c, me_.passport_key()), me_.x5u);
   state_ = CertState::offered;
   return o;
 }

@@ -30,14 +30,24 @@ struct CertIdentity {
   std::vector<pki::Cert>
       chain;        ///< intermediates (the rest of the certificate file, or chain file)
   std::string x5u;  ///< https://home/v1/public/certificates/<serial>.pem
+  /// When set, signatures (PASSporT, S/MIME) are made with this certificate and key instead,
+  /// while decryption still uses `key`: a device whose signing key is kept apart, or a test
+  /// of a wrong signer. x5u then names this certificate.
+  pki::Cert signing_cert;
+  pki::Key signing_key;  ///< its key
 
   /// Loads `cert_file` (leaf first, then any chain), `key_file` and, when not empty,
   /// `chain_file`; x5u = `home_url` + "/v1/public/certificates/<serial>.pem". Throws
   /// std::runtime_error naming the file.
   static CertIdentity load(const std::string& cert_file, const std::string& key_file,
                            const std::string& chain_file, const std::string& home_url);
+  /// Loads the signing certificate and key of the override above; x5u follows it.
+  void sign_with(const std::string& cert_file, const std::string& key_file,
+                 const std::string& home_url);
   /// The signer view for S/MIME.
   pki::Signer signer() const;
+  /// The key PASSporTs are signed with.
+  EVP_PKEY* passport_key() const { return signing_key ? signing_key.get() : key.get(); }
 };
 
 /// The SIP parts of a signed message body.

@@ -29,13 +29,15 @@ class Child {
  public:
   /// Starts `argv[0]` with `argv` in a process group of its own (a server that forks workers
   /// is stopped with all of them).
-  explicit Child(const std::vector<std::string>& argv) {
+  explicit Child(const std::vector<std::string>& argv,
+                 const std::vector<std::pair<std::string, std::string>>& env = {}) {
     int p[2];
     REQUIRE(pipe2(p, O_CLOEXEC) == 0);
     pid_ = fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
       setpgid(0, 0);
+      for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
       dup2(p[1], 1);
       dup2(p[1], 2);
       std::vector<char*> args;
@@ -74,6 +76,13 @@ class Child {
         if (l.rfind(prefix, 0) == 0 && lines.good()) return true;
       if (!read_some(deadline)) return false;
     }
+  }
+  /// Reads until `text` appears anywhere in the output (true) or `ms` pass (false).
+  bool wait_text(const std::string& text, int ms = 5000) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (out_.find(text) == std::string::npos)
+      if (!read_some(deadline)) return false;
+    return true;
   }
   /// Waits for the exit (SIGKILL after `ms`); the exit status, -1 when killed.
   int wait_exit(int ms = 20000) {
@@ -124,10 +133,16 @@ inline std::string find(const std::string& text, const std::string& re) {
 /// A Kamailio on a free loopback port (UDP and TCP), ready when its TCP port accepts.
 class Kamailio {
  public:
-  /// `topoh`: with the topology-hiding module.
-  explicit Kamailio(const TempDir& dir, bool topoh = false) {
+  /// `topoh`: with the topology-hiding module; `defines` more -A options (WITH_TLS, ...);
+  /// `tls`: a TLS listener too (its tls.cfg named by the defines); `env` for its environment.
+  explicit Kamailio(const TempDir& dir, bool topoh = false,
+                    const std::vector<std::string>& defines = {}, bool tls = false,
+                    const std::vector<std::pair<std::string, std::string>>& env = {}) {
     REQUIRE(::access(KAMAILIO_PATH, X_OK) == 0);  // deploy/setup.sh installs it
     port_ = free_port();
+    if (tls) do
+        tls_port_ = free_port();
+      while (tls_port_ == port_);
     std::vector<std::string> argv{KAMAILIO_PATH,
                                   "-DD",
                                   "-E",
@@ -145,7 +160,15 @@ class Kamailio {
       argv.push_back("-A");
       argv.push_back("WITH_TOPOH");
     }
-    proc_.emplace(argv);
+    if (tls) {
+      argv.push_back("-l");
+      argv.push_back("tls:127.0.0.1:" + std::to_string(tls_port_));
+    }
+    for (const auto& d : defines) {
+      argv.push_back("-A");
+      argv.push_back(d);
+    }
+    proc_.emplace(argv, env);
     // Readiness: its TCP listener accepts (probed, not slept on).
     for (int i = 0; i < 500; ++i) {
       const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -162,6 +185,12 @@ class Kamailio {
   }
   /// Its SIP port.
   unsigned short port() const { return port_; }
+  /// Its TLS port (0 without TLS).
+  unsigned short tls_port() const { return tls_port_; }
+  /// True once its log shows `text` (read for up to `ms`).
+  bool logged(const std::string& text, int ms = 3000) { return proc_->wait_text(text, ms); }
+  /// What it logged so far.
+  const std::string& log() const { return proc_->out(); }
 
  private:
   // Kamailio cannot bind port 0: a port free for both UDP and TCP right now.
@@ -183,7 +212,7 @@ class Kamailio {
     FAIL("no free port");
     return 0;
   }
-  unsigned short port_ = 0;
+  unsigned short port_ = 0, tls_port_ = 0;
   std::optional<Child> proc_;
 };
 

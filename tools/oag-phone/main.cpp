@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   const auto common = [&](CLI::App* c) {
     c->add_option("--nai", o.nai, "our NAI, user@realm")->required();
     c->add_option("--proxy", proxy, "SIP proxy HOST:PORT (IPv4)");
-    c->add_option("--transport", transport, "udp, tcp or tls (tls: --cert is the client certificate)")
+    c->add_option("--transport", transport,
+                  "udp, tcp or tls (tls: --cert is the client certificate)")
         ->check(CLI::IsMember({"udp", "tcp", "tls"}));
     c->add_option("--proxy-ca", o.tls.ca_file, "tls: the CA of the proxy's certificate");
     c->add_option("--auth", auth,
@@ -42,8 +43,9 @@ int main(int argc, char** argv) {
                   "cert: our home gateway's visitor listener, https://HOST:PORT, which serves our "
                   "certificate (the PASSporT's x5u)");
     c->add_option("--signing-cert", o.signing_cert,
-                  "cert: sign calls with this certificate (default: --cert)");
-    c->add_option("--signing-key", o.signing_key, "cert: its key (default: --key)");
+                  "cert: sign calls with this certificate (default: --cert, which still "
+                  "decrypts)");
+    c->add_option("--signing-key", o.signing_key, "cert: its key");
     c->add_option("--sim", o.sim, "SIM profile JSON (imsi, k, opc|op)");
     c->add_option("--ag", ag, "our gateway's endpoint listener HOST:PORT");
     c->add_option("--ca", o.gateway.ca_file, "the operator's endpoint CA");
@@ -169,6 +171,10 @@ int main(int argc, char** argv) {
   o.transport = transport == "tls"   ? oag::phone::TransportKind::tls
                 : transport == "tcp" ? oag::phone::TransportKind::tcp
                                      : oag::phone::TransportKind::udp;
+  if (o.signing_cert.empty() != o.signing_key.empty()) {
+    std::cerr << "oag-phone: --signing-key: needed with --signing-cert, and only with it\n";
+    return 2;
+  }
   if (o.transport == oag::phone::TransportKind::tls) {
     o.tls.cert_file = o.gateway.cert_file;
     o.tls.key_file = o.gateway.key_file;

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <optional>
@@ -84,12 +84,12 @@ struct Phone {
   explicit Phone(const Options& o)
       : opts(o), transport(o.transport, o.proxy_host, o.proxy_port, o.tls) {
     if (opts.auth) {
-      if (opts.cert)
-        identity.emplace(client::CertIdentity::load(
-            opts.signing_cert.empty() ? opts.gateway.cert_file : opts.signing_cert,
-            opts.signing_key.empty() ? opts.gateway.key_file : opts.signing_key, opts.chain_file,
-            opts.home_url));
-      else
+      if (opts.cert) {
+        identity.emplace(client::CertIdentity::load(opts.gateway.cert_file, opts.gateway.key_file,
+                                                    opts.chain_file, opts.home_url));
+        if (!opts.signing_cert.empty())
+          identity->sign_with(opts.signing_cert, opts.signing_key, opts.home_url);
+      } else
         sim.emplace(client::SoftSim::load(opts.sim));
       gateway.emplace(opts.gateway);
     }
@@ -160,7 +160,8 @@ struct Phone {
     auto next = Clock::now() + interval;
     bool provisional = false;
     while (Clock::now() < deadline) {
-      auto in = transport.receive(std::min(deadline, transport.reliable() || provisional ? deadline : next));
+      auto in = transport.receive(
+          std::min(deadline, transport.reliable() || provisional ? deadline : next));
       if (!in) {
         if (!transport.reliable() && !provisional && Clock::now() >= next) {
           transport.send_to_proxy(wire);
@@ -252,7 +253,8 @@ CallResult call_once(Phone& p, const Options& o, const std::string& forced_tag =
     cauth.emplace(*p.gateway, *p.identity, o.target, [&p] { return p.now_s(); });
     offer = cauth->start("sip:" + o.nai, "sip:" + o.target, p.transport.host(), p.media_port());
     if (!offer) return res.reason = cauth->reason(), res;
-    p.step(t0, "got " + o.target + "'s certificate from our gateway; INVITE signed (PASSporT) "
+    p.step(t0, "got " + o.target +
+                   "'s certificate from our gateway; INVITE signed (PASSporT) "
                    "and its SDP encrypted to it (S/MIME)");
     if (o.tamper_identity) {
       // Test hook: a claim changed on the way, as a proxy that rewrites the header would.
@@ -566,10 +568,9 @@ int run_answer(const Options& o) {
       if (o.auth && o.cert) {
         d.cauth = std::make_unique<client::CertCalleeAuth>(*p.gateway, *p.identity,
                                                            [&p] { return p.now_s(); });
-        auto r = d.cauth->on_invite(m.get("Identity"), sip::uri_of(from),
-                                    sip::uri_of(m.get("To").value_or("")),
-                                    m.get("Content-Type").value_or(""), m.body,
-                                    p.transport.host(), p.media_port());
+        auto r = d.cauth->on_invite(
+            m.get("Identity"), sip::uri_of(from), sip::uri_of(m.get("To").value_or("")),
+            m.get("Content-Type").value_or(""), m.body, p.transport.host(), p.media_port());
         if (auto* rej = std::get_if<client::CertCalleeAuth::Reject>(&r)) {
           auto resp = response_to(m, rej->status, rej->phrase);
           resp.set("To", sip::with_param(m.get("To").value_or(""), "tag", random_hex(6)));
@@ -577,8 +578,9 @@ int run_answer(const Options& o) {
           d.last_response = resp.serialize();
           p.transport.reply(in->origin, d.last_response);
           p.step(d.t0, "refused " + std::to_string(rej->status) + ": " + rej->warning);
-          finish(d, false, "authentication failed: refused the INVITE: " +
-                               std::to_string(rej->status) + " " + rej->warning);
+          finish(d, false,
+                 "authentication failed: refused the INVITE: " + std::to_string(rej->status) + " " +
+                     rej->warning);
           continue;
         }
         answer_body = std::get<client::SignedBody>(std::move(r));
@@ -648,10 +650,9 @@ int run_answer(const Options& o) {
           continue;
         }
         const auto from = d.invite.get("From").value_or("");
-        const auto frag = client::ack_sipfrag(id, sip::uri_of(from),
-                                              sip::param(from, "tag").value_or(""),
-                                              sip::uri_of(d.to),
-                                              sip::param(d.to, "tag").value_or(""));
+        const auto frag =
+            client::ack_sipfrag(id, sip::uri_of(from), sip::param(from, "tag").value_or(""),
+                                sip::uri_of(d.to), sip::param(d.to, "tag").value_or(""));
         if (d.cauth->on_ack(m.get("Content-Type").value_or(""), m.body, frag)) {
           finish(d, true,
                  "mutually authenticated (certificates): media keys " + d.cauth->fingerprint());

@@ -1,8 +1,8 @@
 #include "tools/oag-phone/transport.hpp"
 
 #include <arpa/inet.h>
-#include <openssl/err.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -58,7 +58,7 @@ class Transport {
   }
   /// The Contact URI parameter (";transport=tcp" or ";transport=tls"; "" for UDP).
   std::string uri_param() const {
-    return kind_ == TransportKind::tls ? ";transport=tls"
+    return kind_ == TransportKind::tls   ? ";transport=tls"
            : kind_ == TransportKind::tcp ? ";transport=tcp"
                                          : "";
   }
