@@ -98,3 +98,41 @@ phone_args() {
     --ag "127.0.0.1:$(port_of "$1" endpoint)" --ca "$work/$1/endpoint-ca.pem" \
     --cert "$work/$1/$2@$1.pem" --key "$work/$1/$2@$1.key"
 }
+
+# start_kamailio_tls: Kamailio with UDP/TCP on $sip_port and TLS on $tls_port, checking client
+# certificates against both operators' user CAs and INVITEs' Identity headers (the secsipid
+# module, x5u fetched over HTTPS from the caller's home gateway; Go trusts $SSL_CERT_FILE).
+# Its certificate (self-signed, for 127.0.0.1) is $work/proxy/proxy.pem.
+start_kamailio_tls() {
+  local d="$work/proxy"
+  mkdir -p "$d"
+  cat "$work/op-a.example/endpoint-ca.pem" "$work/op-b.example/endpoint-ca.pem" > "$d/user-cas.pem"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$d/proxy.key" -out "$d/proxy.pem" 2>/dev/null
+  cat > "$d/tls.cfg" <<TLS
+[server:default]
+method = TLSv1.2+
+verify_certificate = yes
+require_certificate = yes
+private_key = $d/proxy.key
+certificate = $d/proxy.pem
+ca_list = $d/user-cas.pem
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+TLS
+  tls_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  SSL_CERT_FILE="$d/user-cas.pem" start_kamailio -l "tls:127.0.0.1:$tls_port" -A WITH_TLS \
+    -A "TLS_CONFIG=\"$d/tls.cfg\"" -A WITH_IDENTITY -A "IDENTITY_CA=\"CertCAFile=$d/user-cas.pem\""
+}
+
+# cert_phone_args REALM NAI CERT KEY CHAIN: oag-phone options for NAI of REALM calling over TLS,
+# presenting CERT (its KEY, its CHAIN) to the proxy and to its gateway (add --auth cert for a
+# certificate-signed call).
+cert_phone_args() {
+  echo --nai "$2" --proxy "127.0.0.1:$tls_port" --transport tls --proxy-ca "$work/proxy/proxy.pem" \
+    --ag "127.0.0.1:$(port_of "$1" endpoint)" --ca "$work/$1/endpoint-ca.pem" \
+    --cert "$3" --key "$4" --chain "$5" --home-url "https://127.0.0.1:$(port_of "$1" visitor)"
+}

@@ -44,6 +44,8 @@ tests/bench/bench_federation.sh 1 4 >/dev/null   # a brokered vector through two
 tests/bench/bench_sip.sh 20 >/dev/null           # oag-phone calls through Kamailio, auth on and off
 tests/bench/bench_enroll.sh 1 4 >/dev/null       # SIM enrollments against one oagd
 tests/bench/bench_login.sh 1 4 >/dev/null        # roaming logins: at the home agent, through an FA
+tests/bench/bench_cert_call.sh 10 >/dev/null     # certificate-signed calls beside plain and aka, TLS
+build/tests/bench/bench_cert_ops --benchmark_min_time=0.01 >/dev/null 2>&1
 # The TLS of the endpoint, federation and visitor listeners, audited by testssl.sh (installed
 # here if missing): any finding rated MEDIUM or worse fails the run.
 tests/tls/testssl_check.sh

@@ -178,6 +178,7 @@ int main(int argc, char** argv) {
   if (o.transport == oag::phone::TransportKind::tls) {
     o.tls.cert_file = o.gateway.cert_file;
     o.tls.key_file = o.gateway.key_file;
+    o.tls.chain_file = o.chain_file;
     for (auto [name, value] : {std::pair{"--proxy-ca", &o.tls.ca_file},
                                {"--cert", &o.tls.cert_file},
                                {"--key", &o.tls.key_file}})

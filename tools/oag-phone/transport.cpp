@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -67,6 +68,13 @@ void Transport::connect_tls(const std::string& proxy_host, unsigned short proxy_
   SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
   if (SSL_CTX_use_certificate_chain_file(ctx_, tls.cert_file.c_str()) != 1)
     throw std::runtime_error("--cert: cannot read " + tls.cert_file);
+  if (!tls.chain_file.empty()) {
+    BIO* b = BIO_new_file(tls.chain_file.c_str(), "r");
+    if (b == nullptr) throw std::runtime_error("--chain: cannot read " + tls.chain_file);
+    while (X509* c = PEM_read_bio_X509(b, nullptr, nullptr, nullptr)) SSL_CTX_add0_chain_cert(ctx_, c);
+    ERR_clear_error();
+    BIO_free(b);
+  }
   if (SSL_CTX_use_PrivateKey_file(ctx_, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
     throw std::runtime_error("--key: cannot read " + tls.key_file);
   outbound_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
