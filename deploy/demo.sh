@@ -4,7 +4,9 @@
 # authenticate each other end to end with their SIMs during INVITE / 200 OK / ACK: a sim call,
 # an aka call, then a call where bob's SIM holds a wrong K (it fails and is closed). Then carol,
 # a password user of op-a, logs in as a visitor through op-b's gateway and gets her certificate
-# from her home gateway (and a wrong password is refused with the home agent's proof). Then both
+# from her home gateway (and a wrong password is refused with the home agent's proof). With that
+# certificate she calls bob over TLS with a certificate-signed call (DESIGN §8): Identity header
+# and S/MIME bodies, checked by bob and, for the Identity, by Kamailio itself. Then both
 # operators export their billing and reconcile it. Every process it starts, it stops.
 #   deploy/demo.sh            installs what is missing (Debian 12), builds, runs
 #   OAG_DEMO_KEEP=1 deploy/demo.sh   keeps the work directory for a look afterwards
@@ -25,7 +27,7 @@ trap cleanup EXIT
 say() { printf '\n== %s\n' "$*"; }
 
 say "two operators"
-start_pair --price 0.015 --currency EUR --kinds sim,aka,login
+start_pair --price 0.015 --currency EUR --kinds sim,aka,login,certificates
 echo "oagd op-a.example with alice, oagd op-b.example with bob (random K/OP, imported)"
 echo "each endpoint enrolled with its SIM (HTTP Digest AKA on its gateway's visitor listener):"
 echo "  no administrator issued a certificate"
@@ -33,8 +35,9 @@ sed 's/^/  /' "$work/op-a.example/enroll.out" "$work/op-b.example/enroll.out"
 echo "agreements: op-a → op-b (a-b) and op-b → op-a (b-a), 0.015 EUR a vector (or a login) each way"
 
 say "Kamailio on loopback"
-start_kamailio
-echo "kamailio $(kamailio -v | head -1 | awk '{print $3}') listening on 127.0.0.1:$sip_port (udp, tcp), config deploy/kamailio/kamailio.cfg"
+start_kamailio_tls
+echo "kamailio $(kamailio -v | head -1 | awk '{print $3}') listening on 127.0.0.1:$sip_port (udp, tcp) and 127.0.0.1:$tls_port (tls: client certificates of both operators' user CAs), config deploy/kamailio/kamailio.cfg"
+echo "  it checks the Identity header of signed INVITEs itself (secsipid: x5u fetched from the caller's home, chain checked)"
 
 results=()
 unexpected=0
@@ -87,6 +90,33 @@ results+=("roaming login of carol through op-b.example"$'\n'"   right password: 
 [ "$login_rc" = 0 ] || unexpected=1
 [ "$wrong_rc" = 1 ] && grep -q 'proven by the home agent' "$work/carol-wrong.out" || unexpected=1
 
+say "call 4: carol (logged in above, visiting op-b) calls bob with certificates over TLS"
+b="$work/op-b.example"
+bob_out="$work/bob-cert.out" carol_out="$work/carol-cert.out"
+# shellcheck disable=SC2046
+$phone answer $(cert_phone_args op-b.example bob@op-b.example "$b/bob@op-b.example.pem" \
+  "$b/bob@op-b.example.key" "$b/chain.pem") --auth cert --calls 1 > "$bob_out" 2>&1 &
+bob_pid=$!
+pids+=($bob_pid)
+wait_for "$bob_out" "^registered"
+echo "-- carol (caller): fetches bob's certificate through her home gateway from op-b's, signs"
+cert_rc=0
+# shellcheck disable=SC2046
+$phone call bob@op-b.example $(cert_phone_args op-a.example carol@op-a.example \
+  "$work/carol/carol@op-a.example.pem" "$work/carol/carol@op-a.example.key" "$work/carol/chain.pem") \
+  --auth cert > "$carol_out" 2>&1 || cert_rc=$?
+cat "$carol_out"
+wait "$bob_pid" || true
+echo "-- bob (callee)"
+cat "$bob_out"
+proxy_check=$(grep -o 'oag-proxy: Identity of [^ ]* [a-z]*' "$work/kamailio/kamailio.log" | tail -1 || true)
+echo "-- the proxy: $proxy_check"
+verdict='mutually authenticated|authentication failed'
+results+=("call 4: carol calls bob with certificates over TLS"$'\n'"   carol: $(grep -E "^($verdict)" "$carol_out" | head -1) (exit $cert_rc)"$'\n'"   bob:   $(grep -E "^($verdict)" "$bob_out" | head -1)"$'\n'"   proxy: ${proxy_check#oag-proxy: }")
+[ "$cert_rc" = 0 ] || unexpected=1
+[ "$(grep -oE 'media keys [0-9a-f]{16}' "$carol_out")" = "$(grep -oE 'media keys [0-9a-f]{16}' "$bob_out")" ] || unexpected=1
+case "$proxy_check" in *verified) ;; *) unexpected=1 ;; esac
+
 say "billing: export both operators, reconcile"
 for r in op-a.example op-b.example; do
   $ctl --config "$work/$r/oagd.json" billing export --output "$work/$r.csv" >/dev/null
@@ -98,7 +128,7 @@ $ctl --config "$work/op-a.example/oagd.json" billing reconcile "$work/op-a.examp
 
 say "summary"
 for r in "${results[@]}"; do echo "$r"; done
-echo "billing: both chains intact; the two exports (vectors and carol's login) reconcile one to one (exit $recon_rc)"
+echo "billing: both chains intact; the two exports (vectors, carol's login, the certificate lookups) reconcile one to one (exit $recon_rc)"
 if [ "$unexpected" = 1 ] || [ "$recon_rc" != 0 ]; then
   echo "demo: an outcome was not the expected one" >&2
   exit 1
