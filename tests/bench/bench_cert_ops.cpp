@@ -54,18 +54,22 @@ void passport_sign(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(pki::passport_sign(claims(), keys().a_key.get()));
 }
 void passport_verify(benchmark::State& st) {
-  const auto p = std::get<pki::Passport>(pki::passport_decode(pki::passport_sign(claims(), keys().a_key.get())));
+  const auto p = std::get<pki::Passport>(
+      pki::passport_decode(pki::passport_sign(claims(), keys().a_key.get())));
   pki::Key pub(X509_get_pubkey(keys().a.get()));
-  for (auto _ : st) benchmark::DoNotOptimize(pki::passport_verify(p, pub.get(), std::time(nullptr)));
+  for (auto _ : st)
+    benchmark::DoNotOptimize(pki::passport_verify(p, pub.get(), std::time(nullptr)));
 }
 void smime_seal(benchmark::State& st) {
   for (auto _ : st)
-    benchmark::DoNotOptimize(pki::smime_seal("application/sdp", keys().sdp, keys().b.get(), keys().signer()));
+    benchmark::DoNotOptimize(
+        pki::smime_seal("application/sdp", keys().sdp, keys().b.get(), keys().signer()));
 }
 void smime_open(benchmark::State& st) {
   const auto b = pki::smime_seal("application/sdp", keys().sdp, keys().b.get(), keys().signer());
   for (auto _ : st)
-    benchmark::DoNotOptimize(pki::smime_open(b.content_type, b.body, keys().b.get(), keys().b_key.get()));
+    benchmark::DoNotOptimize(
+        pki::smime_open(b.content_type, b.body, keys().b.get(), keys().b_key.get()));
 }
 void smime_sign_ack(benchmark::State& st) {
   for (auto _ : st)

@@ -71,7 +71,8 @@ void Transport::connect_tls(const std::string& proxy_host, unsigned short proxy_
   if (!tls.chain_file.empty()) {
     BIO* b = BIO_new_file(tls.chain_file.c_str(), "r");
     if (b == nullptr) throw std::runtime_error("--chain: cannot read " + tls.chain_file);
-    while (X509* c = PEM_read_bio_X509(b, nullptr, nullptr, nullptr)) SSL_CTX_add0_chain_cert(ctx_, c);
+    while (X509* c = PEM_read_bio_X509(b, nullptr, nullptr, nullptr))
+      SSL_CTX_add0_chain_cert(ctx_, c);
     ERR_clear_error();
     BIO_free(b);
   }

@@ -36,9 +36,9 @@ enum class TransportKind { udp, tcp, tls };
 
 /// TLS: the proxy's CA and our certificate.
 struct TlsOptions {
-  std::string ca_file;    ///< trust for the proxy's certificate
-  std::string cert_file;  ///< our certificate (and chain)
-  std::string key_file;   ///< its key
+  std::string ca_file;     ///< trust for the proxy's certificate
+  std::string cert_file;   ///< our certificate (and chain)
+  std::string key_file;    ///< its key
   std::string chain_file;  ///< intermediates to send after it ("" when in cert_file or none)
 };
 
