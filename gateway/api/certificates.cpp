@@ -31,6 +31,24 @@ std::string serials_sha256(const std::vector<wire::CertEntry>& certs) {
   return aka::to_hex(aka::ByteView(md, len));
 }
 
+// The billing record of a lookup of `nai` answered with `a` under `agreement`.
+storage::CertLookupRecord lookup_record(storage::Role role, const std::string& requester,
+                                        const std::string& nai, const storage::Agreement& agreement,
+                                        const wire::CertificatesAnswer& a,
+                                        const std::string& request_id) {
+  storage::CertLookupRecord rec;
+  rec.role = role;
+  rec.requester = requester;
+  rec.subject = nai;
+  rec.agreement = agreement.id;
+  rec.count = static_cast<unsigned>(a.certificates.size());
+  rec.unit_price_micros = agreement.price_micros;
+  rec.currency = agreement.currency;
+  rec.request_id = request_id;
+  rec.serials_sha256 = serials_sha256(a.certificates);
+  return rec;
+}
+
 wire::Problem no_certificate(const std::string& nai) {
   return {404, "no-certificate", "No valid certificate",
           "nai: " + nai + " has no valid, unrevoked certificate"};
@@ -150,16 +168,8 @@ void CertificatesApi::broker(const std::string& requester, const std::string& na
                                       agreement.id + "'s user CA: " + bad->detail));
             }
             ans->anchor = *anchor;
-            storage::CertLookupRecord rec;
-            rec.role = storage::Role::bought;
-            rec.requester = requester;
-            rec.subject = nai;
-            rec.agreement = agreement.id;
-            rec.count = static_cast<unsigned>(ans->certificates.size());
-            rec.unit_price_micros = agreement.price_micros;
-            rec.currency = agreement.currency;
-            rec.request_id = request_id;
-            rec.serials_sha256 = serials_sha256(ans->certificates);
+            auto rec =
+                lookup_record(storage::Role::bought, requester, nai, agreement, *ans, request_id);
             svc_.store.endpoints().bill_lookup_async(
                 std::move(rec),
                 guarded(reply, route, [ans, route, reply](storage::Result<std::uint64_t> r) {
@@ -201,16 +211,7 @@ void CertificatesApi::federation(Call call, Reply reply) {
                  if (auto* r = std::get_if<Response>(&found)) return reply(std::move(*r));
                  auto ans = std::make_shared<wire::CertificatesAnswer>(
                      std::get<wire::CertificatesAnswer>(std::move(found)));
-                 storage::CertLookupRecord rec;
-                 rec.role = storage::Role::sold;
-                 rec.requester = requester;
-                 rec.subject = nai;
-                 rec.agreement = a.id;
-                 rec.count = static_cast<unsigned>(ans->certificates.size());
-                 rec.unit_price_micros = a.price_micros;
-                 rec.currency = a.currency;
-                 rec.request_id = request_id;
-                 rec.serials_sha256 = serials_sha256(ans->certificates);
+                 auto rec = lookup_record(storage::Role::sold, requester, nai, a, *ans, request_id);
                  // Sold, committed before the peer sees the certificates.
                  svc_.store.endpoints().bill_lookup_async(
                      std::move(rec),
