@@ -113,7 +113,7 @@ TEST_CASE("certificates of our own subscriber and of a peer's, with the anchor e
   CHECK(anon.request("GET", "/v1/public/certificates/ab.pem").status == 404);
 }
 
-TEST_CASE("revoked certificates are never returned; bad names and missing agreements are refused",
+TEST_CASE("revoked certificates are never returned and bad names and missing agreements are refused",
           "[certificates]") {
   World w;
   const auto serial = serial_of(w.b.dir.file("bob@op-b.example.pem"));
