@@ -102,7 +102,7 @@ Config load_config(const std::string& path) {
   Json j;
   try {
     j = Json::parse(in);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for 1e99999
     throw ConfigError("(top level): not valid JSON: " + std::string(e.what()));
   }
   Config c;

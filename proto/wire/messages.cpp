@@ -17,7 +17,7 @@ std::variant<Json, Problem> parse_object(const std::string& body) {
   Json j;
   try {
     j = Json::parse(body);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for 1e99999
     return Problem{400, "malformed-json", "The body is not valid JSON",
                    std::string("body: ") + e.what()};
   }
