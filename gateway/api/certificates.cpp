@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "gateway/log.hpp"
@@ -139,6 +141,12 @@ void CertificatesApi::broker(const std::string& requester, const std::string& na
               return r;
             };
             if (!transport && pr.status == 404) return reply(problem(no_certificate(nai), route));
+            if (!transport && pr.status == 429) {
+              auto r = problem(
+                  {503, "peer-busy", "The peer gateway asks to retry later", "peer: rate"}, route);
+              if (!pr.retry_after.empty()) r.headers.emplace_back("Retry-After", pr.retry_after);
+              return reply(std::move(r));
+            }
             if (transport || pr.status != 200)
               return reply(bad_peer("status " + std::to_string(pr.status) + " " +
                                     pr.body.substr(0, 200) + pr.error));
@@ -205,6 +213,17 @@ void CertificatesApi::federation(Call call, Reply reply) {
         {403, "no-agreement", "No active agreement covers this lookup",
          "requester: no current agreement of kind certificates for realm " + requester_realm},
         route));
+  const double instances = rt->federation_instances;
+  double retry_after = 0;
+  if (!buckets_.take(match->id, match->rate_per_s / instances,
+                     std::max(1.0, std::ceil(match->burst / instances)), 1, steady_us(),
+                     retry_after)) {
+    auto r = problem({429, "rate-limited", "The agreement's rate is exceeded",
+                      "agreement " + match->id + ": rate"},
+                     route);
+    r.headers.emplace_back("Retry-After", std::to_string(static_cast<long>(retry_after) + 1));
+    return reply(std::move(r));
+  }
   svc_.offload(Lane::lookup, reply, route,
                [this, a = *match, nai, requester, request_id, route, reply] {
                  auto found = own(nai, route);

@@ -9,6 +9,7 @@
 #include "gateway/federation/breakers.hpp"
 #include "gateway/router.hpp"
 #include "gateway/services.hpp"
+#include "gateway/token_buckets.hpp"
 #include "proto/wire/certificates.hpp"
 
 namespace oag::gateway::api {
@@ -35,6 +36,9 @@ class CertificatesApi {
               Reply reply);
   const Services& svc_;
   federation::Breakers& breakers_;
+  // Peers' lookups, per agreement at its rate and burst (÷ federation.instances), counted apart
+  // from its vectors: a lookup issues nothing secret, but each one bills.
+  TokenBuckets buckets_;
 };
 
 }  // namespace oag::gateway::api

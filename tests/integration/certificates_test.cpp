@@ -113,8 +113,9 @@ TEST_CASE("certificates of our own subscriber and of a peer's, with the anchor e
   CHECK(anon.request("GET", "/v1/public/certificates/ab.pem").status == 404);
 }
 
-TEST_CASE("revoked certificates are never returned and bad names and missing agreements are refused",
-          "[certificates]") {
+TEST_CASE(
+    "revoked certificates are never returned and bad names and missing agreements are refused",
+    "[certificates]") {
   World w;
   const auto serial = serial_of(w.b.dir.file("bob@op-b.example.pem"));
   ctl_ok("--config " + w.b.cfg + " endpoint revoke --nai bob@op-b.example");
@@ -149,4 +150,21 @@ TEST_CASE("a peer that serves a certificate its agreed user CA did not issue is 
   CHECK(r.status == 502);
   CHECK(test::problem_code(r.body) == "peer-error");
   CHECK(records(w.a, "certificates").empty());
+}
+
+TEST_CASE("a peer's lookups are held to its agreement's rate", "[certificates]") {
+  Gateway a("op-a.example", {"alice"}), b("op-b.example", {"bob"});
+  test::agree(a, "a-b", b,
+              "--kinds certificates --user-ca-file " + shell_quote(b.dir.file("endpoint-ca.pem")));
+  test::agree(b, "b-a", a,
+              "--kinds certificates --rate 0.01 --burst 1 --user-ca-file " +
+                  shell_quote(a.dir.file("endpoint-ca.pem")));
+  auto alice = a.client("alice@op-a.example");
+  CHECK(alice->request("GET", "/v1/certificates/bob@op-b.example").status == 200);
+  const auto r = alice->request("GET", "/v1/certificates/bob@op-b.example");
+  INFO(r.body);
+  CHECK(r.status == 503);
+  CHECK(test::problem_code(r.body) == "peer-busy");
+  CHECK(records(a, "certificates").size() == 1);  // the refused one billed nothing
+  CHECK(records(b, "certificates").size() == 1);
 }
