@@ -1,6 +1,9 @@
 // oagctl subscriber add | import | list | show | set | disable | enable | delete
+#include <openssl/crypto.h>
+
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -17,8 +20,59 @@ namespace {
 struct RawSubscriber {
   std::string nai, imsi, algo = "milenage", k, op, opc, amf = "8000", sqn = "0", ind_len = "5",
                          kinds = "sim,aka";
-  bool no_sim = false;  ///< a password user: no IMSI, no keys
+  bool no_sim = false;                    ///< a password user: no IMSI, no keys
+  std::string k_file, op_file, opc_file;  ///< where K, OP, OPc come from instead of argv
 };
+
+/// The secret options and the file options that replace them.
+struct SecretOption {
+  const char* name;  ///< "k"
+  std::string RawSubscriber::*value;
+  std::string RawSubscriber::*file;
+};
+constexpr SecretOption kSecretOptions[] = {{"k", &RawSubscriber::k, &RawSubscriber::k_file},
+                                           {"op", &RawSubscriber::op, &RawSubscriber::op_file},
+                                           {"opc", &RawSubscriber::opc, &RawSubscriber::opc_file}};
+
+// Fills K, OP, OPc from their files (first line, whitespace trimmed; "-" is standard input,
+// for one of them) and warns about each given in argv, which every local user can read in the
+// process list. Returns the options whose values came from files.
+std::set<std::string> read_secret_files(RawSubscriber& r) {
+  std::set<std::string> from_file;
+  bool stdin_used = false;
+  for (const auto& o : kSecretOptions) {
+    const std::string flag = std::string("--") + o.name;
+    const std::string& file = r.*(o.file);
+    if (file.empty()) {
+      if (!(r.*(o.value)).empty())
+        std::cerr << "oagctl: warning: " << flag
+                  << " on the command line is visible to every local user in the process "
+                     "list; use "
+                  << flag << "-file FILE (or - for standard input)\n";
+      continue;
+    }
+    if (!(r.*(o.value)).empty())
+      throw UsageError(flag + "-file: give " + flag + " or " + flag + "-file, not both");
+    std::string text;
+    if (file == "-") {
+      if (stdin_used)
+        throw UsageError(flag + "-file: standard input is already read for another option");
+      stdin_used = true;
+      std::getline(std::cin, text);
+    } else {
+      std::ifstream in(file);
+      if (!in) throw UsageError(flag + "-file: cannot read " + file);
+      std::getline(in, text);
+    }
+    const auto b = text.find_first_not_of(" \t\r");
+    const auto e = text.find_last_not_of(" \t\r");
+    text = b == std::string::npos ? "" : text.substr(b, e - b + 1);
+    if (text.empty()) throw UsageError(flag + "-file: " + file + " has no value on its first line");
+    r.*(o.value) = std::move(text);
+    from_file.insert(o.name);
+  }
+  return from_file;
+}
 
 /// A bad field: which one and why.
 struct FieldError {
@@ -235,9 +289,12 @@ void add_raw_options(CLI::App* cmd, RawSubscriber& r) {
   cmd->add_option("--nai", r.nai, "user@realm")->required();
   cmd->add_option("--imsi", r.imsi, "IMSI, 6-15 digits (required with a SIM)");
   cmd->add_option("--algo", r.algo, "milenage, xor or tuak")->capture_default_str();
-  cmd->add_option("--k", r.k, "K, hex (required with a SIM)");
+  cmd->add_option("--k", r.k, "K, hex (visible in the process list: prefer --k-file)");
+  cmd->add_option("--k-file", r.k_file, "K, hex, from this file's first line (- for stdin)");
   cmd->add_option("--op", r.op, "OP (TOP for tuak), hex; the store keeps only OPc");
+  cmd->add_option("--op-file", r.op_file, "OP from this file's first line (- for stdin)");
   cmd->add_option("--opc", r.opc, "OPc (TOPc for tuak), hex");
+  cmd->add_option("--opc-file", r.opc_file, "OPc from this file's first line (- for stdin)");
   cmd->add_option("--amf", r.amf, "AMF, 4 hex digits")->capture_default_str();
   cmd->add_option("--sqn", r.sqn, "SEQ of the last vector the SIM accepted (decimal or 0x hex)")
       ->capture_default_str();
@@ -260,12 +317,15 @@ void add_subscriber_commands(CLI::App& app, Context& ctx) {
                 "`subscriber set-password`");
   add->callback([raw, &ctx] {
     storage::SubscriberInput in;
+    const auto from_file = read_secret_files(*raw);
     try {
       in = build(*raw);
     } catch (const FieldError& e) {
-      throw UsageError("--" + (e.field == "ind_len" ? std::string("ind-len") : e.field) + ": " +
-                       e.message);
+      throw UsageError("--" + (e.field == "ind_len" ? std::string("ind-len") : e.field) +
+                       (from_file.count(e.field) ? "-file" : "") + ": " + e.message);
     }
+    for (const auto& o : kSecretOptions)  // the copies of the secrets as typed
+      OPENSSL_cleanse((*raw.*(o.value)).data(), (*raw.*(o.value)).size());
     const auto s = must(ctx.backend().subscribers().add(in));
     ctx.print(to_json(s), "added " + to_text(s));
   });

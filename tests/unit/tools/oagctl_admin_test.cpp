@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "proto/aka/hex.hpp"
+#include "proto/aka/milenage.hpp"
 #include "storage/store.hpp"
 #include "tests/unit/support/process.hpp"
 #include "tests/unit/support/temp_dir.hpp"
@@ -498,4 +499,69 @@ TEST_CASE(
   // pki add-login-key refuses to replace the key unless asked.
   CHECK(a.ctl("pki add-login-key").status != 0);
   CHECK(a.ctl("pki add-login-key --force").status == 0);
+}
+
+TEST_CASE("subscriber add takes K and OP from files or standard input and warns about argv",
+          "[oagctl][subscriber]") {
+  Operator a("op-a.example");
+  const auto k_file = a.dir.file("k.hex"), op_file = a.dir.file("op.hex");
+  std::ofstream(k_file) << "  " << kK << " \n(the rest is ignored)\n";
+  std::ofstream(op_file) << kOp << "\n";
+  auto r = a.ctl("subscriber add --nai carol@op-a.example --imsi 001010000000005 --k-file " +
+                 shell_quote(k_file) + " --op-file " + shell_quote(op_file));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.err.find("warning") == std::string::npos);
+  // From standard input, one of them.
+  r = test::run_command("echo " + kOp + " | " + OAGCTL_PATH + " --config " + a.config() +
+                        " subscriber add --nai dave@op-a.example --imsi 001010000000006 "
+                        "--k-file " +
+                        shell_quote(k_file) + " --op-file -");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  // In argv it still works, with a warning naming each option.
+  r = a.ctl("subscriber add --nai erin@op-a.example --imsi 001010000000007 --k " + kK + " --op " +
+            kOp);
+  REQUIRE(r.status == 0);
+  CHECK(r.err.find("warning: --k on the command line is visible") != std::string::npos);
+  CHECK(r.err.find("warning: --op on the command line is visible") != std::string::npos);
+  // What was stored is the K and OPc of the files: a vector issued from the store for each
+  // matches Milenage recomputed here from the file values.
+  auto store = a.open();
+  const auto k = aka::Secret<16>(*aka::from_hex_fixed<16>(kK));
+  const auto opc = aka::milenage::compute_opc(k, aka::Secret<16>(*aka::from_hex_fixed<16>(kOp)));
+  for (const std::string nai : {"carol@op-a.example", "dave@op-a.example", "erin@op-a.example"}) {
+    storage::IssueRequest req;
+    req.subject = nai;
+    req.kind = storage::Kind::aka;
+    req.count = 1;
+    req.requester = nai;
+    req.request_id = "req-" + nai;
+    const auto got = store->issuance().issue(req);
+    INFO((got.ok() ? "" : got.error().detail));
+    REQUIRE(got.ok());
+    const auto& v = got.value().vectors.at(0);
+    const auto m = aka::milenage::compute(k, opc, v.rand, {}, {0x80, 0x00}, aka::milenage::kF2345);
+    INFO(nai);
+    CHECK(aka::to_hex(v.xres.expose()) == aka::to_hex(m.res.expose()));
+  }
+  // Refusals name the option.
+  expect_usage(a.ctl("subscriber add --nai f@op-a.example --imsi 001010000000008 --k-file " +
+                     shell_quote(a.dir.file("missing")) + " --op " + kOp),
+               "--k-file: cannot read");
+  std::ofstream(a.dir.file("empty")) << "\n";
+  expect_usage(a.ctl("subscriber add --nai f@op-a.example --imsi 001010000000008 --k-file " +
+                     shell_quote(a.dir.file("empty")) + " --op " + kOp),
+               "--k-file: ");
+  std::ofstream(a.dir.file("short")) << "0011\n";
+  expect_usage(a.ctl("subscriber add --nai f@op-a.example --imsi 001010000000008 --k-file " +
+                     shell_quote(a.dir.file("short")) + " --op " + kOp),
+               "--k-file: ");
+  expect_usage(a.ctl("subscriber add --nai f@op-a.example --imsi 001010000000008 --k " + kK +
+                     " --k-file " + shell_quote(k_file) + " --op " + kOp),
+               "--k-file: give --k or --k-file, not both");
+  expect_usage(test::run_command("echo " + kK + " | " + OAGCTL_PATH + " --config " + a.config() +
+                                 " subscriber add --nai f@op-a.example --imsi 001010000000008 "
+                                 "--k-file - --op-file -"),
+               "--op-file: standard input is already read");
 }
