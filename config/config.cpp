@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include <fstream>
+#include <sstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -99,9 +100,15 @@ void readable(const std::string& path, const std::string& json_path) {
 Config load_config(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw ConfigError("--config: cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+Config parse_config(std::string_view text, const std::string& path) {
   Json j;
   try {
-    j = Json::parse(in);
+    j = Json::parse(text);
   } catch (const Json::exception& e) {  // parse_error, and out_of_range for 1e99999
     throw ConfigError("(top level): not valid JSON: " + std::string(e.what()));
   }

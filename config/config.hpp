@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "storage/store.hpp"
 
@@ -127,6 +128,9 @@ storage::BackendConfig backend_config(const Config& c);
 
 /// Reads and validates `path`; throws ConfigError.
 Config load_config(const std::string& path);
+/// Validates the text of a configuration file named `path` (relative paths in it are taken
+/// from that file's directory, as load_config does); throws ConfigError naming the JSON path.
+Config parse_config(std::string_view text, const std::string& path);
 
 /// What --check-config checks beyond the syntax: files readable, keys match certificates, the
 /// master key file's mode, the database's schema. Throws ConfigError naming the JSON path.

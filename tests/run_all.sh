@@ -28,7 +28,7 @@ TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j2
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DOAG_FUZZ=ON -DOAG_BUILD_TESTS=OFF \
   -DOAG_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz --target fuzz
-for t in sip_message sip_carrier digest csr login cert_call; do
+for t in sip_message sip_carrier digest csr login cert_call wire config billing; do
   corpus=$(mktemp -d)
   (cd build-fuzz && "tests/fuzz/${t}_fuzz" -max_total_time=20 "$corpus" "../tests/fuzz/corpus/$t" \
     2>"${t}_fuzz.log") || { tail -30 "build-fuzz/${t}_fuzz.log"; exit 1; }

@@ -172,6 +172,34 @@ void Writer::finish() {
   out_.flush();
 }
 
+namespace {
+
+// Another operator's export is input we check: every field valid UTF-8 without control
+// characters, so that what we print or re-export of it (JSON needs valid UTF-8) cannot fail.
+void check_text(const std::vector<std::string>& fields) {
+  for (std::size_t f = 0; f < fields.size(); ++f) {
+    const auto& s = fields[f];
+    for (std::size_t i = 0; i < s.size();) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      std::size_t len = c < 0x80           ? 1
+                        : (c >> 5) == 0x6  ? 2
+                        : (c >> 4) == 0xe  ? 3
+                        : (c >> 3) == 0x1e ? 4
+                                           : 0;
+      bool ok =
+          len != 0 && i + len <= s.size() && !(c < 0x20 || c == 0x7f) && c != 0xc0 && c != 0xc1;
+      for (std::size_t k = 1; ok && k < len; ++k)
+        ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+      if (!ok)
+        throw std::runtime_error(std::string(f < std::size(kColumns) ? kColumns[f] : "field") +
+                                 ": not UTF-8 text");
+      i += len;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<storage::BillingRecord> read(std::istream& in, const std::string& name) {
   std::vector<storage::BillingRecord> out;
   std::string line;
@@ -191,13 +219,16 @@ std::vector<storage::BillingRecord> read(std::istream& in, const std::string& na
           const auto& f = j.at(c);
           v.push_back(f.is_string() ? f.get<std::string>() : f.dump());
         }
+        check_text(v);
         out.push_back(from_values(v));
       } else if (!csv_header_seen) {
         if (line.rfind("seq,", 0) != 0)
           throw std::runtime_error("expected the CSV header or JSON lines");
         csv_header_seen = true;
       } else {
-        out.push_back(from_values(split_csv_line(line)));
+        const auto v = split_csv_line(line);
+        check_text(v);
+        out.push_back(from_values(v));
       }
     } catch (const std::exception& e) {
       throw std::runtime_error(name + ": line " + std::to_string(n) + ": " + e.what());
