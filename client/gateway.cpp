@@ -11,17 +11,17 @@ std::string Error::to_string() const {
   return std::to_string(status) + " " + code + ": " + detail;
 }
 
-Gateway::Gateway(GatewayOptions options) : https_(options) {
+GatewayClient::GatewayClient(GatewayOptions options) : https_(options) {
   if (options.cert_file.empty()) throw std::runtime_error("cert_file: required (mutual TLS)");
 }
 
-Gateway::~Gateway() = default;
+GatewayClient::~GatewayClient() = default;
 
-unsigned Gateway::connections_opened() const {
+unsigned GatewayClient::connections_opened() const {
   return https_.connections_opened();
 }
 
-HttpsReply Gateway::post(const std::string& path, const std::string& body) {
+HttpsReply GatewayClient::post(const std::string& path, const std::string& body) {
   return https_.request("POST", path, body, "application/json");
 }
 
@@ -44,8 +44,8 @@ Error error_of(const HttpsReply& r) {
   return e;
 }
 
-Expected<VectorSet> Gateway::fetch_vectors(const std::string& nai, ident::Kind kind,
-                                           unsigned count) {
+Expected<VectorSet> GatewayClient::fetch_vectors(const std::string& nai, ident::Kind kind,
+                                                 unsigned count) {
   const auto r = post(
       "/v1/vectors",
       nlohmann::json{{"nai", nai}, {"kind", std::string(ident::to_string(kind))}, {"count", count}}
@@ -60,14 +60,14 @@ Expected<VectorSet> Gateway::fetch_vectors(const std::string& nai, ident::Kind k
   return s;
 }
 
-std::optional<Error> Gateway::report_result(const std::string& vector_id, bool success) {
+std::optional<Error> GatewayClient::report_result(const std::string& vector_id, bool success) {
   const auto r = post("/v1/vectors/" + vector_id + "/result",
                       nlohmann::json{{"outcome", success ? "success" : "failure"}}.dump());
   if (r.status == 204) return std::nullopt;
   return error_of(r);
 }
 
-std::optional<Error> Gateway::resync(const aka::Bytes<16>& rand, const aka::Auts& auts) {
+std::optional<Error> GatewayClient::resync(const aka::Bytes<16>& rand, const aka::Auts& auts) {
   const auto r =
       post("/v1/resync",
            nlohmann::json{{"rand", aka::to_hex(rand)}, {"auts", aka::to_hex(auts)}}.dump());
@@ -75,7 +75,7 @@ std::optional<Error> Gateway::resync(const aka::Bytes<16>& rand, const aka::Auts
   return error_of(r);
 }
 
-Expected<std::string> Gateway::renew(const std::string& csr_pem, bool revoke_old) {
+Expected<std::string> GatewayClient::renew(const std::string& csr_pem, bool revoke_old) {
   const auto r = https_.request(
       "POST", revoke_old ? "/v1/certificates/renew?revoke-old=true" : "/v1/certificates/renew",
       csr_pem, "application/pkcs10");
@@ -83,7 +83,7 @@ Expected<std::string> Gateway::renew(const std::string& csr_pem, bool revoke_old
   return r.body;
 }
 
-Expected<wire::CertificatesAnswer> Gateway::certificates(const std::string& nai) {
+Expected<wire::CertificatesAnswer> GatewayClient::certificates(const std::string& nai) {
   const auto r = https_.request("GET", "/v1/certificates/" + nai, "", "");
   if (r.status != 200) return error_of(r);
   auto parsed = wire::parse_certificates_response(r.body, true);

@@ -37,7 +37,7 @@ using VectorSet = wire::VectorsAnswer;
 template <typename T>
 using Expected = std::variant<T, Error>;
 
-/// What the mutual authentication needs from an AG (Gateway implements it over HTTPS).
+/// What the mutual authentication needs from an AG (GatewayClient implements it over HTTPS).
 class AuthGateway {
  public:
   virtual ~AuthGateway() = default;
@@ -51,7 +51,7 @@ class AuthGateway {
 };
 
 /// What the certificate-signed call needs from an AG (DESIGN §8): a subject's certificates
-/// with the anchor the AG vouches for (Gateway implements it over HTTPS).
+/// with the anchor the AG vouches for (GatewayClient implements it over HTTPS).
 class CertDirectory {
  public:
   virtual ~CertDirectory() = default;
@@ -62,14 +62,14 @@ class CertDirectory {
 /// The problem an AG answered (status 0: transport), out of an HTTPS reply.
 Error error_of(const HttpsReply& r);
 
-/// The HTTPS client.
-class Gateway final : public AuthGateway, public CertDirectory {
+/// The endpoint's HTTPS client to its own gateway.
+class GatewayClient final : public AuthGateway, public CertDirectory {
  public:
   /// Loads the CA, certificate and key; throws std::runtime_error naming the file that failed.
-  explicit Gateway(GatewayOptions options);
-  ~Gateway() override;
-  Gateway(const Gateway&) = delete;
-  Gateway& operator=(const Gateway&) = delete;
+  explicit GatewayClient(GatewayOptions options);
+  ~GatewayClient() override;
+  GatewayClient(const GatewayClient&) = delete;
+  GatewayClient& operator=(const GatewayClient&) = delete;
 
   Expected<VectorSet> fetch_vectors(const std::string& nai, ident::Kind kind,
                                     unsigned count = 1) override;

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   options.ca_file = argv[3];
   options.cert_file = argv[4];
   options.key_file = argv[5];
-  oag::client::Gateway gateway(options);
+  oag::client::GatewayClient gateway(options);
   auto sim = oag::client::SoftSim::load(argv[6]);  // K, OPc, IMSI; SQN_MS kept beside it
 
   oag::client::CallerAuth caller(gateway, sim, "me@my-operator.example", argv[7],

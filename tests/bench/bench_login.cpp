@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
     o.key_file = argv[5];
     const std::string nai = argv[6];
     return run("vectors", std::atof(argv[7]), std::atoi(argv[8]), [&] {
-      auto ag = std::make_shared<client::Gateway>(o);
+      auto ag = std::make_shared<client::GatewayClient>(o);
       return std::function<bool(std::string&)>([ag, nai](std::string& err) {
         const auto got = ag->fetch_vectors(nai, ident::Kind::aka, 1);
         if (const auto* e = std::get_if<client::Error>(&got)) return err = e->to_string(), false;

@@ -24,7 +24,7 @@ client::GatewayOptions options_for(const Gateway& g, const std::string& user) {
 
 TEST_CASE("the AG client pools its connection and maps problems", "[client]") {
   Gateway a("op-a.example", {"alice"});
-  client::Gateway ag(options_for(a, "alice"));
+  client::GatewayClient ag(options_for(a, "alice"));
   for (int i = 0; i < 5; ++i) {
     auto r = ag.fetch_vectors("alice@op-a.example", ident::Kind::aka, 2);
     REQUIRE(std::holds_alternative<client::VectorSet>(r));
@@ -55,14 +55,14 @@ TEST_CASE("the AG client pools its connection and maps problems", "[client]") {
 
   auto o = options_for(a, "alice");
   o.key_file = a.dir.file("missing.key");
-  CHECK_THROWS_WITH(client::Gateway(o), Catch::Contains("key_file " + o.key_file));
+  CHECK_THROWS_WITH(client::GatewayClient(o), Catch::Contains("key_file " + o.key_file));
 }
 
 TEST_CASE("caller and callee machines authenticate each other through two gateways", "[client]") {
   Gateway a("op-a.example", {"alice"});
   Gateway b("op-b.example", {"bob"});
   test::agree_both(a, b);
-  client::Gateway ag_a(options_for(a, "alice")), ag_b(options_for(b, "bob"));
+  client::GatewayClient ag_a(options_for(a, "alice")), ag_b(options_for(b, "bob"));
   const auto keys = test::subscriber_keys();
   for (const auto kind : {sip::Kind::sim, sip::Kind::aka}) {
     client::SoftSim sim_a(keys, "1", a.dir.file("alice.state")),

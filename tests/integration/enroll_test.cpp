@@ -196,7 +196,7 @@ TEST_CASE("enrollment: the SIM gets a certificate that works on the endpoint lis
   go.key_file = g.dir.file("enrolled.key");
   {
     // The enrolled certificate is revoked now: the library gets the refusal, named.
-    client::Gateway ag(go);
+    client::GatewayClient ag(go);
     auto k = pki::generate_key();
     const auto refusal = ag.renew(pki::make_csr(k.get(), "x"), false);
     REQUIRE(std::holds_alternative<client::Error>(refusal));

@@ -54,7 +54,7 @@ int run_enroll(const EnrollOptions& o) {
 }
 
 int run_renew(const RenewOptions& o) {
-  client::Gateway ag(o.https);
+  client::GatewayClient ag(o.https);
   const auto key = pki::generate_key();
   const auto got = ag.renew(pki::make_csr(key.get(), o.nai), o.revoke_old);
   if (const auto* e = std::get_if<client::Error>(&got)) {

@@ -216,7 +216,7 @@ struct Phone {
   Transport transport;
   std::optional<client::SoftSim> sim;
   std::optional<client::CertIdentity> identity;  // --auth cert
-  std::optional<client::Gateway> gateway;
+  std::optional<client::GatewayClient> gateway;
   /// Unix s for PASSporTs (shifted by the --iat-offset-s test hook).
   std::int64_t now_s() const {
     return static_cast<std::int64_t>(std::time(nullptr)) + opts.iat_offset_s;
