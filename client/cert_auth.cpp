@@ -62,13 +62,6 @@ bool same(const X509* a, const X509* b) {
   return a != nullptr && b != nullptr && X509_cmp(a, b) == 0;
 }
 
-bool is_type(std::string_view type, std::string_view want) {
-  if (type.size() < want.size()) return false;
-  for (std::size_t i = 0; i < want.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(type[i])) != want[i]) return false;
-  return type.size() == want.size() || type[want.size()] == ';' || type[want.size()] == ' ';
-}
-
 }  // namespace
 
 CertIdentity CertIdentity::load(const std::string& cert_file, const std::string& key_file,
@@ -174,7 +167,7 @@ std::optional<SignedBody> CertCallerAuth::on_answer(std::string_view content_typ
     fail("the answer is not signed by a certificate of " + peer_nai_);
     return std::nullopt;
   }
-  if (!o.encrypted || !is_type(o.type, "application/sdp")) {
+  if (!o.encrypted || !pki::media_type_is(o.type, "application/sdp")) {
     fail("the answer is not an encrypted SDP");
     return std::nullopt;
   }
@@ -261,7 +254,7 @@ std::variant<SignedBody, CertCalleeAuth::Reject> CertCalleeAuth::on_invite(
   bool dest = false;
   for (const auto& d : pp.claims.dest_uris) dest |= d == to_uri;
   if (!dest) return reject(438, "Invalid Identity Header", "dest.uri does not name the To URI");
-  if (!o.encrypted || !is_type(o.type, "application/sdp"))
+  if (!o.encrypted || !pki::media_type_is(o.type, "application/sdp"))
     return reject(403, "Forbidden", "bad S/MIME body: not an encrypted SDP");
   const auto key = sip::sdes_key(o.content, &why);
   if (!key) return reject(403, "Forbidden", "bad S/MIME body: " + why);
@@ -292,7 +285,7 @@ bool CertCalleeAuth::on_ack(std::string_view content_type, std::string_view body
   const auto& o = std::get<pki::SmimeOpened>(opened);
   if (!same(o.signer.get(), caller_cert_.get()))
     return fail("the ACK is not signed by the caller's certificate");
-  if (!is_type(o.type, "message/sipfrag") || o.content != sipfrag)
+  if (!pki::media_type_is(o.type, "message/sipfrag") || o.content != sipfrag)
     return fail("the ACK's sipfrag does not name this dialog");
   fingerprint_ = sip::media_fingerprint(caller_key_, own_key_);
   state_ = CertState::authenticated;

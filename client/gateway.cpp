@@ -84,7 +84,7 @@ Expected<std::string> GatewayClient::renew(const std::string& csr_pem, bool revo
 }
 
 Expected<wire::CertificatesAnswer> GatewayClient::certificates(const std::string& nai) {
-  const auto r = https_.request("GET", "/v1/certificates/" + nai, "", "");
+  const auto r = https_.request("GET", "/v1/certificates/" + wire::percent_encode(nai), "", "");
   if (r.status != 200) return error_of(r);
   auto parsed = wire::parse_certificates_response(r.body, true);
   if (auto* p = std::get_if<wire::Problem>(&parsed))

@@ -116,7 +116,8 @@ void CertificatesApi::broker(const std::string& requester, const std::string& na
   // The anchor we vouch for: the user CA our agreement names for that realm.
   auto anchor = std::make_shared<std::string>(read_text_file(a->user_ca_file));
   const std::string request_id = new_uuid();
-  const std::string path = "/v1/federation/certificates/" + nai + "?requester=" + requester +
+  const std::string path = "/v1/federation/certificates/" + wire::percent_encode(nai) +
+                           "?requester=" + wire::percent_encode(requester) +
                            "&request_id=" + request_id;
   svc_.peers->get(
       *a, path,

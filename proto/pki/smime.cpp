@@ -10,29 +10,16 @@
 #include <stdexcept>
 
 #include "proto/aka/base64.hpp"
+#include "proto/pki/bio.hpp"
 
 namespace oag::pki {
 
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free_all(b); }
-};
 struct CmsFree {
   void operator()(CMS_ContentInfo* c) const { CMS_ContentInfo_free(c); }
 };
-using Bio = std::unique_ptr<BIO, BioFree>;
 using Cms = std::unique_ptr<CMS_ContentInfo, CmsFree>;
-
-Bio mem_bio(std::string_view s) {
-  return Bio(BIO_new_mem_buf(s.data(), static_cast<int>(s.size())));
-}
-
-std::string bio_text(BIO* b) {
-  char* p = nullptr;
-  const long n = BIO_get_mem_data(b, &p);
-  return n > 0 ? std::string(p, static_cast<std::size_t>(n)) : std::string();
-}
 
 [[noreturn]] void fail(const char* what) {
   ERR_clear_error();
@@ -63,7 +50,7 @@ SmimeBody sign_entity(const std::string& signed_entity, const Signer& s) {
   if (s.cert == nullptr || s.key == nullptr) fail("no signer");
   STACK_OF(X509)* extra = sk_X509_new_null();
   for (const X509* c : s.chain) sk_X509_push(extra, const_cast<X509*>(c));
-  auto in = mem_bio(signed_entity);
+  auto in = read_bio(signed_entity);
   // Streaming: SMIME_write_CMS digests the entity while it writes it as the first part.
   const int flags = CMS_DETACHED | CMS_BINARY | CMS_STREAM;
   Cms cms(CMS_sign(const_cast<X509*>(s.cert), s.key, extra, in.get(), flags));
@@ -72,7 +59,7 @@ SmimeBody sign_entity(const std::string& signed_entity, const Signer& s) {
   Bio out(BIO_new(BIO_s_mem()));
   if (SMIME_write_CMS(out.get(), cms.get(), in.get(), flags | SMIME_CRLFEOL) != 1)
     fail("cannot write multipart/signed");
-  const std::string all = bio_text(out.get());
+  const std::string all = drain(out.get());
   // Split off the entity headers: SIP carries Content-Type as a header of its own.
   const auto end = all.find("\r\n\r\n");
   if (end == std::string::npos) fail("no header end");
@@ -118,10 +105,6 @@ bool split_entity(const std::string& e, std::string& type, std::string& content)
   return !type.empty();
 }
 
-bool is_type(const std::string& type, std::string_view want) {
-  return type.size() >= want.size() && strncasecmp(type.c_str(), want.data(), want.size()) == 0;
-}
-
 }  // namespace
 
 SmimeBody smime_seal(std::string_view type, std::string_view content, const X509* recipient,
@@ -130,7 +113,7 @@ SmimeBody smime_seal(std::string_view type, std::string_view content, const X509
   const std::string inner = entity("Content-Type: " + std::string(type) + "\r\n", content);
   STACK_OF(X509)* recips = sk_X509_new_null();
   sk_X509_push(recips, const_cast<X509*>(recipient));
-  auto in = mem_bio(inner);
+  auto in = read_bio(inner);
   Cms env(CMS_encrypt(recips, in.get(), EVP_aes_256_cbc(), CMS_BINARY));
   sk_X509_free(recips);
   if (!env) fail("cannot encrypt to the recipient");
@@ -155,12 +138,12 @@ std::variant<SmimeOpened, PkiError> smime_open(std::string_view content_type, st
                                                const X509* recipient_cert,
                                                EVP_PKEY* recipient_key) {
   if (body.size() > 65536) return refuse(PkiErrc::malformed, "body longer than 64 KiB");
-  if (!is_type(std::string(content_type), "multipart/signed"))
+  if (!media_type_is(content_type, "multipart/signed"))
     return refuse(PkiErrc::malformed,
                   "multipart/signed expected, got " + std::string(content_type));
   const std::string whole = "MIME-Version: 1.0\r\nContent-Type: " + std::string(content_type) +
                             "\r\n\r\n" + std::string(body);
-  auto in = mem_bio(whole);
+  auto in = read_bio(whole);
   BIO* bcont_raw = nullptr;
   Cms cms(SMIME_read_CMS(in.get(), &bcont_raw));
   Bio bcont(bcont_raw);
@@ -190,14 +173,15 @@ std::variant<SmimeOpened, PkiError> smime_open(std::string_view content_type, st
     sk_X509_pop_free(all, X509_free);
   }
   std::string type, content;
-  if (!split_entity(bio_text(out.get()), type, content))
+  if (!split_entity(drain(out.get()), type, content))
     return refuse(PkiErrc::malformed, "the signed entity has no Content-Type");
-  if (is_type(type, "application/pkcs7-mime") || is_type(type, "application/x-pkcs7-mime")) {
+  if (media_type_is(type, "application/pkcs7-mime") ||
+      media_type_is(type, "application/x-pkcs7-mime")) {
     if (recipient_key == nullptr)
       return refuse(PkiErrc::malformed, "encrypted, and no key to decrypt it");
     // SMIME_read_CMS needs the entity's own headers (its transfer encoding): read it whole.
-    const std::string signed_entity = bio_text(out.get());
-    auto env_in = mem_bio(signed_entity);
+    const std::string signed_entity = drain(out.get());
+    auto env_in = read_bio(signed_entity);
     Cms env(SMIME_read_CMS(env_in.get(), nullptr));
     if (!env || OBJ_obj2nid(CMS_get0_type(env.get())) != NID_pkcs7_enveloped)
       return refuse(PkiErrc::malformed, "the signed entity is not EnvelopedData");
@@ -205,7 +189,7 @@ std::variant<SmimeOpened, PkiError> smime_open(std::string_view content_type, st
     if (CMS_decrypt(env.get(), recipient_key, const_cast<X509*>(recipient_cert), nullptr,
                     plain.get(), CMS_BINARY) != 1)
       return refuse(PkiErrc::bad_signature, "cannot decrypt (not encrypted to us, or altered)");
-    if (!split_entity(bio_text(plain.get()), type, content))
+    if (!split_entity(drain(plain.get()), type, content))
       return refuse(PkiErrc::malformed, "the encrypted entity has no Content-Type");
     o.encrypted = true;
   }
@@ -213,6 +197,12 @@ std::variant<SmimeOpened, PkiError> smime_open(std::string_view content_type, st
   o.content = content;
   ERR_clear_error();
   return o;
+}
+
+bool media_type_is(std::string_view type, std::string_view want) {
+  if (type.size() < want.size() || strncasecmp(type.data(), want.data(), want.size()) != 0)
+    return false;
+  return type.size() == want.size() || type[want.size()] == ';' || type[want.size()] == ' ';
 }
 
 }  // namespace oag::pki

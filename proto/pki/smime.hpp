@@ -48,6 +48,10 @@ struct SmimeOpened {
   std::string content;      ///< its content
 };
 
+/// True when the media type of Content-Type value `type` is `want` (case-insensitive; the
+/// parameters after it are ignored): "application/sdp; charset=x" is "application/sdp".
+bool media_type_is(std::string_view type, std::string_view want);
+
 /// Verifies a multipart/signed body (exactly one signer, its certificate inside) and, when the
 /// signed entity is EnvelopedData, decrypts it with `recipient_key` (`recipient_cert` picks the
 /// recipient; a body encrypted to someone else is refused). A null key refuses enveloped data.

@@ -12,6 +12,8 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "proto/pki/bio.hpp"
+
 namespace oag::pki {
 
 namespace {
@@ -28,21 +30,6 @@ void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
   if (ext == nullptr) fail("extension " + value);
   X509_add_ext(cert, ext, -1);
   X509_EXTENSION_free(ext);
-}
-
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using Bio = std::unique_ptr<BIO, BioFree>;
-
-Bio read_bio(std::string_view s) {
-  return Bio(BIO_new_mem_buf(s.data(), static_cast<int>(s.size())));
-}
-
-std::string drain(BIO* b) {
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(b, &data);
-  return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string();
 }
 
 std::int64_t asn1_ms(const ASN1_TIME* t) {

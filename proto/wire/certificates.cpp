@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proto/ident/ident.hpp"
+#include "proto/wire/json_object.hpp"
 
 namespace oag::wire {
 
@@ -38,14 +39,9 @@ std::string certificates_response(const CertificatesAnswer& a) {
 
 std::variant<CertificatesAnswer, Problem> parse_certificates_response(const std::string& body,
                                                                       bool need_anchor) {
-  Json j;
-  try {
-    j = Json::parse(body);
-  } catch (const Json::exception& e) {  // parse_error, and out_of_range for 1e99999
-    return Problem{400, "malformed-json", "The body is not valid JSON",
-                   std::string("body: ") + e.what()};
-  }
-  if (!j.is_object()) return invalid_field("body", "expected a JSON object");
+  auto parsed = parse_object(body);
+  if (auto* p = std::get_if<Problem>(&parsed)) return *p;
+  const auto j = std::get<Json>(std::move(parsed));
   for (const auto& [k, v] : j.items())
     if (k != "subject" && k != "certificates" && k != "chain" && k != "anchor")
       return invalid_field(k, "unknown field");
@@ -113,6 +109,24 @@ bool percent_decode(std::string_view in, std::string& out) {
     i += 2;
   }
   return true;
+}
+
+std::string percent_encode(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (const char ch : in) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~' || c == '@') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace oag::wire

@@ -39,5 +39,8 @@ std::variant<CertificatesAnswer, Problem> parse_certificates_response(const std:
 
 /// Decodes %XX escapes of a path segment (a NAI's '@' may come as %40); false when malformed.
 bool percent_decode(std::string_view in, std::string& out);
+/// Escapes `in` for a path segment or a query value: all but letters, digits, "-._~" and '@'
+/// become %XX (a NAI's user part may hold '/', '?', '#', '%', '&' or '=').
+std::string percent_encode(std::string_view in);
 
 }  // namespace oag::wire

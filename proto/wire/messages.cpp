@@ -6,24 +6,13 @@
 
 #include "proto/aka/hex.hpp"
 #include "proto/ident/ident.hpp"
+#include "proto/wire/json_object.hpp"
 
 namespace oag::wire {
 
 namespace {
 
 using Json = nlohmann::json;
-
-std::variant<Json, Problem> parse_object(const std::string& body) {
-  Json j;
-  try {
-    j = Json::parse(body);
-  } catch (const Json::exception& e) {  // parse_error, and out_of_range for 1e99999
-    return Problem{400, "malformed-json", "The body is not valid JSON",
-                   std::string("body: ") + e.what()};
-  }
-  if (!j.is_object()) return invalid_field("body", "expected a JSON object");
-  return j;
-}
 
 // Every key must be known: a typo is an error, not a silently ignored field.
 std::optional<Problem> only_keys(const Json& j, std::initializer_list<const char*> keys) {
@@ -56,6 +45,18 @@ std::variant<aka::Bytes<N>, Problem> hex_field(const Json& j, const char* name) 
 }
 
 }  // namespace
+
+std::variant<Json, Problem> parse_object(const std::string& body) {
+  Json j;
+  try {
+    j = Json::parse(body);
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for 1e99999
+    return Problem{400, "malformed-json", "The body is not valid JSON",
+                   std::string("body: ") + e.what()};
+  }
+  if (!j.is_object()) return invalid_field("body", "expected a JSON object");
+  return j;
+}
 
 std::variant<VectorRequest, Problem> parse_vector_request(const std::string& body,
                                                           bool federation) {

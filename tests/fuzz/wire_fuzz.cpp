@@ -1,5 +1,6 @@
 // libFuzzer target for every proto/wire request parser (bodies from endpoints and peers) and
-// the vectors answer a broker or a client reads from a peer. The first byte picks the parser.
+// the vectors answer a broker or a client reads from a peer, and the path escapes. The first
+// byte picks the parser.
 // Properties: no crash, no leak; a refusal names a field (or the body); an answer that parses
 // serialises to one that parses to the same vectors.
 #include <cstddef>
@@ -59,6 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 5: {
       std::string out;
       if (percent_decode(in, out) && out.size() > in.size()) std::abort();
+      // Every byte string survives an encode and decode.
+      if (!percent_decode(percent_encode(in), out) || out != in) std::abort();
       break;
     }
   }

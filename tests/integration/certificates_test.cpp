@@ -168,3 +168,20 @@ TEST_CASE("a peer's lookups are held to its agreement's rate", "[certificates]")
   CHECK(records(a, "certificates").size() == 1);  // the refused one billed nothing
   CHECK(records(b, "certificates").size() == 1);
 }
+
+TEST_CASE("a NAI with characters a URL reserves is looked up through both gateways",
+          "[certificates]") {
+  // '?' and '&' are allowed in a NAI's user part; the broker must escape them in the path and
+  // query it sends the peer, or the peer reads another NAI.
+  Gateway a("op-a.example", {"alice"}), b("op-b.example", {"o?neil&co"});
+  test::agree(a, "a-b", b,
+              "--kinds certificates --user-ca-file " + shell_quote(b.dir.file("endpoint-ca.pem")));
+  test::agree(b, "b-a", a,
+              "--kinds certificates --user-ca-file " + shell_quote(a.dir.file("endpoint-ca.pem")));
+  const auto r =
+      a.client("alice@op-a.example")->request("GET", "/v1/certificates/o%3Fneil%26co@op-b.example");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(json::parse(r.body).at("subject") == "o?neil&co@op-b.example");
+  CHECK(records(b, "certificates").at(0).at("subject") == "o?neil&co@op-b.example");
+}

@@ -54,9 +54,10 @@ struct Gateway {
     cfg = shell_quote(dir.file("oagd.json"));
     for (std::size_t i = 0; i < users.size(); ++i) {
       const std::string nai = users[i] + "@" + realm;
-      ctl_ok("--config " + cfg + " subscriber add --nai " + nai + " --imsi 00101000000000" +
-             std::to_string(i + 1) + " --k " + kK + " --op " + kOp);
-      ctl_ok("--config " + cfg + " endpoint issue-cert --nai " + nai + " --out-dir " + d);
+      ctl_ok("--config " + cfg + " subscriber add --nai " + shell_quote(nai) +
+             " --imsi 00101000000000" + std::to_string(i + 1) + " --k " + kK + " --op " + kOp);
+      ctl_ok("--config " + cfg + " endpoint issue-cert --nai " + shell_quote(nai) + " --out-dir " +
+             d);
     }
     auto c = json::parse(std::ifstream(dir.file("oagd.json")));
     c["listeners"] = {{"endpoint", {{"address", "127.0.0.1"}, {"port", 0}}},
