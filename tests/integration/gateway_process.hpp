@@ -134,6 +134,24 @@ struct Gateway {
     return exit_status;
   }
 
+  /// SIGKILL: no drain, nothing flushed that was not committed; then reaps it.
+  void kill_hard() {
+    if (pid <= 0) return;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+  /// Writes the ports the listeners were given into test.json, so that a restart binds the same
+  /// ones (a peer's agreement names the federation port, a client the endpoint port).
+  void pin_ports() const {
+    auto c = config();
+    c["listeners"]["endpoint"]["port"] = endpoint_port;
+    c["listeners"]["federation"]["port"] = federation_port;
+    c["listeners"]["visitor"]["port"] = visitor_port;
+    c["listeners"]["ops"]["port"] = ops_port;
+    write_config(c);
+  }
+
   /// The configuration the daemon reads (test.json).
   json config() const { return json::parse(std::ifstream(dir.file("test.json"))); }
   /// Rewrites test.json (a SIGHUP makes the daemon read it).

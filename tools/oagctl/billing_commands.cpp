@@ -71,10 +71,23 @@ void match(const std::vector<storage::BillingRecord>& ours,
     if (r.role == their_role && r.event == "issue") b[r.request_id] = &r;
   const std::string label =
       std::string(storage::to_string(mine)) + "/" + storage::to_string(their_role);
+  // A sold record without its bought one is "unconfirmed", not an error: the seller committed
+  // before answering and the buyer commits before delivering, so the buyer failed (died, timed
+  // out, gave up) between the two and nothing reached an endpoint. A bought record without its
+  // sold one has no such explanation.
+  const auto unconfirmed = [&](const std::string& id, const char* side,
+                               const storage::BillingRecord& r) {
+    report["unconfirmed"].push_back(
+        {{"request_id", id}, {"sold_by", side}, {"seq", r.seq}, {"rand_sha256", r.rand_sha256}});
+  };
   for (const auto& [id, r] : a) {
     const auto it = b.find(id);
     if (it == b.end()) {
-      report["missing_in_theirs"].push_back({{"request_id", id}, {"ours", label}, {"seq", r->seq}});
+      if (mine == storage::Role::sold)
+        unconfirmed(id, "ours", *r);
+      else
+        report["missing_in_theirs"].push_back(
+            {{"request_id", id}, {"ours", label}, {"seq", r->seq}});
       continue;
     }
     const auto* t = it->second;
@@ -92,8 +105,13 @@ void match(const std::vector<storage::BillingRecord>& ours,
     matched += !bad;
   }
   for (const auto& [id, t] : b)
-    if (!a.count(id))
-      report["missing_in_ours"].push_back({{"request_id", id}, {"theirs", label}, {"seq", t->seq}});
+    if (!a.count(id)) {
+      if (their_role == storage::Role::sold)
+        unconfirmed(id, "theirs", *t);
+      else
+        report["missing_in_ours"].push_back(
+            {{"request_id", id}, {"theirs", label}, {"seq", t->seq}});
+    }
 }
 
 std::vector<storage::BillingRecord> load(const std::string& arg, const std::string& path) {
@@ -173,6 +191,7 @@ void add_billing_commands(CLI::App& app, Context& ctx) {
     report["missing_in_theirs"] = nlohmann::ordered_json::array();
     report["missing_in_ours"] = nlohmann::ordered_json::array();
     report["mismatched"] = nlohmann::ordered_json::array();
+    report["unconfirmed"] = nlohmann::ordered_json::array();
     std::size_t matched = 0;
     match(ours, theirs, storage::Role::bought, storage::Role::sold, report, matched);
     match(ours, theirs, storage::Role::sold, storage::Role::bought, report, matched);
@@ -195,6 +214,14 @@ void add_billing_commands(CLI::App& app, Context& ctx) {
         text += "  mismatched " + m["request_id"].get<std::string>() + " " +
                 m["field"].get<std::string>() + ": " + m["ours"].get<std::string>() + " vs " +
                 m["theirs"].get<std::string>() + "\n";
+    }
+    if (!report["unconfirmed"].empty()) {
+      text += std::to_string(report["unconfirmed"].size()) +
+              " unconfirmed (sold, never recorded as bought: the buyer failed between the "
+              "seller's answer and its own commit, so nothing was delivered; not billable):\n";
+      for (const auto& m : report["unconfirmed"])
+        text += "  unconfirmed: " + m["request_id"].get<std::string>() + " sold by " +
+                m["sold_by"].get<std::string>() + "\n";
     }
     ctx.print(report, text);
     if (differences) throw CommandFailed(std::to_string(differences) + " difference(s)");

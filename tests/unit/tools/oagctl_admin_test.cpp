@@ -360,6 +360,26 @@ TEST_CASE(
   CHECK(a.ctl("billing reconcile " + shell_quote(ours_file) + " " + shell_quote(csv_file)).status ==
         0);
 
+  // A record they sold that we never bought (we died before our commit): unconfirmed, named,
+  // not a difference.
+  std::string short_of_one = ours.substr(0, ours.rfind("4,2026-11-22"));
+  std::ofstream(ours_file) << short_of_one;
+  r = a.ctl("--json billing reconcile " + shell_quote(ours_file) + " " +
+            shell_quote(b.dir.file("sold.jsonl")));
+  INFO(r.out << r.err);
+  CHECK(r.status == 0);
+  {
+    const auto u = json::parse(r.out);
+    CHECK(u.at("matched") == 3);
+    CHECK(u.at("ok") == true);
+    REQUIRE(u.at("unconfirmed").size() == 2);
+    CHECK(u.at("unconfirmed").at(0).at("sold_by") == "theirs");
+  }
+  r = a.ctl("billing reconcile " + shell_quote(ours_file) + " " +
+            shell_quote(b.dir.file("sold.jsonl")));
+  CHECK(r.out.find("2 unconfirmed") != std::string::npos);
+  CHECK(r.out.find("unconfirmed: fed-4 sold by theirs") != std::string::npos);
+
   // A price that differs and a record they do not have.
   std::string tampered = ours;
   tampered.replace(tampered.find(",0.015,EUR,fed-3"), 16, ",0.020,EUR,fed-3");
