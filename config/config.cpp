@@ -7,10 +7,10 @@
 #include <cstdio>
 
 #include <fstream>
-#include <sstream>
 #include <functional>
 #include <map>
 #include <memory>
+#include <sstream>
 
 #include "proto/ident/ident.hpp"
 #include "storage/store.hpp"
@@ -172,6 +172,7 @@ Config parse_config(std::string_view text, const std::string& path) {
         f.integer("port", c.federation.port, 0, 65535);
         f.string("cert", c.federation.cert);
         f.string("key", c.federation.key);
+        f.boolean("enabled", c.federation.enabled);
       });
       l.object("visitor", [&](Object& v) {
         v.string("address", c.visitor.address);
@@ -243,7 +244,8 @@ Config parse_config(std::string_view text, const std::string& path) {
     throw ConfigError("listeners.visitor.cert: required (or listeners.visitor.enabled: false)");
   if (c.visitor.enabled && c.visitor.key.empty())
     throw ConfigError("listeners.visitor.key: required (or listeners.visitor.enabled: false)");
-  c.federation_enabled = !c.federation.cert.empty() || !c.federation.key.empty();
+  c.federation_enabled =
+      c.federation.enabled && (!c.federation.cert.empty() || !c.federation.key.empty());
   if (c.federation_enabled && (c.federation.cert.empty() || c.federation.key.empty()))
     throw ConfigError(std::string("listeners.federation.") +
                       (c.federation.cert.empty() ? "cert" : "key") + ": required");

@@ -26,7 +26,7 @@ struct TlsListener {
   std::string cert;                 ///< server certificate chain (PEM)
   std::string key;                  ///< its private key (PEM)
   std::string client_ca;            ///< endpoint only: CA client certificates must chain to
-  bool enabled = true;              ///< visitor only: off = not bound
+  bool enabled = true;              ///< visitor and federation: off = not bound
 };
 
 /// The plain-HTTP monitoring listener.
@@ -46,7 +46,10 @@ struct FederationClient {
 
 /// Protection against slow or greedy clients.
 struct Limits {
-  unsigned max_connections = 10000;       ///< per listener; more are closed at once
+  /// Per listener; more are closed at once. oagd raises its descriptor limit to hold them all
+  /// (4 listeners × 4,096 + 256 = 16,640 fits under a hard limit of 20,000; Debian's systemd
+  /// gives services 524,288).
+  unsigned max_connections = 4096;
   unsigned header_bytes = 8192;           ///< request line + headers
   unsigned body_bytes = 16384;            ///< larger bodies get 413 (a route may allow less)
   unsigned handshake_timeout_ms = 10000;  ///< TLS handshake

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "config/config.hpp"
+#include "gateway/fd_limit.hpp"
 #include "gateway/log.hpp"
 #include "gateway/metrics.hpp"
 #include "storage/store.hpp"
@@ -31,6 +32,10 @@ int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
   try {
     cfg = config::load_config(config_file);
     config::check_config(cfg);
+    // Every connection the limits allow must get its descriptor: raised now, or refused here,
+    // rather than EMFILE under load.
+    if (const auto short_of = raise_fd_limit(fds_needed(cfg), cfg))
+      throw config::ConfigError(*short_of);
   } catch (const config::ConfigError& e) {
     std::cerr << "oagd: " << config_file << ": " << e.what() << '\n';
     return 2;

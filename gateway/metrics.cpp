@@ -30,6 +30,11 @@ void Metrics::connection(Listener listener, int delta) {
   connections_[listener] += delta;
 }
 
+void Metrics::connection_refused(Listener listener) {
+  std::lock_guard lk(mu_);
+  ++connections_refused_[listener];
+}
+
 long Metrics::open_connections(Listener listener) const {
   std::lock_guard lk(mu_);
   const auto it = connections_.find(listener);
@@ -80,6 +85,11 @@ std::string Metrics::render(const storage::StoreStats& store) const {
   o << "# HELP oag_open_connections Connections open now.\n# TYPE oag_open_connections gauge\n";
   for (const auto& [k, v] : connections_)
     o << "oag_open_connections{listener=\"" << to_string(k) << "\"} " << v << "\n";
+  o << "# HELP oag_connections_refused_total Connections closed at once: the listener held "
+       "limits.max_connections.\n"
+       "# TYPE oag_connections_refused_total counter\n";
+  for (const auto& [k, v] : connections_refused_)
+    o << "oag_connections_refused_total{listener=\"" << to_string(k) << "\"} " << v << "\n";
   o << "# HELP oag_handler_timeouts_total Requests answered 503 at limits.handler_timeout_ms.\n"
        "# TYPE oag_handler_timeouts_total counter\n";
   for (const auto& [k, v] : handler_timeouts_)

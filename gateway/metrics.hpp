@@ -23,6 +23,8 @@ class Metrics {
   void handshake_failure(Listener listener);
   /// Connections opened/closed.
   void connection(Listener listener, int delta);
+  /// A connection closed at once because `listener` held limits.max_connections already.
+  void connection_refused(Listener listener);
   /// Connections open now on `listener`.
   long open_connections(Listener listener) const;
   /// A SIGHUP reload that succeeded (the new configuration is in force) or failed (the old one
@@ -47,6 +49,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, std::uint64_t> vectors_;
   std::map<Listener, std::uint64_t> handshake_failures_;
   std::map<Listener, long> connections_;
+  std::map<Listener, std::uint64_t> connections_refused_;
   std::map<Listener, std::uint64_t> handler_timeouts_;
   std::uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
   std::int64_t last_reload_s_ = 0;

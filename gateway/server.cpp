@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "gateway/auth.hpp"
+#include "gateway/fd_limit.hpp"
 #include "gateway/log.hpp"
 #include "gateway/peer_client.hpp"
 #include "gateway/problems.hpp"
@@ -603,17 +604,37 @@ struct Server::Impl {
 
   awaitable<void> accept_loop(Listener l) {
     auto& acceptor = acceptors.at(l);
+    // One warning a second at most, with what happened since: a flood of connections must not
+    // become a flood of log lines.
+    auto last_warned = std::chrono::steady_clock::time_point{};
+    std::uint64_t refused = 0;
+    const auto warn = [&](const char* message, const std::string& error) {
+      const auto now = std::chrono::steady_clock::now();
+      ++refused;
+      if (now - last_warned < std::chrono::seconds(1)) return;
+      log::warn(log::event::kConnectionRefused, message,
+                {{"listener", to_string(l)},
+                 {"refused", std::to_string(refused)},
+                 {"limit", std::to_string(runtime.get()->limits.max_connections)},
+                 {"error", error}});
+      last_warned = now;
+      refused = 0;
+    };
     for (;;) {
       boost::system::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(ioc),
                                                           asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || draining) co_return;
-        continue;  // EMFILE and friends: try again
+        // EMFILE and friends: the connection waits in the backlog; retrying at once would spin.
+        warn("cannot accept a connection", ec.message());
+        asio::steady_timer pause(ioc, std::chrono::milliseconds(20));
+        co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+        continue;
       }
       if (metrics.open_connections(l) >= static_cast<long>(runtime.get()->limits.max_connections)) {
-        log::warn(log::event::kConnectionRefused, "connection limit reached",
-                  {{"listener", to_string(l)}});
+        metrics.connection_refused(l);
+        warn("connection limit reached", "");
         socket.close(ec);
         continue;
       }
@@ -671,6 +692,8 @@ struct Server::Impl {
       auto next = std::make_shared<config::Config>(config::load_config(running->file));
       const std::string held = config::hold_restart_only(*running, *next);
       config::check_config(*next);
+      if (const auto short_of = raise_fd_limit(fds_needed(*next), *next))
+        throw config::ConfigError(*short_of);
       auto contexts = make_contexts(*next);
       {
         std::lock_guard lk(mu);

@@ -46,6 +46,7 @@ tests/bench/bench_enroll.sh 1 4 >/dev/null       # SIM enrollments against one o
 tests/bench/bench_login.sh 1 4 >/dev/null        # roaming logins: at the home agent, through an FA
 tests/bench/bench_cert_call.sh 10 >/dev/null     # certificate-signed calls beside plain and aka, TLS
 build/tests/bench/bench_cert_ops --benchmark_min_time=0.01 >/dev/null 2>&1
+tests/bench/bench_idle.sh 500 1 >/dev/null        # idle TLS connections held beside a keep-alive client
 # The TLS of the endpoint, federation and visitor listeners, audited by testssl.sh (installed
 # here if missing): any finding rated MEDIUM or worse fails the run.
 tests/tls/testssl_check.sh

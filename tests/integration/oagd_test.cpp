@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
@@ -305,6 +306,90 @@ TEST_CASE("slow clients are cut off and oversized headers get 431", "[oagd][limi
   const auto r = big->request("GET", "/never-sent");  // reads the pending answer first
   (void)r;
   CHECK(test::http_get(g.ops_port, "/metrics").body.find("status=\"431\"") != std::string::npos);
+}
+
+namespace {
+
+// The value of one metric line (`name{labels}`) on the ops listener, or -1 when absent.
+long metric(const Gateway& g, const std::string& key) {
+  const auto body = test::http_get(g.ops_port, "/metrics").body;
+  const auto at = body.find(key + " ");
+  return at == std::string::npos ? -1 : std::stol(body.substr(at + key.size() + 1));
+}
+
+// Polls a metric until it equals `want` (bounded: the daemon counts a close when it sees it).
+bool metric_becomes(const Gateway& g, const std::string& key, long want) {
+  for (int i = 0; i < 1000; ++i) {
+    if (metric(g, key) == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "limits.max_connections: per listener, one more is closed at once, a freed slot is reused",
+    "[oagd][limits]") {
+  Gateway g("op-a.example", {"alice"}, 60000, [](json& c) { c["limits"]["max_connections"] = 8; });
+  const std::string open_endpoint = "oag_open_connections{listener=\"endpoint\"}";
+  std::vector<std::unique_ptr<test::TlsClient>> held;
+  for (int i = 0; i < 8; ++i) {
+    held.push_back(g.client("alice@op-a.example"));
+    REQUIRE(held.back()->connect());
+  }
+  REQUIRE(metric_becomes(g, open_endpoint, 8));
+  // The ninth is accepted by the kernel and closed by oagd before its handshake completes.
+  auto ninth = g.client("alice@op-a.example");
+  CHECK_FALSE(ninth->connect());
+  CHECK(metric(g, "oag_connections_refused_total{listener=\"endpoint\"}") == 1);
+  // Per listener: the visitor listener still has its own eight.
+  test::TlsClient visitor(g.visitor_port, g.home + "/endpoint-ca.pem");
+  CHECK(visitor.connect());
+  // The held connections still work; one closed frees a slot for a new one.
+  const std::string body = R"({"nai":"alice@op-a.example","kind":"sim"})";
+  CHECK(held.front()->request("POST", "/v1/vectors", body).status == 200);
+  held.pop_back();
+  REQUIRE(metric_becomes(g, open_endpoint, 7));
+  auto again = g.client("alice@op-a.example");
+  CHECK(again->request("POST", "/v1/vectors", body).status == 200);
+  CHECK(g.log().find("connection limit reached") != std::string::npos);
+}
+
+TEST_CASE(
+    "the descriptor limit is raised to what limits.max_connections needs, or oagd refuses to "
+    "start naming the shortfall",
+    "[oagd][limits]") {
+  // Started with a soft limit of 512 (inherited from here), raised to 4 listeners × 1,000 + 256.
+  rlimit was{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &was) == 0);
+  rlimit low = was;
+  low.rlim_cur = 512;
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+  Gateway g("op-a.example", {"alice"}, 60000,
+            [](json& c) { c["limits"]["max_connections"] = 1000; });
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &was) == 0);
+  std::ifstream limits("/proc/" + std::to_string(g.pid) + "/limits");
+  std::string line;
+  while (std::getline(limits, line) && line.rfind("Max open files", 0) != 0) {
+  }
+  std::istringstream fields(line.substr(std::string("Max open files").size()));
+  unsigned long soft = 0;
+  fields >> soft;
+  CHECK(soft == 4256);
+  g.stop();
+  // A hard limit below the need: refused at start and by --check-config, naming the key.
+  const std::string run = "ulimit -n 2000 && exec " + std::string(OAGD_PATH) + " --config " +
+                          shell_quote(g.dir.file("test.json"));
+  for (const std::string& cmd : {run, run + " --check-config"}) {
+    const auto r = test::run_command("sh -c " + shell_quote(cmd));
+    INFO(cmd << "\n" << r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("limits.max_connections: 1000 on each of 4 listeners needs 4256 file "
+                     "descriptors") != std::string::npos);
+    CHECK(r.err.find("the hard limit is 2000") != std::string::npos);
+    CHECK(r.err.find("at most 436") != std::string::npos);
+  }
 }
 
 TEST_CASE("SIGHUP reloads a good configuration and keeps the running one on a bad one",

@@ -2,6 +2,9 @@
 // answer arrived (closed loop). Prints requests/s, vectors/s, latency percentiles and errors.
 //   oag-bench --port P --ca CA [--cert C --key K] [--connections 64] [--seconds 10]
 //             [--nai alice@op-a.example --kind aka --count 1] [--method GET --path /static.json]
+//             [--idle N]
+// --idle N: before the load, N more connections each send one request and then stay open, idle
+// (keep-alive), for the whole run; the result says how many the server still held at the end.
 #include <utility>  // before Asio: Boost 1.74 coroutine bug
 
 #include <CLI/CLI.hpp>
@@ -16,6 +19,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -31,7 +35,7 @@ struct Options {
   std::string host = "127.0.0.1", ca, cert, key, method = "POST", path = "/v1/vectors",
               nai = "alice@op-a.example", kind = "aka";
   unsigned short port = 0;
-  unsigned connections = 64, count = 1;
+  unsigned connections = 64, count = 1, idle = 0;
   double seconds = 10;
   bool json = false;
 };
@@ -98,6 +102,52 @@ asio::awaitable<void> connection(const Options& o, ssl::context& tls, Clock::tim
   }
 }
 
+// The --idle connections: one request each, then held until the run ends.
+struct Idle {
+  std::vector<std::unique_ptr<beast::ssl_stream<beast::tcp_stream>>> streams;
+  unsigned pending = 0, held = 0, failed = 0, dropped = 0;
+  bool stopping = false;
+};
+
+asio::awaitable<void> idle_connection(const Options& o, ssl::context& tls, Idle& idle) {
+  auto ex = co_await asio::this_coro::executor;
+  auto& stream =
+      *idle.streams.emplace_back(std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ex, tls));
+  boost::system::error_code ec;
+  SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+  co_await beast::get_lowest_layer(stream).async_connect(
+      tcp::endpoint(asio::ip::make_address(o.host), o.port),
+      asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec)
+    co_await stream.async_handshake(ssl::stream_base::client,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  http::response<http::string_body> res;
+  beast::flat_buffer buf;
+  if (!ec) {
+    http::request<http::string_body> req{http::verb::post, "/v1/vectors", 11};
+    req.set(http::field::host, "localhost");
+    req.set(http::field::content_type, "application/json");
+    req.body() = "{\"nai\":\"" + o.nai + "\",\"kind\":\"sim\",\"count\":1}";
+    req.prepare_payload();
+    co_await http::async_write(stream, req, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec)
+      co_await http::async_read(stream, buf, res, asio::redirect_error(asio::use_awaitable, ec));
+  }
+  --idle.pending;
+  if (ec || res.result_int() != 200 || !res.keep_alive()) {
+    ++idle.failed;
+    co_return;
+  }
+  ++idle.held;
+  char byte;  // nothing comes unless the server closes it
+  co_await beast::get_lowest_layer(stream).socket().async_read_some(
+      asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
+  if (!idle.stopping) {
+    --idle.held;
+    ++idle.dropped;
+  }
+}
+
 double pct(const std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
@@ -129,6 +179,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"GET", "POST"}))
       ->capture_default_str();
   app.add_option("--path", o.path, "Request path")->capture_default_str();
+  app.add_option("--idle", o.idle,
+                 "Connections opened first (one request each) and held idle for the run");
   app.add_flag("--json", o.json, "One JSON line of results");
   CLI11_PARSE(app, argc, argv);
 
@@ -140,12 +192,30 @@ int main(int argc, char** argv) {
     tls.use_private_key_file(o.key, ssl::context::pem);
   }
   asio::io_context ioc(1);
+  // The idle connections first, 64 handshakes at a time (the listen backlog would drop more).
+  Idle idle;
+  for (unsigned i = 0; i < o.idle; ++i) {
+    while (idle.pending >= 64) ioc.run_one();
+    ++idle.pending;
+    asio::co_spawn(ioc, idle_connection(o, tls, idle), asio::detached);
+  }
+  while (idle.pending > 0) ioc.run_one();
+  if (o.idle && !o.json)
+    std::printf("%u idle connections held (%u failed)\n", idle.held, idle.failed);
   std::vector<Stats> stats(o.connections);
   const auto start = Clock::now();
   const auto end =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   for (unsigned i = 0; i < o.connections; ++i)
     asio::co_spawn(ioc, connection(o, tls, end, stats[i]), asio::detached);
+  asio::steady_timer stop_idle(ioc, end);
+  stop_idle.async_wait([&idle](const boost::system::error_code&) {
+    idle.stopping = true;
+    for (auto& s : idle.streams) {
+      boost::system::error_code ignored;
+      beast::get_lowest_layer(*s).socket().close(ignored);
+    }
+  });
   ioc.run();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
 
@@ -164,12 +234,13 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"requests_per_s\":%.0f,\"vectors_per_s\":%.0f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_"
         "ms\":%.3f,"
-        "\"max_ms\":%.3f,\"errors\":%llu,\"non_200\":%llu,\"connections\":%u,\"seconds\":%.1f}\n",
+        "\"max_ms\":%.3f,\"errors\":%llu,\"non_200\":%llu,\"connections\":%u,\"seconds\":%.1f,"
+        "\"idle_held\":%u,\"idle_failed\":%u,\"idle_dropped\":%u}\n",
         rps, all.vectors / elapsed, pct(all.latency_us, 0.5) / 1000,
         pct(all.latency_us, 0.9) / 1000, pct(all.latency_us, 0.99) / 1000,
         all.latency_us.empty() ? 0 : all.latency_us.back() / 1000,
         static_cast<unsigned long long>(all.errors), static_cast<unsigned long long>(non_200),
-        o.connections, elapsed);
+        o.connections, elapsed, idle.held, idle.failed, idle.dropped);
   } else {
     std::printf("%u connections, %.1f s: %.0f requests/s, %.0f vectors/s\n", o.connections, elapsed,
                 rps, all.vectors / elapsed);
@@ -179,6 +250,9 @@ int main(int argc, char** argv) {
                 all.latency_us.empty() ? 0 : all.latency_us.back() / 1000);
     std::printf("errors %llu, non-200 %llu\n", static_cast<unsigned long long>(all.errors),
                 static_cast<unsigned long long>(non_200));
+    if (o.idle)
+      std::printf("idle connections at the end: %u held, %u closed by the server\n", idle.held,
+                  idle.dropped);
   }
-  return all.latency_us.empty() ? 1 : 0;
+  return all.latency_us.empty() || idle.failed || idle.dropped ? 1 : 0;
 }
