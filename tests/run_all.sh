@@ -21,14 +21,15 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_
 cmake --build build-tsan --target storage_test storage_crash_child
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j2 -R '^(storage|postgresql):'
 
-# The SIP codec, the carrier decoders, the Digest AKA grammar, the CSR parser and the roaming
-# login's messages under libFuzzer
-# (clang, ASan+UBSan), 20 s each from the
-# seed corpus; a crash or a broken round trip fails here and leaves its input in build-fuzz/.
+# Every parser under libFuzzer (clang, ASan+UBSan), 20 s each from the seed corpus: the SIP codec
+# and carrier decoders, the Digest grammar, CSR/PEM, the roaming login's messages, PASSporT /
+# Identity / S/MIME / certificate answers, proto/wire's requests, the configuration, the billing
+# import and the CSV subscriber import. A crash or a broken round trip fails here and leaves its
+# input in build-fuzz/.
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DOAG_FUZZ=ON -DOAG_BUILD_TESTS=OFF \
   -DOAG_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz --target fuzz
-for t in sip_message sip_carrier digest csr login cert_call wire config billing; do
+for t in sip_message sip_carrier digest csr login cert_call wire config billing subscriber_csv; do
   corpus=$(mktemp -d)
   (cd build-fuzz && "tests/fuzz/${t}_fuzz" -max_total_time=20 "$corpus" "../tests/fuzz/corpus/$t" \
     2>"${t}_fuzz.log") || { tail -30 "build-fuzz/${t}_fuzz.log"; exit 1; }

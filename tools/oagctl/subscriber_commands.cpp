@@ -11,18 +11,11 @@
 #include "proto/aka/hex.hpp"
 #include "proto/ident/ident.hpp"
 #include "tools/oagctl/commands.hpp"
+#include "tools/oagctl/subscriber_csv.hpp"
 
 namespace oag::tools {
 
 namespace {
-
-/// A subscriber as typed: every field a string, as on the command line or in a CSV column.
-struct RawSubscriber {
-  std::string nai, imsi, algo = "milenage", k, op, opc, amf = "8000", sqn = "0", ind_len = "5",
-                         kinds = "sim,aka";
-  bool no_sim = false;                    ///< a password user: no IMSI, no keys
-  std::string k_file, op_file, opc_file;  ///< where K, OP, OPc come from instead of argv
-};
 
 /// The secret options and the file options that replace them.
 struct SecretOption {
@@ -74,83 +67,6 @@ std::set<std::string> read_secret_files(RawSubscriber& r) {
   return from_file;
 }
 
-/// A bad field: which one and why.
-struct FieldError {
-  std::string field, message;
-};
-
-std::vector<std::uint8_t> hex_field(const std::string& field, const std::string& v,
-                                    std::initializer_list<std::size_t> n) {
-  try {
-    return parse_hex_arg(field, v, n);
-  } catch (const UsageError& e) {
-    throw FieldError{field, std::string(e.what()).substr(field.size() + 2)};
-  }
-}
-
-storage::SubscriberInput build(const RawSubscriber& r) {
-  storage::SubscriberInput in;
-  in.nai = r.nai;
-  in.imsi = r.imsi;
-  if (!ident::valid_nai(r.nai)) throw FieldError{"nai", "expected user@realm"};
-  if (r.no_sim) {
-    for (const auto& [name, v] : {std::pair{"imsi", &r.imsi}, std::pair{"k", &r.k},
-                                  std::pair{"op", &r.op}, std::pair{"opc", &r.opc}})
-      if (!v->empty()) throw FieldError{name, "not used with --no-sim"};
-    in.kinds = 0;
-    return in;
-  }
-  if (r.imsi.empty()) throw FieldError{"imsi", "required (or --no-sim for a password user)"};
-  if (r.k.empty()) throw FieldError{"k", "required (or --no-sim for a password user)"};
-  if (!ident::valid_imsi(r.imsi)) throw FieldError{"imsi", "expected 6 to 15 digits"};
-  const auto algo = aka::parse_algorithm(r.algo);
-  if (!algo) throw FieldError{"algo", "expected milenage, xor or tuak"};
-  if (!r.op.empty() && !r.opc.empty()) throw FieldError{"op", "give op or opc, not both"};
-  try {
-    if (*algo == aka::Algorithm::xor_test) {
-      if (!r.op.empty() || !r.opc.empty())
-        throw FieldError{r.op.empty() ? "opc" : "op", "not used by xor"};
-      in.keys = aka::SubscriberKeys::from_opc(*algo, hex_field("k", r.k, {16}), {});
-    } else {
-      const std::size_t op_len = *algo == aka::Algorithm::tuak ? 32 : 16;
-      const auto k =
-          hex_field("k", r.k,
-                    *algo == aka::Algorithm::tuak ? std::initializer_list<std::size_t>{16, 32}
-                                                  : std::initializer_list<std::size_t>{16});
-      if (r.op.empty() && r.opc.empty()) throw FieldError{"opc", "op or opc is required"};
-      in.keys = r.op.empty()
-                    ? aka::SubscriberKeys::from_opc(*algo, k, hex_field("opc", r.opc, {op_len}))
-                    : aka::SubscriberKeys::from_op(*algo, k, hex_field("op", r.op, {op_len}));
-    }
-  } catch (const std::invalid_argument& e) {
-    throw FieldError{"k", e.what()};
-  }
-  const auto amf = hex_field("amf", r.amf, {2});
-  in.amf = {amf[0], amf[1]};
-  try {
-    in.ind_len = static_cast<unsigned>(std::stoul(r.ind_len));
-  } catch (...) {
-    throw FieldError{"ind_len", "expected a number"};
-  }
-  if (in.ind_len > aka::kMaxIndLen ||
-      r.ind_len.find_first_not_of("0123456789") != std::string::npos)
-    throw FieldError{"ind_len", "expected 0.." + std::to_string(aka::kMaxIndLen)};
-  try {
-    // The stored value is SEQ_HE, the SEQ of the last vector issued; sqn is given as SEQ.
-    in.seq_he = parse_sqn_arg("sqn", r.sqn).value;
-  } catch (const UsageError& e) {
-    throw FieldError{"sqn", std::string(e.what()).substr(5)};
-  }
-  if (in.seq_he > (aka::Sqn::kMax >> in.ind_len))
-    throw FieldError{"sqn", "SEQ does not fit 48 bits with this IND length"};
-  try {
-    in.kinds = parse_kinds_arg("kinds", r.kinds);
-  } catch (const UsageError& e) {
-    throw FieldError{"kinds", std::string(e.what()).substr(7)};
-  }
-  return in;
-}
-
 nlohmann::ordered_json to_json(const storage::Subscriber& s) {
   return {{"nai", s.nai},
           {"imsi", s.imsi},
@@ -169,28 +85,6 @@ std::string to_text(const storage::Subscriber& s) {
          storage::to_string(s.state) + "\n";
 }
 
-// --- CSV import ---
-
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : line) {
-    if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (c != '\r') {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  for (auto& f : out) {
-    const auto b = f.find_first_not_of(" \t");
-    const auto e = f.find_last_not_of(" \t");
-    f = b == std::string::npos ? "" : f.substr(b, e - b + 1);
-  }
-  return out;
-}
-
 struct ImportArgs {
   std::string file;
   bool skip_bad = false;
@@ -200,55 +94,11 @@ void run_import(const ImportArgs& a, Context& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
   std::ifstream in(a.file);
   if (!in) throw UsageError("FILE: cannot read " + a.file);
-  std::string line;
-  std::size_t line_no = 0;
-  std::vector<std::string> header;
-  while (header.empty() && std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line[0] != '#') header = split_csv(line);
-  }
-  static const std::set<std::string> known = {"nai", "imsi", "algo", "k",       "op",
-                                              "opc", "amf",  "sqn",  "ind_len", "kinds"};
-  for (const auto& h : header)
-    if (!known.count(h))
-      throw CommandFailed(a.file + ": line " + std::to_string(line_no) + ": unknown column \"" + h +
-                          "\"");
-  for (const char* need : {"nai", "imsi", "k"})
-    if (std::find(header.begin(), header.end(), need) == header.end())
-      throw CommandFailed(a.file + ": header: missing column \"" + std::string(need) + "\"");
-
-  std::vector<storage::SubscriberInput> rows;
-  std::vector<std::size_t> row_lines;
-  std::vector<std::string> errors;
-  std::set<std::string> nais, imsis;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty() || line == "\r" || line[0] == '#') continue;
-    const auto fields = split_csv(line);
-    const std::string where = "line " + std::to_string(line_no);
-    if (fields.size() != header.size()) {
-      errors.push_back(where + ": expected " + std::to_string(header.size()) + " fields, got " +
-                       std::to_string(fields.size()));
-      continue;
-    }
-    RawSubscriber r;
-    std::map<std::string, std::string*> slot = {
-        {"nai", &r.nai},         {"imsi", &r.imsi},  {"algo", &r.algo}, {"k", &r.k},
-        {"op", &r.op},           {"opc", &r.opc},    {"amf", &r.amf},   {"sqn", &r.sqn},
-        {"ind_len", &r.ind_len}, {"kinds", &r.kinds}};
-    for (std::size_t i = 0; i < header.size(); ++i)
-      if (!fields[i].empty()) *slot[header[i]] = fields[i];
-    try {
-      auto s = build(r);
-      if (!nais.insert(s.nai).second) throw FieldError{"nai", s.nai + " appears twice in the file"};
-      if (!imsis.insert(s.imsi).second)
-        throw FieldError{"imsi", s.imsi + " appears twice in the file"};
-      rows.push_back(std::move(s));
-      row_lines.push_back(line_no);
-    } catch (const FieldError& e) {
-      errors.push_back(where + ", field " + e.field + ": " + e.message);
-    }
-  }
+  auto parsed = parse_subscriber_csv(in);
+  if (!parsed.header_error.empty()) throw CommandFailed(a.file + ": " + parsed.header_error);
+  auto& rows = parsed.rows;
+  auto& row_lines = parsed.row_lines;
+  auto& errors = parsed.errors;
   if (!errors.empty() && !a.skip_bad) {
     std::string all;
     for (const auto& e : errors) all += "\n  " + a.file + ": " + e;
@@ -319,7 +169,7 @@ void add_subscriber_commands(CLI::App& app, Context& ctx) {
     storage::SubscriberInput in;
     const auto from_file = read_secret_files(*raw);
     try {
-      in = build(*raw);
+      in = build_subscriber(*raw);
     } catch (const FieldError& e) {
       throw UsageError("--" + (e.field == "ind_len" ? std::string("ind-len") : e.field) +
                        (from_file.count(e.field) ? "-file" : "") + ": " + e.message);

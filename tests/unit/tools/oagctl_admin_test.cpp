@@ -192,6 +192,21 @@ TEST_CASE("subscriber import: all or nothing with line and field, --skip-bad, 10
   CHECK(r.status == 1);
   CHECK(r.err.find("colour") != std::string::npos);
   expect_usage(a.ctl("subscriber import /nonexistent.csv"), "FILE");
+
+  // A field in double quotes may hold commas (as a spreadsheet writes a list of kinds); a quote
+  // left open is an error naming its line.
+  {
+    std::ofstream out(bad);
+    out << "nai,imsi,k,op,kinds\n"
+        << "q1@op-a.example,001030000000001," << kK << "," << kOp << ",\"aka,sim\"\n"
+        << "q2@op-a.example,001030000000002," << kK << "," << kOp << ",\"aka\n";
+  }
+  r = a.ctl("subscriber import " + shell_quote(bad));
+  CHECK(r.status == 1);
+  CHECK(r.err.find("line 3: a quoted field is not closed") != std::string::npos);
+  REQUIRE(a.ctl("subscriber import --skip-bad " + shell_quote(bad)).status == 0);
+  CHECK(json::parse(a.ctl("--json subscriber show --nai q1@op-a.example").out).at("kinds") ==
+        "sim,aka");
 }
 
 TEST_CASE("agreement verbs: add, list, show, suspend, resume, revoke (final), bad input",
