@@ -177,8 +177,32 @@ TEST_CASE(
   CHECK(w.kamailio.logged("oag-proxy: Identity of sip:carol@op-a.example verified"));
   CHECK(w.kamailio.log().find("oag-proxy: Identity of sip:carol@op-a.example refused") ==
         std::string::npos);
-  // Both lookups were billed across operators, and reconcile.
-  for (const auto* g : {&w.a, &w.b}) CHECK(g->ctl_json("billing verify").at("ok") == true);
+  // Both lookups were billed across operators (carol's of bob bought by op-a from op-b, bob's of
+  // carol the other way), and the two exports reconcile.
+  std::string exports[2];
+  for (int i = 0; i < 2; ++i) {
+    const auto& g = i == 0 ? w.a : w.b;
+    CHECK(g.ctl_json("billing verify").at("ok") == true);
+    exports[i] = g.dir.file("billing.jsonl");
+    ctl_ok("--config " + g.cfg + " billing export --format jsonl --output " +
+           shell_quote(exports[i]));
+    std::ifstream in(exports[i]);
+    int sold = 0, bought = 0;
+    for (std::string l; std::getline(in, l);) {
+      const auto j = json::parse(l);
+      if (!j.contains("kind") || j["kind"] != "certificates") continue;
+      sold += j["role"] == "sold";
+      bought += j["role"] == "bought";
+    }
+    CHECK(sold == 1);
+    CHECK(bought == 1);
+  }
+  const auto rec =
+      run_command(std::string(OAGCTL_PATH) + " --json --config " + w.a.cfg + " billing reconcile " +
+                  shell_quote(exports[0]) + " " + shell_quote(exports[1]));
+  INFO(rec.out << rec.err);
+  CHECK(rec.status == 0);
+  CHECK(json::parse(rec.out).at("unconfirmed").empty());
 }
 
 TEST_CASE("the proxy refuses an Identity altered on the way and a replayed one with 438",
