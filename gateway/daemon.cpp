@@ -8,6 +8,7 @@
 #include "gateway/fd_limit.hpp"
 #include "gateway/log.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/notify.hpp"
 #include "storage/store.hpp"
 
 namespace oag::gateway {
@@ -76,6 +77,7 @@ int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
       if (const auto port = server.port(l))
         std::cout << "listening " << to_string(l) << " " << *address << " " << port << "\n";
     std::cout << std::flush;
+    notify::ready("serving " + cfg.realm);
     server.run();
   } catch (const std::exception& e) {
     log::error(log::event::kConfigError, "cannot serve", {{"error", e.what()}});

@@ -22,6 +22,7 @@
 #include "gateway/auth.hpp"
 #include "gateway/fd_limit.hpp"
 #include "gateway/log.hpp"
+#include "gateway/notify.hpp"
 #include "gateway/peer_client.hpp"
 #include "gateway/problems.hpp"
 #include "gateway/roaming/session_auth.hpp"
@@ -68,6 +69,7 @@ std::shared_ptr<ssl::context> endpoint_context(const config::TlsListener& l,
   // Certificates our issuing CA signed chain through it to the endpoint CA, also when the client
   // sends its leaf alone.
   if (!issuing_ca.empty()) ctx->load_verify_file(issuing_ca);
+  prime_ca_certificates(SSL_CTX_get_cert_store(ctx->native_handle()));  // io threads share it
   SSL_CTX_set_client_CA_list(ctx->native_handle(), SSL_load_client_CA_file(l.client_ca.c_str()));
   ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
   return ctx;
@@ -657,6 +659,7 @@ struct Server::Impl {
       return;
     }
     log::info(log::event::kStopping, "draining", {{"signal", std::to_string(sig)}});
+    notify::stopping();
     draining = true;
     boost::system::error_code ignored;
     for (auto& [l, a] : acceptors) a.close(ignored);
@@ -687,6 +690,12 @@ struct Server::Impl {
   // SIGHUP: a new snapshot (limits, logging, certificates in and out, breaker settings), or the
   // old one kept whole if anything in the file is wrong.
   void reload() {
+    notify::reloading();
+    // READY again whatever the outcome: a failed reload keeps serving the running configuration.
+    struct Ready {
+      std::string realm;
+      ~Ready() { notify::ready("serving " + realm); }
+    } ready_after{runtime.get()->realm};
     const auto running = runtime.get();
     try {
       auto next = std::make_shared<config::Config>(config::load_config(running->file));

@@ -41,6 +41,7 @@ X509_STORE* store_for(const std::string& path) {
   if (!e.store || e.mtime != mtime) {
     std::unique_ptr<X509_STORE, StoreFree> fresh(X509_STORE_new());
     if (X509_STORE_load_file(fresh.get(), path.c_str()) != 1) return nullptr;
+    prime_ca_certificates(fresh.get());  // before the I/O and lookup threads share it
     e.store = std::move(fresh);
     e.mtime = mtime;
   }
@@ -49,6 +50,13 @@ X509_STORE* store_for(const std::string& path) {
 }
 
 }  // namespace
+
+void prime_ca_certificates(X509_STORE* store) {
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i)
+    if (X509* ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i)))
+      X509_check_purpose(ca, -1, 0);  // computes and caches the extensions
+}
 
 bool peer_trusted(const storage::Agreement& a, const CertChain& chain, bool as_server) {
   if (chain.empty()) return false;

@@ -2,6 +2,8 @@
 // Which agreement a peer's certificate satisfies: chained to the agreement's CA file, or its
 // SubjectPublicKeyInfo matching the agreement's SHA-256 pin.
 
+#include <openssl/types.h>
+
 #include <map>
 #include <mutex>
 #include <string>
@@ -11,6 +13,12 @@
 #include "storage/types.hpp"
 
 namespace oag::gateway {
+
+/// Verifying a chain caches each CA certificate's decoded extensions (key identifiers, purposes)
+/// inside the certificate on first use, and OpenSSL 3.0 reads that cache without a lock: two
+/// threads verifying against a fresh store race (ThreadSanitizer saw it). This fills the cache
+/// of every certificate in `store`; call it before the store is shared between threads.
+void prime_ca_certificates(X509_STORE* store);
 
 /// True when `chain` satisfies the agreement's trust (CA file or SPKI pin); `as_server` checks
 /// the certificate for TLS server use (the peer we call), else for client use (a peer calling).

@@ -41,9 +41,11 @@ unsigned kills_wanted() {
   return v ? static_cast<unsigned>(std::stoul(v)) : 50;
 }
 
-// A configuration for restarts: a short breaker (the peer comes back within milliseconds) and a
-// generous visitor login rate (the harness logs in from one address, many times).
+// A configuration for restarts: a short breaker (the peer comes back within milliseconds), a
+// generous visitor login rate (the harness logs in from one address, many times), and two I/O
+// threads, so that the TSan run of this harness sees connections served on both.
 void fault_config(json& c) {
+  c["threads"]["io"] = 2;
   c["federation"]["breaker_open_ms"] = 50;
   c["roaming"]["logins_per_minute_per_address"] = 100000;
 }

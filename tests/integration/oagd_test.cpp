@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
@@ -390,6 +392,48 @@ TEST_CASE(
     CHECK(r.err.find("the hard limit is 2000") != std::string::npos);
     CHECK(r.err.find("at most 436") != std::string::npos);
   }
+}
+
+TEST_CASE(
+    "sd_notify: READY once every listener is bound, RELOADING then READY around SIGHUP, "
+    "STOPPING on SIGTERM",
+    "[oagd][systemd]") {
+  // The supervisor's end: a datagram socket named by NOTIFY_SOCKET, as systemd gives a
+  // Type=notify service.
+  test::TempDir sock_dir;
+  const auto path = sock_dir.file("notify");
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  timeval tv{10, 0};  // a bound on a missing message, not a wait for readiness
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const auto next = [fd] {
+    char buf[512];
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  };
+  ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  Gateway g;
+  ::unsetenv("NOTIFY_SOCKET");
+  auto m = next();
+  CHECK(m.find("READY=1") != std::string::npos);
+  CHECK(m.find("STATUS=serving op-a.example") != std::string::npos);
+  // READY came after the ports were printed, so every listener answers now.
+  CHECK(test::http_get(g.ops_port, "/healthz").status == 200);
+  REQUIRE(g.reload());
+  CHECK(next().find("RELOADING=1") != std::string::npos);
+  CHECK(next().find("READY=1") != std::string::npos);
+  // A failed reload: RELOADING, then READY again (the running configuration still serves).
+  g.write_config(json{{"realm", 42}});
+  CHECK_FALSE(g.reload());
+  CHECK(next().find("RELOADING=1") != std::string::npos);
+  CHECK(next().find("READY=1") != std::string::npos);
+  CHECK(g.stop() == 0);
+  CHECK(next().find("STOPPING=1") != std::string::npos);
+  ::close(fd);
 }
 
 TEST_CASE("SIGHUP reloads a good configuration and keeps the running one on a bad one",
