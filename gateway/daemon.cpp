@@ -15,6 +15,7 @@ namespace oag::gateway {
 
 int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
   CLI::App app{"oagd: Operator Authentication Gateway"};
+  app.set_version_flag("--version", "oagd " OAG_VERSION);
   std::string config_file;
   bool check_only = false;
   app.add_option("--config", config_file, "Configuration file (JSON)")->required();
@@ -23,6 +24,8 @@ int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);

@@ -32,7 +32,13 @@ class Metrics {
   void reload(bool ok, std::int64_t unix_s);
   /// A request whose handler missed limits.handler_timeout_ms.
   void handler_timeout(Listener listener);
-  /// The exposition text, with the store's group-commit figures.
+  /// A call to a peer gateway under `agreement` ended with `outcome` ("ok" 2xx, "refused" 4xx,
+  /// "error" 5xx, "connect", "timeout", "protocol") after `seconds`, its retry included.
+  void peer_call(const std::string& agreement, const char* outcome, double seconds);
+  /// The agreement's circuit breaker is open (or half open) now, or closed.
+  void peer_breaker(const std::string& agreement, bool open);
+  /// The exposition text, with the store's group-commit figures and this process's own
+  /// (process_* from /proc/self, as Prometheus client libraries name them).
   std::string render(const storage::StoreStats& store) const;
 
  private:
@@ -51,6 +57,9 @@ class Metrics {
   std::map<Listener, long> connections_;
   std::map<Listener, std::uint64_t> connections_refused_;
   std::map<Listener, std::uint64_t> handler_timeouts_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> peer_calls_;
+  std::map<std::string, Histogram> peer_latency_;
+  std::map<std::string, bool> peer_breakers_;
   std::uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
   std::int64_t last_reload_s_ = 0;
   bool last_reload_ok_ = true;

@@ -23,7 +23,7 @@ class Routes {
   /// Handlers over `svc` (which must outlive this).
   explicit Routes(const Services& svc)
       : svc_(svc),
-        breakers_(svc.runtime),
+        breakers_(svc.runtime, svc.metrics),
         broker_(svc, breakers_),
         issuer_(svc),
         certificates_(svc, breakers_),

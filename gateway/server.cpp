@@ -196,8 +196,8 @@ bool parse_url(const std::string& url, std::string& host, std::string& port) {
 // and drops the pooled connections made with the old certificate.
 class HttpsPeerClient final : public PeerClient {
  public:
-  HttpsPeerClient(asio::io_context& ioc, const Runtime& runtime)
-      : runtime_(runtime), strand_(asio::make_strand(ioc)) {}
+  HttpsPeerClient(asio::io_context& ioc, const Runtime& runtime, Metrics& metrics)
+      : runtime_(runtime), metrics_(metrics), strand_(asio::make_strand(ioc)) {}
 
   void post(const storage::Agreement& agreement, const std::string& path, std::string body,
             std::function<void(PeerReply)> done) override {
@@ -212,17 +212,34 @@ class HttpsPeerClient final : public PeerClient {
   void start(const storage::Agreement& agreement, http::verb verb, const std::string& path,
              std::string body, std::function<void(PeerReply)> done) {
     asio::co_spawn(strand_, call(agreement, verb, path, std::move(body)),
-                   [done = std::move(done)](std::exception_ptr e, PeerReply r) {
+                   [this, id = agreement.id, t0 = Clock::now(), done = std::move(done)](
+                       std::exception_ptr e, PeerReply r) {
                      if (e) {
                        r = {};
                        r.failure = PeerReply::Failure::protocol;
                        r.error = "client failure";
                      }
+                     metrics_.peer_call(id, outcome_of(r),
+                                        std::chrono::duration<double>(Clock::now() - t0).count());
                      done(std::move(r));
                    });
   }
 
   using Stream = beast::ssl_stream<beast::tcp_stream>;
+
+  static const char* outcome_of(const PeerReply& r) {
+    switch (r.failure) {
+      case PeerReply::Failure::connect:
+        return "connect";
+      case PeerReply::Failure::timeout:
+        return "timeout";
+      case PeerReply::Failure::protocol:
+        return "protocol";
+      case PeerReply::Failure::none:
+        break;
+    }
+    return r.status < 300 ? "ok" : r.status < 500 ? "refused" : "error";
+  }
 
   // On the strand: the snapshot to use, after forgetting what an older one made.
   std::shared_ptr<const config::Config> snapshot() {
@@ -343,6 +360,7 @@ class HttpsPeerClient final : public PeerClient {
   }
 
   const Runtime& runtime_;
+  Metrics& metrics_;
   asio::strand<asio::io_context::executor_type> strand_;
   std::uint64_t generation_ = 0;                                      // strand only
   std::map<std::string, std::shared_ptr<ssl::context>> contexts_;     // strand only
@@ -377,7 +395,7 @@ struct Server::Impl {
     const auto cfg = runtime.get();
     tls = make_contexts(*cfg);
     if (cfg->federation_enabled) {
-      peer_client = std::make_unique<HttpsPeerClient>(ioc, runtime);
+      peer_client = std::make_unique<HttpsPeerClient>(ioc, runtime, metrics);
       services.peers = peer_client.get();
     }
     if (!cfg->pki.issuing_ca_cert.empty())

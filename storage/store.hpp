@@ -166,6 +166,11 @@ struct StoreStats {
   std::size_t queued = 0;      ///< requests waiting now
   /// Commits by batch size: bucket i counts batches of size <= 2^i (i < 10), the last the rest.
   std::array<std::uint64_t, 11> batch_hist{};
+  /// Commits by duration (seconds from BEGIN to a durable COMMIT): bucket i counts those that
+  /// took at most commit_bounds[i] (not cumulative), the last those that took longer.
+  std::array<double, 10> commit_bounds{};
+  std::array<std::uint64_t, 11> commit_hist{};
+  double commit_seconds = 0;  ///< the sum of their durations
 };
 
 /// An open backend: the four stores over one database.

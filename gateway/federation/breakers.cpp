@@ -21,10 +21,12 @@ void Breakers::record(const std::string& agreement, bool failure) {
   b.probing = false;
   if (!failure) {
     b.failures = 0;
+    metrics_.peer_breaker(agreement, false);
     return;
   }
   if (++b.failures >= rt->peers.breaker_failures)
     b.open_until_ms = wall_ms() + rt->peers.breaker_open_ms;
+  metrics_.peer_breaker(agreement, b.failures >= rt->peers.breaker_failures);
 }
 
 }  // namespace oag::gateway::federation

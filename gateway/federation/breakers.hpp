@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "gateway/metrics.hpp"
 #include "gateway/runtime.hpp"
 
 namespace oag::gateway::federation {
@@ -16,8 +17,9 @@ namespace oag::gateway::federation {
 /// The breakers of every agreement.
 class Breakers {
  public:
-  /// Reads the thresholds from the configuration in force at each call.
-  explicit Breakers(const Runtime& runtime) : runtime_(runtime) {}
+  /// Reads the thresholds from the configuration in force at each call; reports each breaker's
+  /// state to `metrics`.
+  Breakers(const Runtime& runtime, Metrics& metrics) : runtime_(runtime), metrics_(metrics) {}
   /// True when a call under `agreement` may go out now (closed, or the half-open probe).
   bool allows(const std::string& agreement);
   /// Records how a call that allows() let through ended.
@@ -30,6 +32,7 @@ class Breakers {
     bool probing = false;
   };
   const Runtime& runtime_;
+  Metrics& metrics_;
   std::mutex mu_;
   std::map<std::string, Breaker> breakers_;
 };

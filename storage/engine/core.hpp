@@ -84,7 +84,11 @@ class Core {
 
   StoreStats stats() const {
     const auto s = writer_.stats();
-    return {s.commits, s.requests, s.queued, s.batch_hist};
+    StoreStats out{s.commits, s.requests, s.queued, s.batch_hist};
+    out.commit_bounds = writer::kCommitBuckets;
+    out.commit_hist = s.commit_hist;
+    out.commit_seconds = s.commit_seconds;
+    return out;
   }
 
  private:

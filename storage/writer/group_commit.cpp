@@ -1,5 +1,7 @@
 #include "storage/writer/group_commit.hpp"
 
+#include <chrono>
+
 #include <exception>
 
 namespace oag::storage::writer {
@@ -80,6 +82,7 @@ void GroupCommitWriter::undo_all(std::vector<std::unique_ptr<Job>>& batch) noexc
 // was answered, so running a job twice is harmless.
 void GroupCommitWriter::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
   constexpr int kMaxRetries = 3;
+  const auto t0 = std::chrono::steady_clock::now();
   for (auto& j : batch) j->hint();
   for (int attempt = 0;; ++attempt) {
     try {
@@ -105,10 +108,15 @@ void GroupCommitWriter::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
       return;
     }
   }
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   {
     std::lock_guard lk(mu_);
     ++stats_.commits;
     stats_.requests += batch.size();
+    std::size_t slot = 0;
+    while (slot < kCommitBuckets.size() && took > kCommitBuckets[slot]) ++slot;
+    ++stats_.commit_hist[slot];
+    stats_.commit_seconds += took;
     std::size_t bucket = 0;
     while (bucket + 1 < stats_.batch_hist.size() && (std::size_t{1} << bucket) < batch.size())
       ++bucket;

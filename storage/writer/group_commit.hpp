@@ -77,12 +77,21 @@ class Transactions {
 /// Commits by batch size: bucket i counts batches of size <= 2^i (i < 10), the last the rest.
 using BatchHistogram = std::array<std::uint64_t, 11>;
 
+/// Upper bounds (seconds) of the commit-duration buckets; a last bucket counts the rest.
+inline constexpr std::array<double, 10> kCommitBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                          0.005,  0.01,    0.025,  0.1,   1};
+/// Commits by duration: bucket i counts those that took at most kCommitBuckets[i] (not
+/// cumulative), the last those that took longer.
+using CommitHistogram = std::array<std::uint64_t, kCommitBuckets.size() + 1>;
+
 /// Counters since start.
 struct WriterStats {
-  std::uint64_t commits = 0;    ///< batches committed
-  std::uint64_t requests = 0;   ///< jobs in them
-  std::size_t queued = 0;       ///< jobs waiting now
-  BatchHistogram batch_hist{};  ///< batch sizes
+  std::uint64_t commits = 0;      ///< batches committed
+  std::uint64_t requests = 0;     ///< jobs in them
+  std::size_t queued = 0;         ///< jobs waiting now
+  BatchHistogram batch_hist{};    ///< batch sizes
+  CommitHistogram commit_hist{};  ///< from BEGIN to a durable COMMIT, retries included
+  double commit_seconds = 0;      ///< their sum
 };
 
 /// Converts the exception in flight into an Error (StoreError keeps its code; anything else is

@@ -50,8 +50,9 @@ std::string code_of(const test::HttpReply& r) {
 
 }  // namespace
 
-TEST_CASE("alice gets bob's vector through both gateways and bob gets alice's and billing reconciles",
-          "[federation]") {
+TEST_CASE(
+    "alice gets bob's vector through both gateways and bob gets alice's and billing reconciles",
+    "[federation]") {
   Gateway a("op-a.example", {"alice"});
   Gateway b("op-b.example", {"bob"});
   agree(a, "a-b", b);
@@ -326,6 +327,57 @@ TEST_CASE("a failing peer opens the circuit breaker and a successful probe close
   CHECK(ask().status == 200);
   CHECK(a.billing_records() == 2);
   CHECK(b.billing_records() == 2);
+}
+
+namespace {
+
+// The value of the first /metrics line that starts with `key` followed by a space, or -1.
+double metric(const std::string& body, const std::string& key) {
+  const auto at = body.find("\n" + key + " ");
+  return at == std::string::npos ? -1 : std::stod(body.substr(at + key.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "metrics after real traffic: build, process, peers, breaker, store commits, reloads, "
+    "and promtool accepts them",
+    "[federation][metrics]") {
+  Gateway a("op-a.example", {"alice"});
+  Gateway b("op-b.example", {"bob"});
+  agree(a, "a-b", b);
+  agree(b, "b-a", a);
+  auto alice = a.client("alice@op-a.example");
+  const auto ask = [&] {
+    return alice->request("POST", "/v1/vectors", R"({"nai":"bob@op-b.example","kind":"aka"})");
+  };
+  for (int i = 0; i < 3; ++i) REQUIRE(ask().status == 200);
+  REQUIRE(a.reload());
+  // The peer goes away: three failures (breaker_failures) open op-a's breaker for a-b.
+  b.stop();
+  for (int i = 0; i < 3; ++i) CHECK(ask().status == 503);
+  const auto body = test::http_get(a.ops_port, "/metrics").body;
+  INFO(body);
+  CHECK(metric(body, "oag_build_info{version=\"0.1.0\"}") == 1);
+  CHECK(metric(body, "process_open_fds") > 5);
+  CHECK(metric(body, "process_max_fds") >= 4 * 4096 + 256);  // raised at start
+  CHECK(metric(body, "process_resident_memory_bytes") > 1e6);
+  CHECK(metric(body, "process_cpu_seconds_total") > 0);
+  CHECK(metric(body, "process_start_time_seconds") > 1.7e9);
+  CHECK(metric(body, "oag_peer_requests_total{agreement=\"a-b\",outcome=\"ok\"}") == 3);
+  CHECK(metric(body, "oag_peer_requests_total{agreement=\"a-b\",outcome=\"connect\"}") == 3);
+  CHECK(metric(body, "oag_peer_request_duration_seconds_count{agreement=\"a-b\"}") == 6);
+  CHECK(metric(body, "oag_peer_breaker_open{agreement=\"a-b\"}") == 1);
+  CHECK(metric(body, "oag_store_commit_duration_seconds_count") >= 3);  // one per bought record
+  CHECK(metric(body, "oag_store_commit_duration_seconds_sum") > 0);
+  CHECK(metric(body, "oag_config_reloads_total{result=\"success\"}") == 1);
+  // promtool (Prometheus's own checker) reads the exposition: format and naming conventions.
+  const auto file = a.dir.file("metrics.txt");
+  std::ofstream(file) << body;
+  const auto r = test::run_command("promtool check metrics < " + shell_quote(file));
+  INFO(r.out << r.err);
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
 }
 
 TEST_CASE("issuing side with federation.instances = 2: each instance admits half the rate",

@@ -436,6 +436,16 @@ TEST_CASE(
   ::close(fd);
 }
 
+TEST_CASE("every program prints its name and version with --version", "[oagd][version]") {
+  for (const std::string program : {OAGD_PATH, OAGCTL_PATH, OAG_PHONE_PATH, OAG_BENCH_PATH}) {
+    const auto r = test::run_command(program + " --version");
+    INFO(program << ": " << r.out << r.err);
+    CHECK(r.status == 0);
+    const std::string name = program.substr(program.rfind('/') + 1);
+    CHECK(r.out == name + " " + OAG_VERSION + "\n");
+  }
+}
+
 TEST_CASE("SIGHUP reloads a good configuration and keeps the running one on a bad one",
           "[oagd][reload]") {
   Gateway g;

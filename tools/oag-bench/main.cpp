@@ -158,6 +158,7 @@ double pct(const std::vector<double>& v, double p) {
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"oag-bench: TLS keep-alive load against POST /v1/vectors (or any path)"};
+  app.set_version_flag("--version", "oag-bench " OAG_VERSION);
   app.add_option("--host", o.host, "Server address")->capture_default_str();
   app.add_option("--port", o.port, "Server port")->required();
   app.add_option("--ca", o.ca, "CA of the server certificate")

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   oag::phone::Options o;
   std::string proxy = "127.0.0.1:5060", ag, transport = "udp", carrier = "via", auth = "sim";
   CLI::App app{"oag-phone: a SIP endpoint with oag1 mutual authentication"};
+  app.set_version_flag("--version", "oag-phone " OAG_VERSION);
   app.require_subcommand(1);
   bool no_auth = false;
   const auto common = [&](CLI::App* c) {

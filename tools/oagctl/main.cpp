@@ -10,6 +10,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"oagctl: administer an OAG authentication gateway"};
+  app.set_version_flag("--version", "oagctl " OAG_VERSION);
   app.require_subcommand(1);
   oag::tools::Context ctx;
   app.add_option("--config", ctx.config_file,
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // A mistyped command surfaces as "a subcommand is required": name the word instead.
