@@ -80,8 +80,12 @@ std::int64_t parse_time_arg(const std::string& arg, const std::string& value) {
       throw UsageError(arg + ": time zone must be Z or +HH:MM, got \"" + value + "\"");
     }
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+      sec > 60)
     throw UsageError(arg + ": not a valid date/time: \"" + value + "\"");
+  // Every time here (billing records, validity, --from/--to) is since the epoch; an earlier one
+  // would be written back wrongly (a negative millisecond part), so it is refused.
+  if (y < 1970) throw UsageError(arg + ": before 1970: \"" + value + "\"");
   struct tm t {};
   t.tm_year = y - 1900;
   t.tm_mon = mo - 1;
@@ -89,7 +93,9 @@ std::int64_t parse_time_arg(const std::string& arg, const std::string& value) {
   t.tm_hour = h;
   t.tm_min = mi;
   t.tm_sec = sec;
-  return (static_cast<std::int64_t>(timegm(&t)) - offset_s) * 1000 + frac_ms;
+  const std::int64_t ms = (static_cast<std::int64_t>(timegm(&t)) - offset_s) * 1000 + frac_ms;
+  if (ms < 0) throw UsageError(arg + ": before 1970: \"" + value + "\"");
+  return ms;
 }
 
 std::string format_time(std::int64_t ms) {
