@@ -226,11 +226,18 @@ Config parse_config(std::string_view text, const std::string& path) {
     });
     top.object("logging", [&](Object& l) {
       l.string("level", c.log_level);
-      std::string format = "text";
+      std::string format;
       l.string("format", format);
-      if (format != "text" && format != "json")
-        throw ConfigError(l.at("format") + ": expected \"text\" or \"json\"");
-      c.log_json = format == "json";
+      if (format == "text")
+        c.log_format = LogFormat::text;
+      else if (format == "json")
+        c.log_format = LogFormat::json;
+      else if (format == "journal")
+        c.log_format = LogFormat::journal;
+      else if (!format.empty())
+        throw ConfigError(l.at("format") + ": expected \"text\", \"json\" or \"journal\"");
+      l.string("journal_socket", c.journal_socket);
+      l.integer("access_sample", c.access_sample, 0, 1'000'000);
       if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" &&
           c.log_level != "warn" && c.log_level != "error")
         throw ConfigError(l.at("level") + ": expected trace, debug, info, warn or error");

@@ -48,7 +48,7 @@ int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
     std::cout << "oagd: " << config_file << ": configuration OK\n";
     return 0;
   }
-  log::setup(cfg.log_level, cfg.log_json);
+  log::setup(log::setup_of(cfg));
 
   std::unique_ptr<storage::Backend> store;
   std::shared_ptr<const storage::MasterKey> key;

@@ -3,8 +3,11 @@
 // RES, SRES, Kc, CK or IK: callers pass identities, routes, statuses and counts only.
 
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <utility>
+
+#include "config/config.hpp"
 
 namespace oag::gateway::log {
 
@@ -30,13 +33,33 @@ inline constexpr const char* kLoginRefused = "OAG5002";
 inline constexpr const char* kLoginDisabled = "OAG5003";
 }  // namespace event
 
-/// Fields after the message: key=value (text) or JSON members.
+/// Fields after the message: key=value (text), JSON members, or journal fields OAG_<KEY>.
 using Fields = std::initializer_list<std::pair<const char*, std::string>>;
 
-/// Sets level ("trace".."error") and format (JSON lines or text) of the process logger (stderr).
-void setup(const std::string& level, bool json);
+/// A message's level.
+enum class Level { debug, info, warn, error };
+
+/// Where and how lines go.
+struct Setup {
+  std::string level = "info";                               ///< "trace".."error"
+  config::LogFormat format = config::LogFormat::automatic;  ///< automatic: see resolve()
+  std::string journal_socket;                               ///< the journal's native socket
+  unsigned access_sample = 0;  ///< one access line in N at info (0: none)
+};
+
+/// From the configuration.
+Setup setup_of(const config::Config& c);
+/// Sets the process logger (stderr, or the journal). automatic: the journal when
+/// $JOURNAL_STREAM ("device:inode") is our stderr, as systemd sets it for a service whose
+/// output it reads; else text.
+void setup(const Setup& s);
 /// True when info messages are written (to skip building fields that would be dropped).
 bool enabled_info();
+/// The level this request's access line goes at, if any: debug for every request when debug
+/// is on, info for one in logging.access_sample.
+std::optional<Level> access_level();
+/// Logs at `level`.
+void at(Level level, const char* event_id, const std::string& msg, Fields fields = {});
 /// Logs at info.
 void info(const char* event_id, const std::string& msg, Fields fields = {});
 /// Logs at warn.

@@ -555,15 +555,15 @@ struct Server::Impl {
       co_await http::async_write(stream, out, asio::redirect_error(use_awaitable, wec));
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       metrics.request(listener, res.route, res.status, secs);
-      if (listener != Listener::ops && log::enabled_info()) {
-        log::info(log::event::kAccess, "request",
-                  {{"listener", to_string(listener)},
-                   {"client", conn->remote_address},
-                   {"requester", conn->cert_nai},
-                   {"route", res.route},
-                   {"status", std::to_string(res.status)},
-                   {"latency_ms", std::to_string(secs * 1000)},
-                   {"vectors", std::to_string(res.vectors)}});
+      if (const auto level = listener == Listener::ops ? std::nullopt : log::access_level()) {
+        log::at(*level, log::event::kAccess, "request",
+                {{"listener", to_string(listener)},
+                 {"client", conn->remote_address},
+                 {"requester", conn->cert_nai},
+                 {"route", res.route},
+                 {"status", std::to_string(res.status)},
+                 {"latency_ms", std::to_string(secs * 1000)},
+                 {"vectors", std::to_string(res.vectors)}});
       }
       if (!res.internal.empty()) {
         const char* event = res.internal_event ? res.internal_event : log::event::kInternalError;
@@ -727,7 +727,7 @@ struct Server::Impl {
         tls = std::move(contexts);
       }
       runtime.set(next);
-      log::setup(next->log_level, next->log_json);
+      log::setup(log::setup_of(*next));
       metrics.reload(true, std::time(nullptr));
       if (!held.empty())
         log::warn(log::event::kReloadPartial, "these settings take effect at the next start",

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -49,7 +51,10 @@ void require_problem(const test::HttpReply& r, int status, const std::string& co
 }  // namespace
 
 TEST_CASE("good requests: aka and sim vectors verify against the subscriber's K", "[oagd]") {
-  Gateway g;
+  // Every access line at info (logging.access_sample 1), so that the log has them to search.
+  Gateway g("op-a.example", {"alice", "dave"}, 60000, [](json& c) {
+    c["logging"] = {{"access_sample", 1}};
+  });
   auto c = g.client("alice@op-a.example");
   auto r =
       c->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"aka","count":3})");
@@ -436,6 +441,112 @@ TEST_CASE(
   ::close(fd);
 }
 
+namespace {
+
+// A journal's native socket of the test's own: the datagrams oagd sends, each as its fields.
+class JournalSocket {
+ public:
+  JournalSocket() : path_(dir_.file("journal.socket")) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path_.c_str());
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    timeval tv{10, 0};  // a bound on a missing line, not a wait for readiness
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~JournalSocket() { ::close(fd_); }
+  const std::string& path() const { return path_; }
+  // The next entry with OAG_EVENT = `event` (others are skipped); empty when none came.
+  std::map<std::string, std::string> next(const std::string& event) {
+    for (;;) {
+      std::string buf(65536, '\0');
+      const auto n = ::recv(fd_, buf.data(), buf.size(), 0);
+      if (n <= 0) return {};
+      buf.resize(static_cast<std::size_t>(n));
+      std::map<std::string, std::string> f;
+      for (std::size_t at = 0; at < buf.size();) {
+        const auto nl = buf.find('\n', at);
+        const auto eq = buf.find('=', at);
+        if (eq != std::string::npos && eq < nl) {
+          f[buf.substr(at, eq - at)] = buf.substr(eq + 1, nl - eq - 1);
+          at = nl + 1;
+        } else {  // KEY, newline, 64-bit little-endian length, value, newline
+          const std::string key = buf.substr(at, nl - at);
+          std::uint64_t len = 0;
+          for (int i = 0; i < 8; ++i)
+            len |= std::uint64_t{static_cast<unsigned char>(buf[nl + 1 + i])} << (8 * i);
+          f[key] = buf.substr(nl + 9, len);
+          at = nl + 9 + len + 1;
+        }
+      }
+      if (f["OAG_EVENT"] == event) return f;
+    }
+  }
+
+ private:
+  test::TempDir dir_;
+  std::string path_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "logging.format journal: priority, identifier, event, a stable MESSAGE_ID and the "
+    "fields, chosen by itself when JOURNAL_STREAM names stderr",
+    "[oagd][journal]") {
+  JournalSocket journal;
+  Gateway g("op-a.example", {"alice"}, 60000, [&](json& c) {
+    c["logging"] = {
+        {"format", "journal"}, {"journal_socket", journal.path()}, {"access_sample", 1}};
+  });
+  auto started = journal.next("OAG1001");
+  CHECK(started["PRIORITY"] == "6");
+  CHECK(started["SYSLOG_IDENTIFIER"] == "oagd");
+  CHECK(started["OAG_REALM"] == "op-a.example");
+  CHECK(started["MESSAGE"].find("OAG1001 oagd started") == 0);
+  const std::string started_id = started["MESSAGE_ID"];
+  CHECK(started_id.size() == 32);
+  CHECK(started_id.find_first_not_of("0123456789abcdef") == std::string::npos);
+  // A request: its access line (sampled 1 in 1) with the fields as OAG_<FIELD>.
+  REQUIRE(g.client("alice@op-a.example")
+              ->request("POST", "/v1/vectors", R"({"nai":"alice@op-a.example","kind":"sim"})")
+              .status == 200);
+  auto access = journal.next("OAG2001");
+  CHECK(access["OAG_ROUTE"] == "vectors");
+  CHECK(access["OAG_STATUS"] == "200");
+  CHECK(access["OAG_LATENCY_MS"].size() > 0);
+  CHECK(access["MESSAGE_ID"] != started_id);
+  // An error: priority 3. Nothing of it went to stderr.
+  const auto good = g.config();
+  g.write_config(json{{"realm", 42}});
+  CHECK_FALSE(g.reload());
+  auto failed = journal.next("OAG1006");
+  CHECK(failed["PRIORITY"] == "3");
+  CHECK(failed["OAG_ERROR"].find("realm: expected string") != std::string::npos);
+  CHECK(g.log().find("OAG1006") == std::string::npos);
+  g.stop();
+
+  // Not configured, but started by systemd with stderr on the journal: the journal it is.
+  // (The same MESSAGE_ID for the same event in another process.)
+  auto c = good;
+  c["logging"] = {{"journal_socket", journal.path()}};
+  g.write_config(c);
+  struct stat st {};
+  {
+    std::ofstream(g.dir.file("oagd.log"), std::ios::app).flush();
+    REQUIRE(::stat(g.dir.file("oagd.log").c_str(), &st) == 0);
+  }
+  ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(),
+           1);
+  g.start();
+  ::unsetenv("JOURNAL_STREAM");
+  started = journal.next("OAG1001");
+  CHECK(started["MESSAGE_ID"] == started_id);
+  CHECK(g.stop() == 0);
+}
+
 TEST_CASE("every program prints its name and version with --version", "[oagd][version]") {
   for (const std::string program : {OAGD_PATH, OAGCTL_PATH, OAG_PHONE_PATH, OAG_BENCH_PATH}) {
     const auto r = test::run_command(program + " --version");
@@ -457,7 +568,7 @@ TEST_CASE("SIGHUP reloads a good configuration and keeps the running one on a ba
     return false;
   };
   auto c = json::parse(std::ifstream(g.dir.file("test.json")));
-  c["logging"] = {{"level", "info"}, {"format", "json"}};
+  c["logging"] = {{"level", "info"}, {"format", "json"}, {"access_sample", 1}};
   std::ofstream(g.dir.file("test.json")) << c.dump();
   kill(g.pid, SIGHUP);
   CHECK(wait_log("OAG1005"));
