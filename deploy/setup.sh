@@ -11,7 +11,7 @@ PACKAGES=(
   libssl-dev openssl
   libboost-dev nlohmann-json3-dev libspdlog-dev libsqlite3-dev sqlite3 libcli11-dev
   catch2 libbenchmark-dev python3 curl procps kamailio clang libclang-rt-14-dev
-  libpq-dev postgresql-15 libsystemd-dev prometheus
+  libpq-dev postgresql-15 libsystemd-dev prometheus systemd
   kamailio-tls-modules kamailio-secsipid-modules secsipidx
 )
 # kamailio-tls-modules: SIP over TLS with client certificates (DESIGN §8).
@@ -19,6 +19,7 @@ PACKAGES=(
 # secsipidx: the same Go library as a command, an independent PASSporT implementation that the
 # unit tests check ours against (both ways).
 # prometheus: its promtool checks what /metrics exposes (the server is not run).
+# systemd: systemd-analyze, which checks the units (a container image may lack it).
 # libsystemd-dev: sd_notify, so that oagd runs as a Type=notify unit.
 # libpq-dev: the postgresql store backend. postgresql-15: the server the tests start in a
 # directory of their own (tests/pg/pg_server.sh); Debian's package also creates its own cluster,

@@ -38,8 +38,7 @@ int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
     config::check_config(cfg);
     // Every connection the limits allow must get its descriptor: raised now, or refused here,
     // rather than EMFILE under load.
-    if (const auto short_of = raise_fd_limit(fds_needed(cfg), cfg))
-      throw config::ConfigError(*short_of);
+    if (const auto short_of = raise_fd_limit(cfg)) throw config::ConfigError(*short_of);
   } catch (const config::ConfigError& e) {
     std::cerr << "oagd: " << config_file << ": " << e.what() << '\n';
     return 2;
@@ -48,7 +47,7 @@ int daemon_main(int argc, char** argv, const Server::RouteHook& hook) {
     std::cout << "oagd: " << config_file << ": configuration OK\n";
     return 0;
   }
-  log::setup(log::setup_of(cfg));
+  log::setup(cfg);
 
   std::unique_ptr<storage::Backend> store;
   std::shared_ptr<const storage::MasterKey> key;

@@ -20,12 +20,12 @@ std::uint64_t fds_needed(const config::Config& c) {
   return std::uint64_t{c.limits.max_connections} * listeners_enabled(c) + kFdReserve;
 }
 
-std::optional<std::string> raise_fd_limit(std::uint64_t needed, const config::Config& c) {
+std::optional<std::string> raise_fd_limit(const config::Config& c) {
+  const std::uint64_t needed = fds_needed(c);
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
     return std::string("cannot read the file-descriptor limit: ") + std::strerror(errno);
-  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= needed) return std::nullopt;
-  if (rl.rlim_cur == RLIM_INFINITY) return std::nullopt;
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= needed) return std::nullopt;
   if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < needed)
     return "limits.max_connections: " + std::to_string(c.limits.max_connections) + " on each of " +
            std::to_string(listeners_enabled(c)) + " listeners needs " + std::to_string(needed) +

@@ -17,8 +17,8 @@ inline constexpr std::uint64_t kFdReserve = 256;
 /// `limits.max_connections` for each listener the configuration enables, plus kFdReserve.
 std::uint64_t fds_needed(const config::Config& c);
 
-/// Raises RLIMIT_NOFILE's soft limit to `needed` when it is lower (never lowers it). When the
-/// hard limit is lower than `needed`: the error, naming the numbers and what to change.
-std::optional<std::string> raise_fd_limit(std::uint64_t needed, const config::Config& c);
+/// Raises RLIMIT_NOFILE's soft limit to fds_needed(c) when it is lower (never lowers it). When
+/// the hard limit is lower: the error, naming the numbers and what to change.
+std::optional<std::string> raise_fd_limit(const config::Config& c);
 
 }  // namespace oag::gateway

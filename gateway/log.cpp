@@ -15,6 +15,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "proto/aka/hex.hpp"
+
 namespace oag::gateway::log {
 
 namespace {
@@ -105,13 +107,7 @@ std::string message_id(const char* id) {
   const std::string seed = std::string("oagd event ") + id;
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), md);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return aka::to_hex(aka::ByteView(md, 16));
 }
 
 // OAG_<FIELD>: upper case, anything but letters and digits as '_'.
@@ -171,13 +167,9 @@ bool stderr_is_journal() {
 
 }  // namespace
 
-Setup setup_of(const config::Config& c) {
-  return {c.log_level, c.log_format, c.journal_socket, c.access_sample};
-}
-
-void setup(const Setup& s) {
+void setup(const config::Config& c) {
   Format f = Format::text;
-  switch (s.format) {
+  switch (c.log_format) {
     case config::LogFormat::automatic:
       f = stderr_is_journal() ? Format::journal : Format::text;
       break;
@@ -196,13 +188,13 @@ void setup(const Setup& s) {
     if (j.fd < 0) j.fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     j.addr = {};
     j.addr.sun_family = AF_UNIX;
-    std::snprintf(j.addr.sun_path, sizeof j.addr.sun_path, "%s", s.journal_socket.c_str());
-    j.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + s.journal_socket.size() + 1);
+    std::snprintf(j.addr.sun_path, sizeof j.addr.sun_path, "%s", c.journal_socket.c_str());
+    j.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + c.journal_socket.size() + 1);
   }
   g_format = f;
-  g_sample = s.access_sample;
+  g_sample = c.access_sample;
   auto& l = logger();
-  l->set_level(spdlog::level::from_str(s.level));
+  l->set_level(spdlog::level::from_str(c.log_level));
   if (f == Format::json)
     l->set_pattern("{\"time\":\"%Y-%m-%dT%H:%M:%S.%eZ\",%v", spdlog::pattern_time_type::utc);
   else

@@ -39,20 +39,11 @@ using Fields = std::initializer_list<std::pair<const char*, std::string>>;
 /// A message's level.
 enum class Level { debug, info, warn, error };
 
-/// Where and how lines go.
-struct Setup {
-  std::string level = "info";                               ///< "trace".."error"
-  config::LogFormat format = config::LogFormat::automatic;  ///< automatic: see resolve()
-  std::string journal_socket;                               ///< the journal's native socket
-  unsigned access_sample = 0;  ///< one access line in N at info (0: none)
-};
-
-/// From the configuration.
-Setup setup_of(const config::Config& c);
-/// Sets the process logger (stderr, or the journal). automatic: the journal when
-/// $JOURNAL_STREAM ("device:inode") is our stderr, as systemd sets it for a service whose
-/// output it reads; else text.
-void setup(const Setup& s);
+/// Sets the process logger from `c`'s logging section: level, format (stderr, or the
+/// journal; automatic: the journal when $JOURNAL_STREAM ("device:inode") is our stderr, as
+/// systemd sets it for a service whose output it reads, else text), journal socket and access
+/// sampling.
+void setup(const config::Config& c);
 /// True when info messages are written (to skip building fields that would be dropped).
 bool enabled_info();
 /// The level this request's access line goes at, if any: debug for every request when debug

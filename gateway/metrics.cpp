@@ -142,11 +142,13 @@ void process_metrics(std::ostringstream& o) {
 }  // namespace
 
 std::string Metrics::render(const storage::StoreStats& store) const {
-  std::lock_guard lk(mu_);
   std::ostringstream o;
   o << "# HELP oag_build_info The oagd build (always 1).\n# TYPE oag_build_info gauge\n"
     << "oag_build_info{version=\"" << OAG_VERSION << "\"} 1\n";
+  // Before the lock: reading /proc (one entry per open descriptor) must not hold up the I/O
+  // threads that count their requests under it.
   process_metrics(o);
+  std::lock_guard lk(mu_);
   o << "# HELP oag_requests_total Requests answered, by listener, route and status.\n"
        "# TYPE oag_requests_total counter\n";
   for (const auto& [k, v] : requests_)

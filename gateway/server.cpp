@@ -719,15 +719,14 @@ struct Server::Impl {
       auto next = std::make_shared<config::Config>(config::load_config(running->file));
       const std::string held = config::hold_restart_only(*running, *next);
       config::check_config(*next);
-      if (const auto short_of = raise_fd_limit(fds_needed(*next), *next))
-        throw config::ConfigError(*short_of);
+      if (const auto short_of = raise_fd_limit(*next)) throw config::ConfigError(*short_of);
       auto contexts = make_contexts(*next);
       {
         std::lock_guard lk(mu);
         tls = std::move(contexts);
       }
       runtime.set(next);
-      log::setup(log::setup_of(*next));
+      log::setup(*next);
       metrics.reload(true, std::time(nullptr));
       if (!held.empty())
         log::warn(log::event::kReloadPartial, "these settings take effect at the next start",

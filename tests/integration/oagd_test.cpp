@@ -399,28 +399,51 @@ TEST_CASE(
   }
 }
 
+namespace {
+
+// A datagram socket of the test's own, at a path it names (systemd's NOTIFY_SOCKET, the
+// journal's socket): what a daemon sends there, one datagram at a time.
+class DatagramSocket {
+ public:
+  explicit DatagramSocket(const std::string& name) : path_(dir_.file(name)) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path_.c_str());
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    timeval tv{10, 0};  // a bound on a missing datagram, not a wait for readiness
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~DatagramSocket() { ::close(fd_); }
+  DatagramSocket(const DatagramSocket&) = delete;
+  DatagramSocket& operator=(const DatagramSocket&) = delete;
+  const std::string& path() const { return path_; }
+  // The next datagram; empty when none came within the bound.
+  std::string recv() {
+    std::string buf(65536, '\0');
+    const auto n = ::recv(fd_, buf.data(), buf.size(), 0);
+    buf.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return buf;
+  }
+
+ private:
+  test::TempDir dir_;
+  std::string path_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
 TEST_CASE(
     "sd_notify: READY once every listener is bound, RELOADING then READY around SIGHUP, "
     "STOPPING on SIGTERM",
     "[oagd][systemd]") {
   // The supervisor's end: a datagram socket named by NOTIFY_SOCKET, as systemd gives a
   // Type=notify service.
-  test::TempDir sock_dir;
-  const auto path = sock_dir.file("notify");
-  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-  timeval tv{10, 0};  // a bound on a missing message, not a wait for readiness
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  const auto next = [fd] {
-    char buf[512];
-    const auto n = ::recv(fd, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-  };
-  ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  DatagramSocket notify("notify");
+  const auto next = [&notify] { return notify.recv(); };
+  ::setenv("NOTIFY_SOCKET", notify.path().c_str(), 1);
   Gateway g;
   ::unsetenv("NOTIFY_SOCKET");
   auto m = next();
@@ -438,7 +461,6 @@ TEST_CASE(
   CHECK(next().find("READY=1") != std::string::npos);
   CHECK(g.stop() == 0);
   CHECK(next().find("STOPPING=1") != std::string::npos);
-  ::close(fd);
 }
 
 namespace {
@@ -446,24 +468,12 @@ namespace {
 // A journal's native socket of the test's own: the datagrams oagd sends, each as its fields.
 class JournalSocket {
  public:
-  JournalSocket() : path_(dir_.file("journal.socket")) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path_.c_str());
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-    timeval tv{10, 0};  // a bound on a missing line, not a wait for readiness
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~JournalSocket() { ::close(fd_); }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return socket_.path(); }
   // The next entry with OAG_EVENT = `event` (others are skipped); empty when none came.
   std::map<std::string, std::string> next(const std::string& event) {
     for (;;) {
-      std::string buf(65536, '\0');
-      const auto n = ::recv(fd_, buf.data(), buf.size(), 0);
-      if (n <= 0) return {};
-      buf.resize(static_cast<std::size_t>(n));
+      const std::string buf = socket_.recv();
+      if (buf.empty()) return {};
       std::map<std::string, std::string> f;
       for (std::size_t at = 0; at < buf.size();) {
         const auto nl = buf.find('\n', at);
@@ -485,9 +495,7 @@ class JournalSocket {
   }
 
  private:
-  test::TempDir dir_;
-  std::string path_;
-  int fd_ = -1;
+  DatagramSocket socket_{"journal.socket"};
 };
 
 }  // namespace
