@@ -94,25 +94,51 @@ std::size_t params_start(std::string_view v) {
   return 0;
 }
 
-std::optional<std::size_t> content_length(std::string_view head) {
-  std::size_t pos = 0;
+// What a head says about the length of its body.
+struct BodyLength {
+  enum class Kind { absent, value, invalid } kind = Kind::absent;
+  std::size_t n = 0;
+};
+
+// Reads Content-Length from a head (start line and header lines, each ending in CRLF) the way
+// parse() reads headers, so that framing on a stream and parsing agree on where a body ends:
+// the start line is not a header (a request line "l:5 x SIP/2.0" is a method, found by the
+// fuzzer), folded continuation lines belong to the value, and a value that is not a number or
+// a second Content-Length is invalid rather than ignored (two lengths are how a message is
+// smuggled past a proxy that reads the other one).
+BodyLength content_length(std::string_view head) {
+  BodyLength out;
+  auto pos = head.find("\r\n");
+  if (pos == std::string_view::npos) return out;
+  pos += 2;
   while (pos < head.size()) {
     auto eol = head.find("\r\n", pos);
     if (eol == std::string_view::npos) eol = head.size();
     const auto line = head.substr(pos, eol - pos);
     pos = eol + 2;
+    if (line.empty()) break;
+    if (line[0] == ' ' || line[0] == '\t') continue;  // a continuation, read with its header
     const auto colon = line.find(':');
-    if (colon == std::string_view::npos || line.empty() || line[0] == ' ' || line[0] == '\t')
-      continue;
-    if (same_header(trim(line.substr(0, colon)), "Content-Length")) {
-      const auto v = trim(line.substr(colon + 1));
-      std::size_t n = 0;
-      const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return std::nullopt;
-      return n;
+    if (colon == std::string_view::npos) continue;
+    if (!same_header(trim(line.substr(0, colon)), "Content-Length")) continue;
+    if (out.kind != BodyLength::Kind::absent) return {BodyLength::Kind::invalid, 0};
+    std::string v(trim(line.substr(colon + 1)));
+    while (pos < head.size() && (head[pos] == ' ' || head[pos] == '\t')) {
+      auto e = head.find("\r\n", pos);
+      if (e == std::string_view::npos) e = head.size();
+      if (const auto more = trim(head.substr(pos, e - pos)); !more.empty()) {
+        if (!v.empty()) v += ' ';
+        v += more;
+      }
+      pos = e + 2;
     }
+    std::size_t n = 0;
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || r.ec != std::errc() || r.ptr != v.data() + v.size())
+      return {BodyLength::Kind::invalid, 0};
+    out = {BodyLength::Kind::value, n};
   }
-  return std::nullopt;
+  return out;
 }
 
 }  // namespace
@@ -244,9 +270,11 @@ std::optional<Message> parse(std::string_view data, std::string* why) {
     m.headers.push_back({std::string(name), std::string(trim(line.substr(colon + 1)))});
   }
   auto body = data.substr(head_end + 4);
-  if (const auto len = content_length(head)) {
-    if (*len > body.size()) return fail("body shorter than Content-Length");
-    body = body.substr(0, *len);
+  const auto len = content_length(head);
+  if (len.kind == BodyLength::Kind::invalid) return fail("bad Content-Length");
+  if (len.kind == BodyLength::Kind::value) {
+    if (len.n > body.size()) return fail("body shorter than Content-Length");
+    body = body.substr(0, len.n);
   }
   m.body = std::string(body);
   for (auto n : {"Via", "From", "To", "Call-ID", "CSeq"})
@@ -260,8 +288,8 @@ std::ptrdiff_t frame_length(std::string_view buffer) {
   const auto head_end = buffer.find("\r\n\r\n");
   if (head_end == std::string_view::npos) return buffer.size() > 65536 ? -1 : 0;
   const auto len = content_length(buffer.substr(0, head_end + 2));
-  if (!len) return -1;
-  const std::size_t total = head_end + 4 + *len;
+  if (len.kind != BodyLength::Kind::value) return -1;
+  const std::size_t total = head_end + 4 + len.n;
   return buffer.size() < total ? 0 : static_cast<std::ptrdiff_t>(total);
 }
 
