@@ -6,11 +6,13 @@
 
 #include <cstdio>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include "proto/ident/ident.hpp"
 #include "storage/store.hpp"
@@ -20,6 +22,9 @@ namespace oag::config {
 namespace {
 
 using Json = nlohmann::json;
+
+// While describe_keys() runs: every key a reader asks for, with its type and default.
+thread_local std::vector<KeyDescription>* key_recorder = nullptr;
 
 // Walks one JSON object: every key must be consumed by a reader, or it is reported unknown.
 class Object {
@@ -36,6 +41,7 @@ class Object {
   Object& operator=(const Object&) = delete;
 
   void string(const char* key, std::string& out, bool required = false) {
+    record(key, "string");
     if (const Json* v = get(key, required)) {
       if (!v->is_string()) throw ConfigError(at(key) + ": expected string");
       out = v->get<std::string>();
@@ -43,6 +49,11 @@ class Object {
   }
   template <typename T>
   void integer(const char* key, T& out, std::int64_t lo, std::int64_t hi) {
+    if (auto* d = record(key, "integer")) {
+      d->min = lo;
+      d->max = hi;
+      d->default_value = std::to_string(out);
+    }
     if (const Json* v = get(key, false)) {
       if (!v->is_number_integer()) throw ConfigError(at(key) + ": expected integer");
       const auto n = v->get<std::int64_t>();
@@ -52,12 +63,14 @@ class Object {
     }
   }
   void boolean(const char* key, bool& out) {
+    if (auto* d = record(key, "boolean")) d->default_value = out ? "true" : "false";
     if (const Json* v = get(key, false)) {
       if (!v->is_boolean()) throw ConfigError(at(key) + ": expected boolean");
       out = v->get<bool>();
     }
   }
   void object(const char* key, const std::function<void(Object&)>& fn, bool required = false) {
+    record(key, "object");
     if (const Json* v = get(key, required)) {
       Object o(*v, at(key));
       fn(o);
@@ -66,6 +79,13 @@ class Object {
   std::string at(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
  private:
+  KeyDescription* record(const char* key, const char* type) {
+    if (!key_recorder) return nullptr;
+    for (auto& d : *key_recorder)
+      if (d.path == at(key)) return nullptr;  // seen on an earlier pass
+    key_recorder->push_back({at(key), type, 0, 0, {}});
+    return &key_recorder->back();
+  }
   std::string where() const { return path_.empty() ? "(top level): " : path_ + ": "; }
   const Json* get(const char* key, bool required) {
     seen_.insert({key, true});
@@ -251,6 +271,32 @@ Config parse_config(std::string_view text, const std::string& path) {
     throw ConfigError("listeners.visitor.cert: required (or listeners.visitor.enabled: false)");
   if (c.visitor.enabled && c.visitor.key.empty())
     throw ConfigError("listeners.visitor.key: required (or listeners.visitor.enabled: false)");
+  // A relative file name is taken from the configuration file's directory, not from the
+  // daemon's working directory (which is / under systemd).
+  const auto base = std::filesystem::path(path).parent_path();
+  if (!base.empty())
+    for (std::string* f : {&c.store_path,
+                           &c.master_key_file,
+                           &c.pki.endpoint_ca_cert,
+                           &c.pki.endpoint_ca_key,
+                           &c.pki.federation_ca_cert,
+                           &c.pki.federation_ca_key,
+                           &c.pki.server_cert,
+                           &c.pki.server_key,
+                           &c.pki.federation_cert,
+                           &c.pki.federation_key,
+                           &c.pki.issuing_ca_cert,
+                           &c.pki.issuing_ca_key,
+                           &c.pki.login_key,
+                           &c.endpoint.cert,
+                           &c.endpoint.key,
+                           &c.endpoint.client_ca,
+                           &c.federation.cert,
+                           &c.federation.key,
+                           &c.visitor.cert,
+                           &c.visitor.key,
+                           &c.journal_socket})
+      if (!f->empty() && std::filesystem::path(*f).is_relative()) *f = (base / *f).string();
   c.federation_enabled =
       c.federation.enabled && (!c.federation.cert.empty() || !c.federation.key.empty());
   if (c.federation_enabled && (c.federation.cert.empty() || c.federation.key.empty()))
@@ -322,6 +368,38 @@ void check_config(const Config& c) {
   }
 }
 
+std::vector<KeyDescription> describe_keys() {
+  // The least configuration that parses; every object the reader asks for is added (empty) and
+  // the walk repeated until no new one appears, so nested keys are reached however deep.
+  Json j = {
+      {"realm", "op-a.example"},
+      {"store", {{"path", "oag.db"}, {"master_key_file", "master.key"}}},
+      {"pki", {{"server_cert", "s.pem"}, {"server_key", "s.key"}, {"endpoint_ca_cert", "ca.pem"}}}};
+  std::vector<KeyDescription> keys;
+  struct Reset {
+    ~Reset() { key_recorder = nullptr; }
+  } reset;
+  for (;;) {
+    key_recorder = &keys;
+    parse_config(j.dump(), "describe");
+    bool added = false;
+    for (const auto& d : keys) {
+      if (d.type != "object") continue;
+      const Json::json_pointer ptr("/" + [&] {
+        std::string p = d.path;
+        for (auto& ch : p)
+          if (ch == '.') ch = '/';
+        return p;
+      }());
+      if (!j.contains(ptr)) {
+        j[ptr] = Json::object();
+        added = true;
+      }
+    }
+    if (!added) return keys;
+  }
+}
+
 const std::string& store_location(const Config& c) {
   return c.store_backend == "postgresql" ? c.store_conninfo : c.store_path;
 }
@@ -356,6 +434,8 @@ std::string hold_restart_only(const Config& run, Config& next) {
   hold(next.master_key_file, run.master_key_file, "store");
   hold(next.ind_slot, run.ind_slot, "store");
   hold(next.vector_ttl_s, run.vector_ttl_s, "store");
+  // The store keeps nonces for the time it was opened with (found by oagd.json(5)'s test).
+  hold(next.roaming.nonce_days, run.roaming.nonce_days, "roaming.nonce_days");
   const auto listener = [&](auto& n, const auto& r, const char* path) {
     hold(n.address, r.address, path);
     hold(n.port, r.port, path);

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/store.hpp"
 
@@ -130,6 +131,19 @@ struct Config {
   /// (10,000 per 30 s) at a few hundred requests per second.
   unsigned access_sample = 0;
 };
+
+/// One key that oagd.json accepts, as the reader walks it: what oagd.json(5) documents and its
+/// test compares against, so that the manual cannot lose a key.
+struct KeyDescription {
+  std::string path;           ///< JSON path: "limits.max_connections"
+  std::string type;           ///< "string", "integer", "boolean" or "object"
+  std::int64_t min = 0;       ///< integers: the least value accepted
+  std::int64_t max = 0;       ///< integers: the greatest value accepted
+  std::string default_value;  ///< integers and booleans: the default, as JSON text
+};
+
+/// Every key parse_config accepts, in the order it reads them (each object entered once).
+std::vector<KeyDescription> describe_keys();
 
 /// The store's location: store.path for sqlite, store.conninfo for postgresql.
 const std::string& store_location(const Config& c);

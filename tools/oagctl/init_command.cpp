@@ -1,9 +1,15 @@
 // oagctl init: a new operator — database, master key, CAs and the gateway's certificates.
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "proto/ident/ident.hpp"
 #include "proto/login/keys.hpp"
@@ -14,16 +20,66 @@ namespace oag::tools {
 
 namespace {
 
+// The packaged layout (the Debian packages, oagd.service): configuration, keys and
+// certificates in /etc/oag, the database in the unit's StateDirectory.
+constexpr const char* kPackagedConfigDir = "/etc/oag";
+constexpr const char* kPackagedDatabase = "/var/lib/oag/oag.db";
+
 struct InitArgs {
-  std::string realm, dir, db, store, instance = "main";
+  std::string realm, dir = kPackagedConfigDir, db, store, instance = "main", user;
   unsigned ind_slot = 0;
   bool force = false;
 };
+
+// The daemon's account: what --user names.
+struct DaemonUser {
+  uid_t uid;
+  gid_t gid;
+};
+
+DaemonUser lookup_user(const std::string& name) {
+  const passwd* pw = ::getpwnam(name.c_str());
+  if (!pw) throw UsageError("--user: no such user: " + name);
+  if (::geteuid() != 0) throw UsageError("--user: giving files to " + name + " needs root");
+  return {pw->pw_uid, pw->pw_gid};
+}
+
+void set_owner(const std::string& path, uid_t uid, gid_t gid, mode_t mode) {
+  if (::chown(path.c_str(), uid, gid) != 0 || ::chmod(path.c_str(), mode) != 0)
+    throw CommandFailed(path + ": cannot set its owner and mode: " + std::strerror(errno));
+}
+
+// Gives the daemon's account what oagd reads (its configuration and the keys it signs with, as
+// group-readable files it cannot change) and what it writes (the database and its directory,
+// where SQLite keeps its -wal and -shm files). The two root CA keys stay root's alone: the
+// daemon never reads them (endpoint certificates are signed by the issuing CA), so a
+// compromised daemon cannot mint a new issuing CA or federation certificate.
+void give_to_daemon(const DaemonUser& u, const std::filesystem::path& dir, const std::string& db,
+                    bool pg) {
+  const auto f = [&](const char* name) { return (dir / name).string(); };
+  set_owner(dir.string(), 0, u.gid, 0750);
+  for (const char* name :
+       {"oagd.json", "master.key", "server.key", "federation.key", "issuing-ca.key", "login.key"})
+    set_owner(f(name), 0, u.gid, 0640);
+  for (const char* name :
+       {"endpoint-ca.pem", "federation-ca.pem", "server.pem", "federation.pem", "issuing-ca.pem"})
+    set_owner(f(name), 0, 0, 0644);
+  for (const char* name : {"endpoint-ca.key", "federation-ca.key"}) set_owner(f(name), 0, 0, 0600);
+  if (pg) return;
+  const auto db_dir = std::filesystem::path(db).parent_path();
+  if (db_dir != dir)
+    set_owner(db_dir.string(), u.uid, u.gid, 0750);
+  else
+    set_owner(dir.string(), u.uid, u.gid, 0750);  // the daemon writes beside its database
+  set_owner(db, u.uid, u.gid, 0600);
+}
 
 void run_init(const InitArgs& a, Context& ctx) {
   namespace fs = std::filesystem;
   if (!ident::valid_realm(a.realm))
     throw UsageError("--realm: expected a domain name like op-a.example");
+  std::optional<DaemonUser> daemon;
+  if (!a.user.empty()) daemon = lookup_user(a.user);
   const fs::path dir = fs::absolute(a.dir);
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -39,9 +95,15 @@ void run_init(const InitArgs& a, Context& ctx) {
   if (pg && (a.store.find("password") != std::string::npos ||
              a.store.substr(0, a.store.find('@')).find(':', 13) != std::string::npos))
     throw UsageError("--store: holds a password; put it in the daemon user's ~/.pgpass instead");
-  const std::string db = pg             ? a.store
-                         : a.db.empty() ? (dir / "oag.db").string()
-                                        : fs::absolute(a.db).string();
+  const std::string db = pg                          ? a.store
+                         : !a.db.empty()             ? fs::absolute(a.db).string()
+                         : dir == kPackagedConfigDir ? std::string(kPackagedDatabase)
+                                                     : (dir / "oag.db").string();
+  if (!pg) {
+    fs::create_directories(fs::path(db).parent_path(), ec);
+    if (ec)
+      throw CommandFailed("--db: " + fs::path(db).parent_path().string() + ": " + ec.message());
+  }
   const auto f = [&](const char* name) { return (dir / name).string(); };
   std::vector<std::string> files = {
       f("master.key"),        f("endpoint-ca.pem"), f("endpoint-ca.key"), f("federation-ca.pem"),
@@ -147,6 +209,7 @@ void run_init(const InitArgs& a, Context& ctx) {
     if (!out) throw CommandFailed(f("oagd.json") + ": cannot write");
   }
   ::chmod(f("oagd.json").c_str(), 0640);
+  if (daemon) give_to_daemon(*daemon, dir, db, pg);
 
   nlohmann::ordered_json j;
   j["realm"] = a.realm;
@@ -170,8 +233,13 @@ void add_init_command(CLI::App& app, Context& ctx) {
       "init", "Create a new operator: database, master key (0600), CAs and certificates");
   cmd->add_option("--realm", a->realm, "Operator realm, e.g. op-a.example")->required();
   cmd->add_option("--dir", a->dir, "Directory for keys, certificates, config (and the database)")
-      ->required();
-  cmd->add_option("--db", a->db, "SQLite database file (default DIR/oag.db)");
+      ->capture_default_str();
+  cmd->add_option("--db", a->db,
+                  "SQLite database file (default DIR/oag.db; /var/lib/oag/oag.db for /etc/oag)");
+  cmd->add_option("--user", a->user,
+                  "Give the daemon's files to this account (the packages' _oag): the "
+                  "configuration and its keys readable, the database writable; the root CA "
+                  "keys stay root's");
   cmd->add_option("--store", a->store,
                   "A PostgreSQL database instead: postgresql://user@host/db or a libpq conninfo "
                   "(no password: libpq reads ~/.pgpass)");

@@ -3,13 +3,16 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <pwd.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <tuple>
 
 #include "proto/aka/hex.hpp"
 #include "proto/aka/milenage.hpp"
@@ -95,6 +98,53 @@ TEST_CASE("init writes database, master key and PKI with safe modes and never ov
 
   expect_usage(a.run("init --realm 'bad realm' --dir " + shell_quote(d.file("x"))), "--realm");
   expect_usage(a.run("init --dir /tmp/nowhere"), "--realm");
+}
+
+TEST_CASE("init --user gives the daemon its files and keeps the root CA keys root's",
+          "[oagctl][init]") {
+  // The packages' layout in small: configuration in one directory, the database in another
+  // (the unit's StateDirectory), given to an account that exists on every Debian system.
+  test::TempDir d;
+  const auto conf = d.file("etc");
+  const auto db = d.file("state") + "/oag.db";
+  const auto r = test::run_command(std::string(OAGCTL_PATH) +
+                                   " init --realm op-a.example --user nobody --dir " +
+                                   shell_quote(conf) + " --db " + shell_quote(db));
+  if (::geteuid() != 0) {
+    // Only root can give files away: refused before anything is written.
+    expect_usage(r, "--user");
+    CHECK(!std::filesystem::exists(conf));
+    return;
+  }
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const passwd* nobody = ::getpwnam("nobody");
+  REQUIRE(nobody);
+  struct stat st {};
+  const auto owner = [&](const std::string& p) {
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return std::make_tuple(st.st_uid, st.st_gid, st.st_mode & 0777);
+  };
+  const auto root_group = [&](unsigned mode) {
+    return std::make_tuple(uid_t{0}, nobody->pw_gid, mode);
+  };
+  CHECK(owner(conf) == root_group(0750));
+  for (const char* f :
+       {"oagd.json", "master.key", "server.key", "federation.key", "issuing-ca.key", "login.key"}) {
+    INFO(f);
+    CHECK(owner(conf + "/" + f) == root_group(0640));
+  }
+  for (const char* f : {"endpoint-ca.key", "federation-ca.key"}) {
+    INFO(f);
+    CHECK(owner(conf + "/" + f) == std::make_tuple(uid_t{0}, gid_t{0}, 0600u));
+  }
+  CHECK(owner(d.file("state")) == std::make_tuple(nobody->pw_uid, nobody->pw_gid, 0750u));
+  CHECK(owner(db) == std::make_tuple(nobody->pw_uid, nobody->pw_gid, 0600u));
+  expect_usage(test::run_command(std::string(OAGCTL_PATH) +
+                                 " init --realm op-b.example --user no-such-account --dir " +
+                                 shell_quote(d.file("other"))),
+               "--user: no such user");
+  CHECK(!std::filesystem::exists(d.file("other")));
 }
 
 TEST_CASE("subscriber verbs: add, show (no keys), list, set, disable, enable, delete",
