@@ -13,6 +13,7 @@ PACKAGES=(
   catch2 libbenchmark-dev python3 curl procps kamailio clang libclang-rt-14-dev
   libpq-dev postgresql-15 libsystemd-dev prometheus systemd
   kamailio-tls-modules kamailio-secsipid-modules secsipidx
+  python3-docutils python3-jsonschema
 )
 # kamailio-tls-modules: SIP over TLS with client certificates (DESIGN §8).
 # kamailio-secsipid-modules: the proxy's own check of RFC 8224 Identity headers.
@@ -20,6 +21,9 @@ PACKAGES=(
 # unit tests check ours against (both ways).
 # prometheus: its promtool checks what /metrics exposes (the server is not run).
 # systemd: systemd-analyze, which checks the units (a container image may lack it).
+# python3-docutils: rst2man, which builds the man pages (docs/man/*.rst).
+# python3-jsonschema: checks every answer the integration tests receive against the OpenAPI
+# document (docs/openapi.json), an implementation of JSON Schema that is not ours.
 # libsystemd-dev: sd_notify, so that oagd runs as a Type=notify unit.
 # libpq-dev: the postgresql store backend. postgresql-15: the server the tests start in a
 # directory of their own (tests/pg/pg_server.sh); Debian's package also creates its own cluster,

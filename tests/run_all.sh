@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 deploy/setup.sh
 ctest --test-dir build --output-on-failure -j2
 
+# The Debian packages (debhelper; lintian errors fail), installed with apt, an operator made
+# with `oagctl init --user _oag`, the installed oagd run as _oag and asked for a vector with
+# curl, then purged: the machine is left without them.
+deploy/package.sh build-deb
+tests/install/package_test.sh build-deb
+
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DOAG_SANITIZE=ON -DOAG_BUILD_BENCH=OFF \
   -DOAG_WERROR=ON >/dev/null
 cmake --build build-asan

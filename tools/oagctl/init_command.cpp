@@ -50,17 +50,20 @@ void set_owner(const std::string& path, uid_t uid, gid_t gid, mode_t mode) {
 }
 
 // Gives the daemon's account what oagd reads (its configuration and the keys it signs with, as
-// group-readable files it cannot change) and what it writes (the database and its directory,
-// where SQLite keeps its -wal and -shm files). The two root CA keys stay root's alone: the
-// daemon never reads them (endpoint certificates are signed by the issuing CA), so a
-// compromised daemon cannot mint a new issuing CA or federation certificate.
+// group-readable files it cannot change, and the master key, which must be its owner's alone) and
+// what it writes (the database and its directory, where SQLite keeps its -wal and -shm files). The
+// two root CA keys stay root's alone: the daemon never reads them (endpoint certificates are signed
+// by the issuing CA), so a compromised daemon cannot mint a new issuing CA or federation
+// certificate.
 void give_to_daemon(const DaemonUser& u, const std::filesystem::path& dir, const std::string& db,
                     bool pg) {
   const auto f = [&](const char* name) { return (dir / name).string(); };
   set_owner(dir.string(), 0, u.gid, 0750);
   for (const char* name :
-       {"oagd.json", "master.key", "server.key", "federation.key", "issuing-ca.key", "login.key"})
+       {"oagd.json", "server.key", "federation.key", "issuing-ca.key", "login.key"})
     set_owner(f(name), 0, u.gid, 0640);
+  // The store refuses a master key that anyone but its owner can read: the daemon's own.
+  set_owner(f("master.key"), u.uid, u.gid, 0600);
   for (const char* name :
        {"endpoint-ca.pem", "federation-ca.pem", "server.pem", "federation.pem", "issuing-ca.pem"})
     set_owner(f(name), 0, 0, 0644);

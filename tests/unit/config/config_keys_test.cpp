@@ -115,3 +115,21 @@ TEST_CASE("relative file names are taken from the configuration file's directory
   CHECK(c.endpoint.client_ca == "/etc/oag/ca.pem");
   CHECK(c.journal_socket == "/run/systemd/journal/socket");
 }
+
+TEST_CASE("the packages' example configuration shows every key at its default", "[config][man]") {
+  const std::string file = std::string(OAG_SOURCE_DIR) + "/deploy/oagd.example.json";
+  std::ifstream in(file);
+  REQUIRE(in);
+  const auto j = nlohmann::json::parse(in);
+  CHECK_NOTHROW(config::parse_config(j.dump(), file));
+  for (const auto& k : config::describe_keys()) {
+    if (k.type == "object") continue;
+    if (k.path == "store.conninfo") continue;  // the example is SQLite: store.path instead
+    std::string p = k.path;
+    std::replace(p.begin(), p.end(), '.', '/');
+    const nlohmann::json::json_pointer ptr("/" + p);
+    INFO(k.path);
+    REQUIRE(j.contains(ptr));
+    if (k.type == "integer" || k.type == "boolean") CHECK(j.at(ptr).dump() == k.default_value);
+  }
+}

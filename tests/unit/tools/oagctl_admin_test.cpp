@@ -129,8 +129,9 @@ TEST_CASE("init --user gives the daemon its files and keeps the root CA keys roo
     return std::make_tuple(uid_t{0}, nobody->pw_gid, mode);
   };
   CHECK(owner(conf) == root_group(0750));
+  CHECK(owner(conf + "/master.key") == std::make_tuple(nobody->pw_uid, nobody->pw_gid, 0600u));
   for (const char* f :
-       {"oagd.json", "master.key", "server.key", "federation.key", "issuing-ca.key", "login.key"}) {
+       {"oagd.json", "server.key", "federation.key", "issuing-ca.key", "login.key"}) {
     INFO(f);
     CHECK(owner(conf + "/" + f) == root_group(0640));
   }
