@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 namespace oag::client {
@@ -191,6 +192,31 @@ void HttpsClient::give_back(std::unique_ptr<Connection> c) {
   if (idle_.size() < options_.max_idle) idle_.push_back(std::move(c));
 }
 
+namespace {
+
+// Function-local statics: an observer may be installed from another file's static initializer.
+std::mutex& observer_mu() {
+  static std::mutex mu;
+  return mu;
+}
+
+ExchangeObserver& observer() {
+  static ExchangeObserver o;
+  return o;
+}
+
+void notify_observer(const std::string& method, const std::string& path, const HttpsReply& r) {
+  std::lock_guard lk(observer_mu());
+  if (observer()) observer()(method, path, r);
+}
+
+}  // namespace
+
+void set_exchange_observer(ExchangeObserver o) {
+  std::lock_guard lk(observer_mu());
+  observer() = std::move(o);
+}
+
 HttpsReply HttpsClient::request(const std::string& method, const std::string& path,
                                 const std::string& body, const std::string& content_type,
                                 const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -285,6 +311,7 @@ HttpsReply HttpsClient::request(const std::string& method, const std::string& pa
     out.body = c->buf.substr(0, len);
     c->buf.erase(0, len);
     if (keep) give_back(std::move(c));
+    notify_observer(method, path, out);
     return out;
   }
   return out;

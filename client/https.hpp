@@ -2,6 +2,7 @@
 // A blocking HTTPS/1.1 client over OpenSSL with pooled keep-alive connections and a deadline per
 // call: what the AG client (mutual TLS) and enrollment (server authentication only) share.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,14 @@ struct HttpsReply {
   std::string body;                            ///< body
   std::string error;                           ///< transport error
 };
+
+/// Sees every complete answer of every HttpsClient in the process (not transport failures):
+/// how a conformance test checks what a gateway really answered against its API document.
+using ExchangeObserver = std::function<void(const std::string& method, const std::string& path,
+                                            const HttpsReply& reply)>;
+
+/// Installs the process-wide observer (an empty function removes it).
+void set_exchange_observer(ExchangeObserver observer);
 
 /// The client; safe to use from several threads.
 class HttpsClient {

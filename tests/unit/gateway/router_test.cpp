@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <set>
 
@@ -285,4 +287,55 @@ TEST_CASE(
   const auto fed = run(router, Listener::federation, "POST", "/v1/federation/vectors", "{bad");
   CHECK(fed.status == 403);
   CHECK(code_of(fed) == "no-agreement");
+}
+
+TEST_CASE("docs/openapi.json has every route of the table, on its listener, and no other",
+          "[gateway][router][openapi]") {
+  test::TempDir dir;
+  storage::BackendConfig bc;
+  bc.path = dir.file("oag.db");
+  bc.create = true;
+  bc.master_key =
+      std::make_shared<storage::MasterKey>(storage::MasterKey::generate(dir.file("master.key")));
+  auto store = storage::open_backend(bc);
+  Metrics metrics;
+  config::Config cfg;
+  cfg.realm = "op-a.example";
+  Runtime runtime(cfg);
+  Services svc{*store,  metrics, runtime, [](Lane, std::function<void()> f) { f(); },
+               nullptr, nullptr, wall_ms, nullptr,
+               {}};
+  Routes routes(svc);
+  std::ifstream in(std::string(OAG_SOURCE_DIR) + "/docs/openapi.json");
+  REQUIRE(in);
+  const auto doc = json::parse(in);
+  CHECK(doc.at("openapi") == "3.1.0");
+  std::set<std::string> documented;
+  for (const auto& [path, item] : doc.at("paths").items())
+    for (const auto& [method, op] : item.items()) documented.insert(op.at("operationId"));
+  std::set<std::string> routed;
+  for (const auto& r : routes.table()) {
+    INFO(r.name << ": " << r.method << " " << r.pattern);
+    routed.insert(r.name);
+    std::string method = r.method;
+    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
+    const auto item = doc.at("paths").find(r.pattern);
+    REQUIRE(item != doc.at("paths").end());
+    REQUIRE(item->contains(method));
+    const auto& op = item->at(method);
+    CHECK(op.at("operationId") == r.name);
+    CHECK(op.at("x-oag-listener") == to_string(r.listener));
+    CHECK(op.contains("responses"));
+    // A route that takes a body documents each content type it accepts.
+    for (const auto& ct : r.content_types) {
+      INFO(ct);
+      CHECK(op.at("requestBody").at("content").contains(ct));
+    }
+    // The endpoint and federation routes say which certificate they need.
+    if (r.auth == Auth::endpoint_subscriber)
+      CHECK(op.at("security") == json::parse(R"([{"endpointCertificate":[]}])"));
+    if (r.auth == Auth::federation_peer)
+      CHECK(op.at("security") == json::parse(R"([{"federationCertificate":[]}])"));
+  }
+  CHECK(documented == routed);
 }

@@ -1,5 +1,7 @@
 #include "tests/unit/support/tls_client.hpp"
 
+#include "tests/unit/support/api_record.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -164,6 +166,7 @@ HttpReply TlsClient::request(const std::string& method, const std::string& path,
   } else if (r.headers["connection"] == "close") {
     impl_->close();
   }
+  record_answer(method, path, r.status, r.headers["content-type"], r.body);
   return r;
 }
 
@@ -194,6 +197,7 @@ HttpReply http_get(unsigned short port, const std::string& path) {
     return static_cast<int>(::read(fd, p, static_cast<std::size_t>(n)));
   });
   ::close(fd);
+  record_answer("GET", path, r.status, r.headers["content-type"], r.body);
   return r;
 }
 
