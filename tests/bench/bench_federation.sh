@@ -36,6 +36,12 @@ fp50 = min(runs["brokered (round 1)"]["p50_ms"], runs["brokered (round 2)"]["p50
 lp99 = min(runs["local (round 1)"]["p99_ms"], runs["local (round 2)"]["p99_ms"])
 fp99 = min(runs["brokered (round 1)"]["p99_ms"], runs["brokered (round 2)"]["p99_ms"])
 print(f"federation hop adds: p50 {fp50 - lp50:.3f} ms, p99 {fp99 - lp99:.3f} ms")
+import os
+if os.environ.get("OAG_BENCH_SUMMARY"):  # tests/bench/summary.sh collects the figures
+    mean = lambda n: (runs[n + " (round 1)"]["vectors_per_s"] + runs[n + " (round 2)"]["vectors_per_s"]) / 2
+    with open(os.environ["OAG_BENCH_SUMMARY"], "a") as f:
+        f.write(json.dumps({"bench": "federation", "connections": $CONNS, "local_vps": mean("local"),
+                            "brokered_vps": mean("brokered"), "local_p50_ms": lp50, "brokered_p50_ms": fp50}) + "\n")
 bad = [k for k, v in runs.items() if v["errors"] + v["non_200"]]
 if bad: sys.exit("runs with errors or non-200 answers: " + ", ".join(bad))
 PY

@@ -109,6 +109,12 @@ ngp = max(r["nginx static (round 1)"]["p99_ms"], r["nginx static (round 2)"]["p9
 ogp = max(r["oagd aka x1 (round 1)"]["p99_ms"], r["oagd aka x1 (round 2)"]["p99_ms"])
 print(f"ratio oagd aka x1 / nginx static: {og / ng:.2f} (rate), p99 {ogp / ngp:.1f}x")
 print(f"oagd peak RSS under load: {sys.argv[1]}")
+import os
+if os.environ.get("OAG_BENCH_SUMMARY"):  # tests/bench/summary.sh collects the figures
+    with open(os.environ["OAG_BENCH_SUMMARY"], "a") as f:
+        f.write(json.dumps({"bench": "gateway", "connections": $CONNS, "nginx_rps": ng, "oagd_rps": og,
+                            "nginx_p99_ms": ngp, "oagd_p99_ms": ogp,
+                            "rss_kib": int(sys.argv[1].split()[0])}) + "\n")
 bad = [k for k, v in r.items() if v["errors"] + v["non_200"]]
 if bad:
     sys.exit("runs with errors or non-200 answers: " + ", ".join(bad))

@@ -65,18 +65,30 @@ taskset -c 1 "$bench" login "$(port op-a.example visitor)" "$work/carol.json" "$
 c1=$(cpu)
 # The clients (key pair, CSR, X25519, chain check) saturate CPU 1 before the HA does: its
 # capacity on one core is what one login costs it in CPU time.
-python3 - "$work/home.json" "$c0" "$c1" "$(getconf CLK_TCK)" <<'PY'
+python3 - "$work/home.json" "$c0" "$c1" "$(getconf CLK_TCK)" "$work/ha_capacity" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); ticks = float(sys.argv[3]) - float(sys.argv[2])
 cpu_s = ticks / float(sys.argv[4]); per = cpu_s / max(r["count"], 1)
 print(f'home agent: {cpu_s:.2f} s of CPU for {r["count"]} logins = {per*1000:.2f} ms a login, '
       f'{1/per:.0f} logins/s on one core')
+with open(sys.argv[5], "w") as f:
+    f.write(str(1 / per))
 PY
 echo "-- one roaming login at a time through the foreign agent:"
 taskset -c 1 "$bench" login "$(port op-b.example visitor)" "$work/carol.json" "$work/carol.password" \
-  "$SECONDS_PER_RUN" 1
+  "$SECONDS_PER_RUN" 1 | tee "$work/fa.json"
 echo "-- one local vector fetch at a time at the foreign agent's endpoint listener (the baseline):"
 taskset -c 1 "$bench" vectors "$(port op-b.example endpoint)" "$b/endpoint-ca.pem" \
-  "$b/bob@op-b.example.pem" "$b/bob@op-b.example.key" bob@op-b.example "$SECONDS_PER_RUN" 1
+  "$b/bob@op-b.example.pem" "$b/bob@op-b.example.key" bob@op-b.example "$SECONDS_PER_RUN" 1 |
+  tee "$work/local.json"
+if [ -n "${OAG_BENCH_SUMMARY:-}" ]; then  # tests/bench/summary.sh collects the figures
+  python3 - "$work" >>"$OAG_BENCH_SUMMARY" <<'PY'
+import json, sys
+w = sys.argv[1]
+fa, local = json.load(open(w + "/fa.json")), json.load(open(w + "/local.json"))
+print(json.dumps({"bench": "login", "ha_logins_per_s_one_core": float(open(w + "/ha_capacity").read()),
+                  "fa_login_p50_ms": fa["p50_ms"], "local_vector_p50_ms": local["p50_ms"]}))
+PY
+fi
 echo "billing after the runs: op-a $($ctl --config "$a/oagd.json" --json billing verify)"
 echo "                        op-b $($ctl --config "$b/oagd.json" --json billing verify)"

@@ -199,6 +199,15 @@ int main(int argc, char** argv) {
       nosync.per_s, nosync.p50_us, nosync.p99_us, nosync.mean_batch);
   std::printf("  ratio 16 callers / raw commits:  %10.1f x\n",
               many.per_s / ((raw + raw_again) / 2));
+  if (const char* summary = std::getenv("OAG_BENCH_SUMMARY")) {  // tests/bench/summary.sh
+    if (FILE* f = std::fopen(summary, "a")) {
+      std::fprintf(f,
+                   "{\"bench\":\"storage\",\"one_caller_per_s\":%.0f,\"callers16_per_s\":%.0f,"
+                   "\"async_per_s\":%.0f,\"nosync16_per_s\":%.0f}\n",
+                   one.per_s, many.per_s, async.per_s, nosync.per_s);
+      std::fclose(f);
+    }
+  }
   b.reset();
 
   // PostgreSQL beside it in the same run (argument 2: a conninfo; bench_storage_pg.sh starts a
