@@ -57,14 +57,12 @@ for t in sip_message sip_carrier digest csr login cert_call wire config billing 
 done
 
 build/tests/bench/bench_aka --benchmark_min_time=0.01 >/dev/null 2>&1
-build/tests/bench/bench_storage 0.2 >/dev/null
+# The storage, gateway (beside nginx), federation, SIP and login benchmarks, briefly, and the
+# table of ratios they give (tests/bench/summary.sh; a failing benchmark fails here).
+tests/bench/summary.sh 1 20
 tests/bench/bench_storage_pg.sh 0.2 >/dev/null     # the store on PostgreSQL beside SQLite
 tests/bench/bench_instances.sh 1 8 >/dev/null      # two oagd on one PostgreSQL against one
-tests/bench/bench_gateway.sh 1 16 >/dev/null     # oagd and nginx under oag-bench; fails on any error
-tests/bench/bench_federation.sh 1 4 >/dev/null   # a brokered vector through two gateways
-tests/bench/bench_sip.sh 20 >/dev/null           # oag-phone calls through Kamailio, auth on and off
 tests/bench/bench_enroll.sh 1 4 >/dev/null       # SIM enrollments against one oagd
-tests/bench/bench_login.sh 1 4 >/dev/null        # roaming logins: at the home agent, through an FA
 tests/bench/bench_cert_call.sh 10 >/dev/null     # certificate-signed calls beside plain and aka, TLS
 build/tests/bench/bench_cert_ops --benchmark_min_time=0.01 >/dev/null 2>&1
 tests/bench/bench_idle.sh 500 1 >/dev/null        # idle TLS connections held beside a keep-alive client
