@@ -218,25 +218,44 @@ TEST_CASE("the table checks itself: authentication per listener, an authenticato
                     Catch::Contains("none is not available on the endpoint listener"));
 }
 
-TEST_CASE(
-    "oagd's route table: every route declares its authentication and the endpoint and "
-    "federation routes require certificates and the visitor listener serves none of them",
-    "[gateway][router][table]") {
-  test::TempDir dir;
+namespace {
+
+std::unique_ptr<storage::Backend> open_store(const test::TempDir& dir) {
   storage::BackendConfig bc;
   bc.path = dir.file("oag.db");
   bc.create = true;
   bc.master_key =
       std::make_shared<storage::MasterKey>(storage::MasterKey::generate(dir.file("master.key")));
-  auto store = storage::open_backend(bc);
-  Metrics metrics;
+  return storage::open_backend(bc);
+}
+
+config::Config realm_config() {
   config::Config cfg;
   cfg.realm = "op-a.example";
-  Runtime runtime(cfg);
+  return cfg;
+}
+
+// oagd's real route table over a fresh SQLite store, for the tests of the table itself.
+struct OagdTable {
+  test::TempDir dir;
+  std::unique_ptr<storage::Backend> store = open_store(dir);
+  Metrics metrics;
+  Runtime runtime{realm_config()};
   Services svc{*store,  metrics, runtime, [](Lane, std::function<void()> f) { f(); },
                nullptr, nullptr, wall_ms, nullptr,
                {}};
-  Routes routes(svc);
+  Routes routes{svc};
+};
+
+}  // namespace
+
+TEST_CASE(
+    "oagd's route table: every route declares its authentication and the endpoint and "
+    "federation routes require certificates and the visitor listener serves none of them",
+    "[gateway][router][table]") {
+  OagdTable t;
+  auto& svc = t.svc;
+  auto& routes = t.routes;
   const auto table = routes.table();
   std::set<std::string> seen;
   for (const auto& r : table) {
@@ -291,21 +310,8 @@ TEST_CASE(
 
 TEST_CASE("docs/openapi.json has every route of the table, on its listener, and no other",
           "[gateway][router][openapi]") {
-  test::TempDir dir;
-  storage::BackendConfig bc;
-  bc.path = dir.file("oag.db");
-  bc.create = true;
-  bc.master_key =
-      std::make_shared<storage::MasterKey>(storage::MasterKey::generate(dir.file("master.key")));
-  auto store = storage::open_backend(bc);
-  Metrics metrics;
-  config::Config cfg;
-  cfg.realm = "op-a.example";
-  Runtime runtime(cfg);
-  Services svc{*store,  metrics, runtime, [](Lane, std::function<void()> f) { f(); },
-               nullptr, nullptr, wall_ms, nullptr,
-               {}};
-  Routes routes(svc);
+  OagdTable t;
+  auto& routes = t.routes;
   std::ifstream in(std::string(OAG_SOURCE_DIR) + "/docs/openapi.json");
   REQUIRE(in);
   const auto doc = json::parse(in);
