@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -385,12 +387,9 @@ std::vector<KeyDescription> describe_keys() {
     bool added = false;
     for (const auto& d : keys) {
       if (d.type != "object") continue;
-      const Json::json_pointer ptr("/" + [&] {
-        std::string p = d.path;
-        for (auto& ch : p)
-          if (ch == '.') ch = '/';
-        return p;
-      }());
+      std::string p = "/" + d.path;
+      std::replace(p.begin(), p.end(), '.', '/');
+      const Json::json_pointer ptr(p);
       if (!j.contains(ptr)) {
         j[ptr] = Json::object();
         added = true;

@@ -94,45 +94,54 @@ std::size_t params_start(std::string_view v) {
   return 0;
 }
 
-// What a head says about the length of its body.
+// The header lines of a head (start line and header lines, each ending in CRLF): the start line
+// skipped, a line starting with white space joined to the header it continues (folding). The
+// one reading of a head that parse() and the stream framer share, so that both agree on every
+// header, Content-Length first (the fuzzer found a request line "l:x y SIP/2.0" read as one by
+// a second reading). Returns why a head is malformed, or nullptr.
+const char* read_headers(std::string_view head, std::vector<Header>& out) {
+  auto pos = head.find("\r\n");
+  if (pos == std::string_view::npos) return nullptr;
+  pos += 2;
+  while (pos < head.size()) {
+    auto e = head.find("\r\n", pos);
+    if (e == std::string_view::npos) e = head.size();
+    const auto line = head.substr(pos, e - pos);
+    pos = e + 2;
+    if (line.empty()) break;
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (out.empty()) return "folded first header";
+      auto& v = out.back().value;
+      if (const auto more = trim(line); !more.empty()) {
+        if (!v.empty()) v += ' ';
+        v += more;
+      }
+      continue;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return "header without colon";
+    const auto name = trim(line.substr(0, colon));
+    if (name.empty()) return "empty header name";
+    out.push_back({std::string(name), std::string(trim(line.substr(colon + 1)))});
+  }
+  return nullptr;
+}
+
+// What the headers say about the length of the body.
 struct BodyLength {
   enum class Kind { absent, value, invalid } kind = Kind::absent;
   std::size_t n = 0;
 };
 
-// Reads Content-Length from a head (start line and header lines, each ending in CRLF) the way
-// parse() reads headers, so that framing on a stream and parsing agree on where a body ends:
-// the start line is not a header (a request line "l:5 x SIP/2.0" is a method, found by the
-// fuzzer), folded continuation lines belong to the value, and a value that is not a number or
-// a second Content-Length is invalid rather than ignored (two lengths are how a message is
-// smuggled past a proxy that reads the other one).
-BodyLength content_length(std::string_view head) {
+// A value that is not a number, or a second Content-Length, is invalid rather than ignored:
+// two lengths are how a message is smuggled past a proxy that reads the other one.
+BodyLength body_length(const std::vector<Header>& headers) {
   BodyLength out;
-  auto pos = head.find("\r\n");
-  if (pos == std::string_view::npos) return out;
-  pos += 2;
-  while (pos < head.size()) {
-    auto eol = head.find("\r\n", pos);
-    if (eol == std::string_view::npos) eol = head.size();
-    const auto line = head.substr(pos, eol - pos);
-    pos = eol + 2;
-    if (line.empty()) break;
-    if (line[0] == ' ' || line[0] == '\t') continue;  // a continuation, read with its header
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    if (!same_header(trim(line.substr(0, colon)), "Content-Length")) continue;
+  for (const auto& h : headers) {
+    if (!same_header(h.name, "Content-Length")) continue;
     if (out.kind != BodyLength::Kind::absent) return {BodyLength::Kind::invalid, 0};
-    std::string v(trim(line.substr(colon + 1)));
-    while (pos < head.size() && (head[pos] == ' ' || head[pos] == '\t')) {
-      auto e = head.find("\r\n", pos);
-      if (e == std::string_view::npos) e = head.size();
-      if (const auto more = trim(head.substr(pos, e - pos)); !more.empty()) {
-        if (!v.empty()) v += ' ';
-        v += more;
-      }
-      pos = e + 2;
-    }
     std::size_t n = 0;
+    const auto& v = h.value;
     const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
     if (v.empty() || r.ec != std::errc() || r.ptr != v.data() + v.size())
       return {BodyLength::Kind::invalid, 0};
@@ -247,30 +256,9 @@ std::optional<Message> parse(std::string_view data, std::string* why) {
     m.uri = std::string(start.substr(s1 + 1, s2 - s1 - 1));
     if (m.method.empty() || m.uri.empty()) return fail("bad request line");
   }
-  // Header lines; a line starting with white space continues the previous one (folding).
-  std::size_t pos = eol + 2;
-  while (pos < head.size()) {
-    auto e = head.find("\r\n", pos);
-    const auto line = head.substr(pos, e - pos);
-    pos = e + 2;
-    if (line.empty()) break;
-    if (line[0] == ' ' || line[0] == '\t') {
-      if (m.headers.empty()) return fail("folded first header");
-      auto& v = m.headers.back().value;
-      if (const auto more = trim(line); !more.empty()) {
-        if (!v.empty()) v += ' ';
-        v += more;
-      }
-      continue;
-    }
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) return fail("header without colon");
-    const auto name = trim(line.substr(0, colon));
-    if (name.empty()) return fail("empty header name");
-    m.headers.push_back({std::string(name), std::string(trim(line.substr(colon + 1)))});
-  }
+  if (const char* bad = read_headers(head, m.headers)) return fail(bad);
   auto body = data.substr(head_end + 4);
-  const auto len = content_length(head);
+  const auto len = body_length(m.headers);
   if (len.kind == BodyLength::Kind::invalid) return fail("bad Content-Length");
   if (len.kind == BodyLength::Kind::value) {
     if (len.n > body.size()) return fail("body shorter than Content-Length");
@@ -287,7 +275,9 @@ std::ptrdiff_t frame_length(std::string_view buffer) {
   // Keep-alive CRLFs between messages (RFC 5626) are skipped by the caller; a head is needed.
   const auto head_end = buffer.find("\r\n\r\n");
   if (head_end == std::string_view::npos) return buffer.size() > 65536 ? -1 : 0;
-  const auto len = content_length(buffer.substr(0, head_end + 2));
+  std::vector<Header> headers;
+  if (read_headers(buffer.substr(0, head_end + 2), headers)) return -1;
+  const auto len = body_length(headers);
   if (len.kind != BodyLength::Kind::value) return -1;
   const std::size_t total = head_end + 4 + len.n;
   return buffer.size() < total ? 0 : static_cast<std::ptrdiff_t>(total);
