@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-build-deb}")
 
-need=(debhelper lintian dpkg-dev fakeroot)
+# man-db: tests/install/package_test.sh finds the installed pages with man and systemd-analyze.
+need=(debhelper lintian dpkg-dev fakeroot man-db)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
